@@ -1,0 +1,65 @@
+"""What route handlers share: the gateway object, request ids, body reading, the admin check."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import Request
+
+from gateway.errors import PayloadTooLarge, PermissionDenied
+from gateway.pipeline.authenticate import bearer_token
+from gateway.pipeline.context import Endpoint, Principal, RequestContext
+from gateway.state import Gateway
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def gateway_of(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
+    incoming = request.headers.get("x-request-id")
+    request_id = incoming if incoming and _SAFE_ID.match(incoming) else "req_" + uuid.uuid4().hex
+    request.state.request_id = request_id
+    ctx = RequestContext(request_id=request_id, endpoint=endpoint)
+    request.state.context = ctx
+    return ctx
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the request body has {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def response_headers(ctx: RequestContext) -> dict[str, str]:
+    headers = {"x-request-id": ctx.request_id, "x-warden-overhead-ms": f"{ctx.overhead_ms():.3f}"}
+    if ctx.served is not None:
+        headers["x-warden-deployment"] = ctx.served.deployment.id
+        if ctx.served.fallback_from:
+            headers["x-warden-fallback-from"] = ctx.served.fallback_from
+    if ctx.verdicts:
+        headers["x-warden-guardrails"] = ",".join(f"{v.guardrail}={v.action}" for v in ctx.verdicts)
+    headers.update(ctx.headers)
+    return headers
+
+
+async def principal_of(request: Request) -> Principal:
+    gw = gateway_of(request)
+    return await gw.keys.principal(bearer_token(request.headers.get("authorization")))
+
+
+async def admin_of(request: Request) -> Principal:
+    principal = await principal_of(request)
+    if not principal.is_admin:
+        raise PermissionDenied("this route needs an admin key", code="admin_required")
+    return principal

@@ -1,0 +1,50 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from gateway.api.deps import gateway_of
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    gw = gateway_of(request)
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_ping_db, gw.engine), timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness reports any failure, it does not raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        ok = await asyncio.wait_for(gw.limiter.ping(), timeout=2)
+        checks["limiter"] = "ok" if ok else "error: unreachable"
+    except Exception as exc:
+        checks["limiter"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    body = orjson.dumps({"status": "ready" if ready else "not ready", "checks": checks})
+    return Response(body, status_code=200 if ready else 503, media_type="application/json")
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    gw = gateway_of(request)
+    gw.metrics.usage_spooled.set(gw.usage.spooled)
+    return Response(gw.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def _ping_db(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,56 @@
+"""OpenAI-compatible routes: thin adapters over the pipeline."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from gateway import pipeline
+from gateway.api.deps import gateway_of, new_context, principal_of, read_body, response_headers
+from gateway.providers.base import Completion
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+JSON = "application/json"
+DEMO_NOTE = "local demo provider: deterministic answers, no network, no model is called"
+
+
+@router.post("/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    gw = gateway_of(request)
+    ctx = new_context(request, "chat")
+    body = await read_body(request, gw.config.server.max_body_bytes)
+    answer = await pipeline.chat(gw, ctx, request.headers.get("authorization"), body)
+    if isinstance(answer, Completion):
+        return Response(orjson.dumps(answer.body), media_type=JSON, headers=response_headers(ctx))
+    headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+    return StreamingResponse(answer, media_type="text/event-stream", headers=headers)
+
+
+@router.post("/embeddings")
+async def embeddings(request: Request) -> Response:
+    gw = gateway_of(request)
+    ctx = new_context(request, "embeddings")
+    body = await read_body(request, gw.config.server.max_body_bytes)
+    answer = await pipeline.embeddings(gw, ctx, request.headers.get("authorization"), body)
+    return Response(orjson.dumps(answer.body), media_type=JSON, headers=response_headers(ctx))
+
+
+@router.get("/models")
+async def list_models(request: Request) -> Response:
+    """Only the models the caller's team may use. Demo deployments say so."""
+    gw = gateway_of(request)
+    principal = await principal_of(request)
+    data = []
+    for name in gw.router.models():
+        if not principal.may_use(name):
+            continue
+        first = gw.router.group(name)[0]
+        entry: dict[str, object] = {"id": name, "object": "model", "created": 0,
+                                    "owned_by": "warden-demo" if first.is_demo else first.provider}
+        if first.is_demo:
+            entry["description"] = DEMO_NOTE
+        elif first.description:
+            entry["description"] = first.description
+        data.append(entry)
+    return Response(orjson.dumps({"object": "list", "data": data}), media_type=JSON)

@@ -1,0 +1,84 @@
+"""Wiring only: build the app, open the gateway in the lifespan, map errors to OpenAI's format."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from gateway.api import admin, health, openai_routes
+from gateway.api.deps import response_headers
+from gateway.config import GatewayConfig
+from gateway.errors import BadRequest, WardenError
+from gateway.settings import Settings
+from gateway.state import open_gateway
+
+log = logging.getLogger("warden")
+
+
+def create_app(settings: Settings | None = None, config: GatewayConfig | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gateway = await open_gateway(settings, config)
+        try:
+            yield
+        finally:
+            await app.state.gateway.close()
+
+    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.include_router(openai_routes.router)
+    app.include_router(admin.router)
+    app.include_router(health.router)
+    app.add_exception_handler(WardenError, _warden_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (used when serving with several workers)."""
+    return create_app(Settings.from_env())
+
+
+def _error_response(request: Request, error: WardenError) -> Response:
+    headers = dict(error.headers)
+    ctx = getattr(request.state, "context", None)
+    if ctx is not None:
+        headers.update(response_headers(ctx))
+    return Response(error.body(), status_code=error.status, media_type="application/json", headers=headers)
+
+
+async def _warden_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WardenError)
+    return _error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    error = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in error["loc"])
+    return _error_response(request, BadRequest(f"invalid value for {where!r}: {error['msg']}", param=where))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = "not_found" if exc.status_code == 404 else "invalid_request"
+    body = orjson.dumps({"error": {"message": f"{request.method} {request.url.path}: {exc.detail}",
+                                   "type": "invalid_request_error", "param": None, "code": kind}})
+    return Response(body, status_code=exc.status_code, media_type="application/json")
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    request_id = getattr(request.state, "request_id", "-")
+    log.exception("unexpected error in request %s: %s", request_id, type(exc).__name__)
+    body = orjson.dumps({"error": {"message": f"internal error (request {request_id})", "type": "api_error",
+                                   "param": None, "code": "internal_error"}})
+    return Response(body, status_code=500, media_type="application/json", headers={"x-request-id": request_id})

@@ -1,0 +1,242 @@
+"""The configuration file: LiteLLM's `model_list` format plus Warden's own sections, validated strictly.
+
+An unknown key or a wrong type stops start-up with a message naming the key. A file holding only a
+`model_list` is valid: every other section has defaults. Secrets are never written here: a value of the form
+`os.environ/NAME` is read from the environment when the deployment is built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.limits.factory import LimitsConfig as LimitStoreConfig
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LiteLLMParams(Strict):
+    """The subset of LiteLLM's `litellm_params` that Warden understands."""
+
+    model: str
+    api_base: str | None = None
+    api_key: str | None = None
+    api_version: str | None = None
+    organization: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    stream_timeout: float | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0, le=10)
+    rpm: int | None = Field(default=None, gt=0)
+    tpm: int | None = Field(default=None, gt=0)
+    weight: float = Field(default=1.0, gt=0)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+    extra_headers: dict[str, str] | None = None
+    aws_region_name: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    vertex_project: str | None = None
+    vertex_location: str | None = None
+
+
+class ModelInfo(Strict):
+    id: str | None = None
+    mode: Literal["chat", "embedding"] = "chat"
+    base_model: str | None = None
+    description: str | None = None
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    transport: Literal["auto", "native", "litellm"] = "auto"
+    """`native` calls an OpenAI-compatible upstream over Warden's pooled client; `litellm` translates through
+    litellm (any provider); `auto` picks native for OpenAI-compatible providers."""
+    registry_model: str | None = None
+    registry_version: str | None = None
+
+
+class ModelDeployment(Strict):
+    model_name: str = Field(min_length=1)
+    litellm_params: LiteLLMParams
+    model_info: ModelInfo = ModelInfo()
+
+
+Fallbacks = list[dict[str, list[str]]]
+
+
+class RouterSettings(Strict):
+    routing_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
+    num_retries: int = Field(default=2, ge=0, le=10)
+    timeout: float = Field(default=600.0, gt=0)
+    stream_timeout: float | None = Field(default=None, gt=0)
+    retry_backoff_s: float = Field(default=0.25, ge=0)
+    max_backoff_s: float = Field(default=8.0, ge=0)
+    allowed_fails: int = Field(default=3, ge=1)
+    cooldown_time: float = Field(default=30.0, ge=0)
+    fallbacks: Fallbacks = []
+
+
+class LiteLLMSettings(Strict):
+    """Accepted from LiteLLM configs so they load unchanged; values feed the router settings."""
+
+    num_retries: int | None = Field(default=None, ge=0, le=10)
+    request_timeout: float | None = Field(default=None, gt=0)
+    fallbacks: Fallbacks | None = None
+    drop_params: bool = False
+    set_verbose: bool = False
+
+
+class GeneralSettings(Strict):
+    master_key: str | None = None
+    """An extra admin key (LiteLLM's name for it), usually `os.environ/WARDEN_MASTER_KEY`."""
+
+
+class TeamConfig(Strict):
+    models: list[str] | None = None
+    rpm: int | None = Field(default=None, gt=0)
+    tpm: int | None = Field(default=None, gt=0)
+    budget_usd: float | None = Field(default=None, ge=0)
+    budget_period: Literal["day", "week", "month", "total"] = "month"
+    guardrail_policy: str | None = None
+
+
+class RateConfig(Strict):
+    rpm: int | None = Field(default=None, gt=0)
+    tpm: int | None = Field(default=None, gt=0)
+
+
+class LimitsConfig(LimitStoreConfig):
+    """Where limits live (the store's settings) and the limits that are not per key or team."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: RateConfig = RateConfig()
+    """Per end user (the request's `user` field), within each team."""
+    models: dict[str, RateConfig] = {}
+    """Per model, across all teams."""
+
+
+class UsageConfig(Strict):
+    batch_size: int = Field(default=200, ge=1)
+    flush_interval_s: float = Field(default=0.5, gt=0)
+    spool_dir: str = "var/spool"
+
+
+class ServerConfig(Strict):
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    key_cache_ttl_s: float = Field(default=5.0, ge=0)
+    default_max_tokens: int = Field(default=4096, gt=0)
+    """Worst-case completion length used to reserve budget when a request sets no max_tokens."""
+
+
+class GuardrailSpec(BaseModel):
+    """One guardrail in a policy. Every key but `guardrail` is an option of that guardrail, checked strictly
+    against its own options model when the gateway starts."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    guardrail: str
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class PolicyConfig(Strict):
+    description: str = ""
+    input: list[GuardrailSpec] = []
+    output: list[GuardrailSpec] = []
+    logging: Literal["off", "metadata", "full"] = "metadata"
+    retention_days: int = Field(default=30, ge=1)
+
+
+class PromptsConfig(Strict):
+    path: str = "prompts"
+    remote_url: str | None = None
+    remote_branch: str = "main"
+    poll_interval_s: float = Field(default=5.0, gt=0)
+
+
+class GatewayConfig(Strict):
+    model_list: list[ModelDeployment] = []
+    router_settings: RouterSettings = RouterSettings()
+    litellm_settings: LiteLLMSettings = LiteLLMSettings()
+    general_settings: GeneralSettings = GeneralSettings()
+    server: ServerConfig = ServerConfig()
+    teams: dict[str, TeamConfig] = {}
+    limits: LimitsConfig = LimitsConfig()
+    usage: UsageConfig = UsageConfig()
+    guardrail_policies: dict[str, PolicyConfig] = {}
+    default_policy: str | None = None
+    prompts: PromptsConfig = PromptsConfig()
+
+    def effective_router(self) -> RouterSettings:
+        """Router settings with LiteLLM's `litellm_settings` spellings folded in."""
+        updates: dict[str, Any] = {}
+        lls = self.litellm_settings
+        if lls.num_retries is not None and "num_retries" not in self.router_settings.model_fields_set:
+            updates["num_retries"] = lls.num_retries
+        if lls.request_timeout is not None and "timeout" not in self.router_settings.model_fields_set:
+            updates["timeout"] = lls.request_timeout
+        if lls.fallbacks and not self.router_settings.fallbacks:
+            updates["fallbacks"] = lls.fallbacks
+        return self.router_settings.model_copy(update=updates)
+
+    def model_names(self) -> list[str]:
+        return list(dict.fromkeys(d.model_name for d in self.model_list))
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message names the file and the key."""
+
+
+def parse_config(data: object, source: str = "<config>") -> GatewayConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    _check_references(config, source)
+    return config
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key {where!r}")
+        else:
+            lines.append(f"{source}: {where}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _check_references(config: GatewayConfig, source: str) -> None:
+    names = set(config.model_names())
+    for entry in config.effective_router().fallbacks:
+        for model, targets in entry.items():
+            for name in [model, *targets]:
+                if name not in names:
+                    raise ConfigError(f"{source}: fallbacks name unknown model {name!r}")
+    policies = set(config.guardrail_policies)
+    if config.default_policy is not None and config.default_policy not in policies:
+        raise ConfigError(f"{source}: default_policy names unknown policy {config.default_policy!r}")
+    for team, team_config in config.teams.items():
+        if team_config.guardrail_policy is not None and team_config.guardrail_policy not in policies:
+            raise ConfigError(f"{source}: teams.{team}.guardrail_policy names unknown policy {team_config.guardrail_policy!r}")

@@ -1,0 +1,70 @@
+"""Builds the configured guardrail policies and runs them for the pipeline.
+
+Every guardrail named in a policy is looked up in the guardrail registry and its options are validated
+strictly when the gateway starts, so a typo in a policy stops start-up instead of silently disabling a check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from gateway.config import ConfigError, GatewayConfig, GuardrailSpec, PolicyConfig
+from guardrails import registry
+from guardrails.base import Guardrail, Stage
+from guardrails.chain import Chain
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    config: PolicyConfig
+    input: Chain
+    output: Chain
+
+    def chain(self, stage: Stage) -> Chain:
+        return self.input if stage == "input" else self.output
+
+
+class GuardrailEngine:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.policies: dict[str, Policy] = {}
+        self.default = config.default_policy
+        for name, policy in config.guardrail_policies.items():
+            self.policies[name] = Policy(
+                name, policy, Chain(_build(name, "input", policy.input)), Chain(_build(name, "output", policy.output))
+            )
+
+    async def start(self) -> None:
+        seen: set[int] = set()
+        for policy in self.policies.values():
+            for guardrail in [*policy.input.guardrails, *policy.output.guardrails]:
+                if id(guardrail) not in seen:
+                    seen.add(id(guardrail))
+                    await guardrail.setup()
+
+    def policy(self, name: str | None) -> Policy | None:
+        name = name or self.default
+        return self.policies.get(name) if name else None
+
+
+def _build(policy: str, stage: Stage, specs: Sequence[GuardrailSpec]) -> list[Guardrail]:
+    out = []
+    for index, spec in enumerate(specs):
+        where = f"guardrail_policies.{policy}.{stage}[{index}] ({spec.guardrail})"
+        try:
+            cls = registry.get(spec.guardrail)
+        except registry.UnknownGuardrailError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if stage not in cls.stages:
+            raise ConfigError(f"{where}: guardrail {spec.guardrail!r} does not run on the {stage} stage")
+        try:
+            options = cls.Options.model_validate(spec.options())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(p) for p in error["loc"])
+            raise ConfigError(f"{where}: option {key!r}: {error['msg']}") from None
+        out.append(cls(options))
+    return out

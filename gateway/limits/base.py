@@ -1,0 +1,110 @@
+"""The limiter contract: request/token rates and spend budgets that every replica agrees on.
+
+Two implementations share it: `memory` (in-process, the embedded default) and `redis` (shared by replicas).
+Both take the same rules and give the same answers, so a test table runs against each.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Scope = Literal["key", "team", "model", "user"]
+Period = Literal["day", "week", "month", "total"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    """At most `rpm` requests and `tpm` tokens per rolling minute for one subject."""
+
+    scope: Scope
+    subject: str
+    rpm: int | None = None
+    tpm: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.scope}:{self.subject}"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetRule:
+    """At most `limit_usd` spent by one subject over the current period (UTC calendar periods)."""
+
+    scope: Scope
+    subject: str
+    limit_usd: float
+    period: Period = "month"
+
+    @property
+    def name(self) -> str:
+        return f"{self.scope}:{self.subject}"
+
+    @property
+    def id(self) -> str:
+        """Unique per budget: one subject may have a daily and a monthly budget."""
+        return f"{self.scope}:{self.subject}/{self.period}"
+
+
+@dataclass(slots=True)
+class Reservation:
+    """What `acquire` took, so that `settle` can reconcile it with what was really used."""
+
+    rates: tuple[RateRule, ...] = ()
+    budgets: tuple[BudgetRule, ...] = ()
+    tokens: int = 0
+    cost_usd: float = 0.0
+    period_keys: dict[str, str] = field(default_factory=dict)
+    """Budget rule id (`BudgetRule.id`) -> the period bucket the reservation was charged to (a period may roll over)."""
+    at: float = 0.0
+    backend: str = ""
+    """Which limiter charged it, so that a failover wrapper settles with the same one."""
+
+
+class LimitExceeded(Exception):
+    """A rate or a budget is exhausted. `limit` names it (e.g. `rpm key:ab12`), `retry_after` is in seconds."""
+
+    def __init__(self, limit: str, retry_after: float, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after
+        self.message = message
+
+
+class LimiterUnavailable(Exception):
+    """The shared store cannot be reached (the caller decides: fail open or closed)."""
+
+
+class Limiter(ABC):
+    """Rates (RPM, TPM) and budgets (USD per period), checked and charged atomically."""
+
+    @abstractmethod
+    async def acquire(
+        self,
+        rates: Sequence[RateRule],
+        budgets: Sequence[BudgetRule],
+        tokens: int,
+        max_cost_usd: float,
+    ) -> Reservation:
+        """Check every rule and charge them all, or none: one request, `tokens` estimated tokens and a
+        worst-case cost of `max_cost_usd`. Raises `LimitExceeded` naming the exhausted limit that frees last
+        (the first of them on a tie), so that its `retry_after` is when the request can really pass."""
+
+    @abstractmethod
+    async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
+        """Replace the reserved tokens and cost with the actual ones (never fails the caller)."""
+
+    @abstractmethod
+    async def spent(self, budget: BudgetRule) -> float:
+        """USD charged to this budget in its current period."""
+
+    async def seed(self, budget: BudgetRule, spent_usd: float) -> None:
+        """Set the spend of a budget's current period when the store has none (e.g. from usage rows)."""
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None

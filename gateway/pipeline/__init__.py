@@ -1,0 +1,57 @@
+"""The request path, top to bottom, one step a line:
+
+    authenticate -> enforce_limits -> check_input -> resolve_prompt -> call_provider -> check_output -> record_usage
+
+Every route goes through `chat` or `embeddings`, so no route can skip a step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from gateway.pipeline.authenticate import authenticate
+from gateway.pipeline.call_provider import call_provider
+from gateway.pipeline.check_input import check_input
+from gateway.pipeline.check_output import check_output
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.enforce_limits import enforce_limits
+from gateway.pipeline.record_usage import record_usage
+from gateway.pipeline.resolve_prompt import resolve_prompt
+from gateway.providers.base import Completion
+
+if TYPE_CHECKING:
+    from gateway.state import Gateway
+
+
+async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | AsyncIterator[bytes]:
+    """A chat completion. A stream's usage row is written when the stream ends; any other, here."""
+    try:
+        await authenticate(gw, ctx, authorization, body)
+        await enforce_limits(gw, ctx)
+        await check_input(gw, ctx)
+        await resolve_prompt(gw, ctx)
+        result = await call_provider(gw, ctx)
+        answer = await check_output(gw, ctx, result)
+    except BaseException as exc:
+        ctx.fail(exc)
+        record_usage(gw, ctx)
+        raise
+    if isinstance(answer, Completion):
+        record_usage(gw, ctx)
+    return answer
+
+
+async def embeddings(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion:
+    try:
+        await authenticate(gw, ctx, authorization, body)
+        await enforce_limits(gw, ctx)
+        await check_input(gw, ctx)
+        result = await call_provider(gw, ctx)
+    except BaseException as exc:
+        ctx.fail(exc)
+        record_usage(gw, ctx)
+        raise
+    record_usage(gw, ctx)
+    assert isinstance(result, Completion)
+    return result

@@ -1,0 +1,53 @@
+"""Step 5: the router calls a deployment (retries, fallbacks, cooldowns); tokens and cost are taken from
+the answer."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from gateway.pipeline.context import RequestContext
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+
+if TYPE_CHECKING:
+    from gateway.state import Gateway
+
+
+async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
+    assert ctx.model is not None
+    ctx.upstream_started = time.perf_counter()
+    try:
+        if ctx.endpoint == "embeddings":
+            result, served = await gw.router.run(ctx.model, ctx.payload, _embed)
+        elif ctx.stream:
+            # Always ask for usage so the row is exact; it is stripped again if the client did not ask.
+            ctx.payload["stream_options"] = {**(ctx.payload.get("stream_options") or {}), "include_usage": True}
+            result, served = await gw.router.run(ctx.model, ctx.payload, _stream)
+        else:
+            result, served = await gw.router.run(ctx.model, ctx.payload, _chat)
+    finally:
+        ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
+    ctx.served = served
+    if isinstance(result, Completion):
+        account(ctx, result.prompt_tokens, result.completion_tokens)
+    return result
+
+
+def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int) -> None:
+    ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
+    if ctx.served is not None:
+        prices = ctx.served.deployment.prices
+        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens)
+        ctx.cost_known = prices.known
+
+
+async def _chat(provider: Provider, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+    return await provider.chat(deployment, payload)
+
+
+async def _stream(provider: Provider, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
+    return await provider.stream(deployment, payload)
+
+
+async def _embed(provider: Provider, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+    return await provider.embed(deployment, payload)

@@ -1,0 +1,96 @@
+"""What one request carries through the pipeline, from authentication to its usage row."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from gateway.errors import WardenError, error_type_name
+from gateway.limits.base import BudgetRule, RateRule, Reservation
+from gateway.providers.router import Served
+from gateway.schemas import ChatRequest, EmbeddingRequest
+from guardrails.base import CheckContext, Verdict
+from registry.tables import utcnow
+
+Endpoint = Literal["chat", "embeddings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: one key, its team, and everything that limits them."""
+
+    key_id: str
+    role: Literal["admin", "team"]
+    team: str | None
+    models: frozenset[str] | None
+    """Models this key may use (key and team lists intersected); None means all."""
+    rates: tuple[RateRule, ...] = ()
+    budgets: tuple[BudgetRule, ...] = ()
+    guardrail_policy: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may_use(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+
+@dataclass(frozen=True, slots=True)
+class PromptInfo:
+    name: str
+    label: str | None
+    commit: str
+    template_hash: str
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    endpoint: Endpoint
+    started: float = field(default_factory=time.perf_counter)
+    created_at: datetime = field(default_factory=utcnow)
+    principal: Principal | None = None
+    request: ChatRequest | EmbeddingRequest | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    """The body that goes upstream (without `model`, which the router sets per deployment)."""
+    model: str | None = None
+    served: Served | None = None
+    reservation: Reservation | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True
+    upstream_ms: float = 0.0
+    upstream_started: float | None = None
+    status_code: int = 200
+    status: Literal["ok", "error", "blocked", "cancelled"] = "ok"
+    error_type: str | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+    checks: CheckContext = field(default_factory=CheckContext)
+    prompt: PromptInfo | None = None
+    guardrail_policy: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    recorded: bool = False
+
+    @property
+    def stream(self) -> bool:
+        return isinstance(self.request, ChatRequest) and self.request.stream
+
+    def fail(self, exc: BaseException) -> None:
+        if isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
+            self.status, self.status_code, self.error_type = "cancelled", 499, "client_disconnected"
+            return
+        self.status_code = exc.status if isinstance(exc, WardenError) else 500
+        self.error_type = error_type_name(exc)
+        if self.status != "blocked":
+            self.status = "error"
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    def overhead_ms(self) -> float:
+        return max(0.0, self.elapsed_ms() - self.upstream_ms)

@@ -1,0 +1,89 @@
+"""Step 7: one usage row per request (queued, written in batches), metrics, and the limits reconciled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from gateway.pipeline.context import RequestContext
+from registry.tables import UsageRecord
+
+if TYPE_CHECKING:
+    from gateway.state import Gateway
+
+log = logging.getLogger("warden.usage")
+_settling: set[asyncio.Task[None]] = set()
+
+
+def record_usage(gw: Gateway, ctx: RequestContext) -> None:
+    """Never raises and never waits: the row is queued and the limiter settled in the background."""
+    if ctx.recorded:
+        return
+    ctx.recorded = True
+    row = usage_row(ctx)
+    gw.usage.submit(row)
+    _observe(gw, row)
+    if ctx.reservation is not None:
+        task = asyncio.get_running_loop().create_task(
+            gw.limiter.settle(ctx.reservation, ctx.prompt_tokens + ctx.completion_tokens, ctx.cost_usd)
+        )
+        _settling.add(task)
+        task.add_done_callback(_settling.discard)
+
+
+def usage_row(ctx: RequestContext) -> UsageRecord:
+    principal, served = ctx.principal, ctx.served
+    deployment = served.deployment if served else None
+    prompt = ctx.prompt
+    return UsageRecord(
+        request_id=ctx.request_id,
+        created_at=ctx.created_at,
+        endpoint=ctx.endpoint,
+        team=principal.team if principal else None,
+        key_id=principal.key_id if principal else None,
+        end_user=getattr(ctx.request, "user", None),
+        requested_model=ctx.model,
+        served_model=deployment.model_name if deployment else None,
+        deployment=deployment.id if deployment else None,
+        provider=deployment.provider if deployment else None,
+        stream=ctx.stream,
+        status_code=ctx.status_code,
+        status=ctx.status,
+        error_type=ctx.error_type,
+        prompt_tokens=ctx.prompt_tokens,
+        completion_tokens=ctx.completion_tokens,
+        cost_usd=ctx.cost_usd,
+        cost_known=ctx.cost_known,
+        latency_ms=round(ctx.elapsed_ms(), 3),
+        upstream_ms=round(ctx.upstream_ms, 3),
+        overhead_ms=round(ctx.overhead_ms(), 3),
+        attempts=served.attempts if served else 0,
+        fallback_from=served.fallback_from if served else None,
+        prompt_name=prompt.name if prompt else None,
+        prompt_label=prompt.label if prompt else None,
+        prompt_commit=prompt.commit if prompt else None,
+        prompt_template_hash=prompt.template_hash if prompt else None,
+        guardrails=[v.summary() for v in ctx.verdicts] or None,
+        registry_model=deployment.registry_model if deployment else None,
+        registry_version=deployment.registry_version if deployment else None,
+    )
+
+
+def _observe(gw: Gateway, row: UsageRecord) -> None:
+    m = gw.metrics
+    team, model = row.team or "-", row.requested_model or "-"
+    m.requests.labels(team, model, row.status).inc()
+    if row.error_type:
+        m.errors.labels(team, model, row.error_type).inc()
+    if row.prompt_tokens:
+        m.tokens.labels(team, model, "prompt").inc(row.prompt_tokens)
+    if row.completion_tokens:
+        m.tokens.labels(team, model, "completion").inc(row.completion_tokens)
+    if row.cost_usd:
+        m.cost.labels(team, model).inc(row.cost_usd)
+    m.overhead.labels(row.endpoint).observe(row.overhead_ms / 1000)
+    if row.upstream_ms:
+        m.upstream.labels(model).observe(row.upstream_ms / 1000)
+    for verdict in row.guardrails or ():
+        m.guardrail.labels(str(verdict["guardrail"]), str(verdict["action"])).inc()

@@ -1,0 +1,70 @@
+"""Request messages to guardrail segments and back (after masking)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.schemas import ChatRequest, EmbeddingRequest
+from guardrails.base import Role, Segment
+
+_ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant",
+                           "tool": "tool", "function": "tool"}
+
+
+def request_segments(request: ChatRequest | EmbeddingRequest) -> list[Segment]:
+    """Every text of the request, by role: messages, text parts of multi-part content, and documents."""
+    if isinstance(request, EmbeddingRequest):
+        return [Segment(text, "user", index) for index, text in enumerate(request.texts())]
+    out = []
+    for index, message in enumerate(request.messages):
+        role = _ROLES[message.role]
+        source = message.name or message.tool_call_id
+        for part, text in message.texts():
+            out.append(Segment(text, role, index, part, source))
+    for position, document in enumerate(request_documents(request)):
+        out.append(Segment(document, "document", None, position, f"document[{position}]"))
+    return out
+
+
+def request_documents(request: ChatRequest) -> list[str]:
+    """Retrieved context sent as `extra_body={"documents": [...]}` or `{"context": "..." | [...]}`."""
+    found: list[str] = []
+    for name in ("documents", "context"):
+        value = request.extension(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    found.append(item)
+                elif isinstance(item, dict) and isinstance(item.get("text") or item.get("content"), str):
+                    found.append(item.get("text") or item.get("content"))
+    return found
+
+
+def apply_rewrites(payload: dict[str, Any], segments: Sequence[Segment]) -> None:
+    """Write masked texts back into the outgoing messages (documents are not sent upstream as such)."""
+    messages = payload.get("messages")
+    if isinstance(messages, list):
+        payload["messages"] = messages = [dict(m) if isinstance(m, dict) else m for m in messages]
+    for segment in segments:
+        if segment.message_index is None or not isinstance(messages, list):
+            if "input" in payload and segment.message_index is not None:
+                _rewrite_input(payload, segment)
+            continue
+        message = messages[segment.message_index]
+        if segment.part_index is None:
+            message["content"] = segment.text
+        else:
+            parts = [dict(p) for p in message["content"]]
+            parts[segment.part_index]["text"] = segment.text
+            message["content"] = parts
+
+
+def _rewrite_input(payload: dict[str, Any], segment: Segment) -> None:
+    if isinstance(payload["input"], str):
+        payload["input"] = segment.text
+    else:
+        payload["input"] = list(payload["input"])
+        payload["input"][segment.message_index] = segment.text

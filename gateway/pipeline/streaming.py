@@ -1,0 +1,102 @@
+"""A chat stream as Server-Sent Events, exactly as OpenAI sends them, with its usage row written when it
+ends: normally, on an upstream cut, on a guardrail block, or when the client goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from gateway.errors import UpstreamError, WardenError
+from gateway.pipeline.call_provider import account
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.record_usage import record_usage
+from gateway.providers.base import ChunkStream, ProviderError
+from gateway.schemas import ChatRequest
+
+if TYPE_CHECKING:
+    from gateway.state import Gateway
+
+DONE = b"data: [DONE]\n\n"
+_closing: set[asyncio.Task[None]] = set()
+
+
+def sse(chunk: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+async def sse_stream(
+    gw: Gateway, ctx: RequestContext, upstream: ChunkStream, chunks: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[bytes]:
+    """Relay `chunks` (the upstream's, possibly guarded) to the client and account for them."""
+    assert isinstance(ctx.request, ChatRequest)
+    wants_usage = ctx.request.include_usage
+    usage: dict[str, Any] | None = None
+    chars = 0
+    try:
+        async for chunk in chunks:
+            if chunk.get("usage"):
+                usage = chunk["usage"]
+                if not wants_usage:
+                    if not chunk.get("choices"):
+                        continue
+                    chunk = {k: v for k, v in chunk.items() if k != "usage"}
+            chars += _content_chars(chunk)
+            yield sse(chunk)
+        yield DONE
+    except ProviderError as exc:
+        error = UpstreamError(f"the upstream stream failed: {exc.message}")
+        ctx.fail(error)
+        yield _error_event(error)
+    except WardenError as exc:
+        ctx.fail(exc)
+        yield _error_event(exc)
+    except (asyncio.CancelledError, GeneratorExit) as exc:
+        ctx.fail(exc)
+        raise
+    finally:
+        _close_soon(upstream)
+        if ctx.upstream_started is not None:
+            ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
+        if usage is not None:
+            account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        else:
+            # The stream ended without a usage chunk (cut or cancelled): count what was produced.
+            from gateway.pipeline.enforce_limits import estimate_prompt_tokens
+
+            account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)
+        record_usage(gw, ctx)
+
+
+async def chunks_of(upstream: ChunkStream) -> AsyncIterator[dict[str, Any]]:
+    async for chunk in upstream:
+        yield chunk
+
+
+def _content_chars(chunk: dict[str, Any]) -> int:
+    total = 0
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        content = delta.get("content")
+        if isinstance(content, str):
+            total += len(content)
+        for call in delta.get("tool_calls") or ():
+            total += len(str((call.get("function") or {}).get("arguments") or ""))
+    return total
+
+
+def _error_event(exc: WardenError) -> bytes:
+    return b"data: " + exc.body() + b"\n\n"
+
+
+def _close_soon(upstream: ChunkStream) -> None:
+    # Closing may await; inside a cancelled scope an await would be interrupted, so it runs as its own task.
+    try:
+        task = asyncio.get_running_loop().create_task(upstream.aclose())
+    except RuntimeError:
+        return
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)

@@ -1,0 +1,127 @@
+"""The typed provider interface. The router and the pipeline see only this; transports implement it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Transport = Literal["native", "litellm", "demo"]
+FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    input_per_token: float = 0.0
+    output_per_token: float = 0.0
+    max_output_tokens: int | None = None
+    known: bool = False
+    """False when no price was found: cost is then recorded as 0 and flagged."""
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return prompt_tokens * self.input_per_token + completion_tokens * self.output_per_token
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One upstream serving a public model name. Several deployments may share a name (load-balanced)."""
+
+    id: str
+    model_name: str
+    provider: str
+    upstream_model: str
+    litellm_model: str
+    transport: Transport
+    mode: Literal["chat", "embedding"] = "chat"
+    api_base: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_version: str | None = None
+    organization: str | None = None
+    timeout: float = 600.0
+    stream_timeout: float = 600.0
+    max_retries: int | None = None
+    weight: float = 1.0
+    rpm: int | None = None
+    tpm: int | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    extra_params: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    prices: Prices = Prices()
+    description: str | None = None
+    registry_model: str | None = None
+    registry_version: str | None = None
+    unavailable: str | None = None
+    """Why this deployment cannot be called (e.g. a missing secret), or None."""
+
+    @property
+    def is_demo(self) -> bool:
+        return self.transport == "demo"
+
+
+@dataclass(slots=True)
+class Completion:
+    """A whole upstream answer in OpenAI's JSON shape (chat.completion or an embedding list)."""
+
+    body: dict[str, Any]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    upstream_ms: float = 0.0
+
+
+class ProviderError(Exception):
+    """An upstream call failed. `retryable` says whether another attempt may succeed."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        if self.kind in ("timeout", "connection", "malformed"):
+            return True
+        return self.status is not None and (self.status in (408, 409, 429) or self.status >= 500)
+
+
+class ChunkStream(ABC):
+    """Parsed `chat.completion.chunk` objects from one upstream stream; `aclose` cancels the upstream call."""
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+
+class Provider(ABC):
+    """A transport to upstream models: Warden's pooled OpenAI-compatible client, litellm, or the demo."""
+
+    @abstractmethod
+    async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion: ...
+
+    @abstractmethod
+    async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
+        """Open a stream; returns once the upstream has accepted the request (status known)."""
+
+    @abstractmethod
+    async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion: ...
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def usage_of(body: dict[str, Any]) -> tuple[int, int]:
+    usage = body.get("usage") or {}
+    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)

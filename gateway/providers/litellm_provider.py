@@ -1,0 +1,110 @@
+"""Provider translation through litellm, for upstreams that do not speak OpenAI's protocol natively
+(Anthropic, Azure, Bedrock, Vertex, Ollama's native API...).
+
+This is the only module that imports litellm, and it does so on first use: a gateway whose deployments are
+all OpenAI-compatible never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_LOG", "ERROR")
+
+
+def _litellm() -> Any:
+    import litellm
+
+    litellm.telemetry = False
+    litellm.drop_params = True
+    return litellm
+
+
+class LiteLLMProvider(Provider):
+    async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = await _litellm().acompletion(**_arguments(deployment, payload, stream=False))
+        except Exception as exc:  # litellm raises its own hierarchy; map it once, here
+            raise _map_error(deployment, exc) from None
+        body = response.model_dump(exclude_none=True)
+        prompt_tokens, completion_tokens = usage_of(body)
+        return Completion(body, prompt_tokens, completion_tokens, (time.perf_counter() - started) * 1000)
+
+    async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
+        try:
+            response = await _litellm().acompletion(**_arguments(deployment, payload, stream=True))
+        except Exception as exc:
+            raise _map_error(deployment, exc) from None
+        return _LiteLLMStream(response, deployment)
+
+    async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        started = time.perf_counter()
+        arguments = _credentials(deployment)
+        arguments.update({k: v for k, v in payload.items() if k != "model"})
+        try:
+            response = await _litellm().aembedding(model=deployment.litellm_model, **arguments)
+        except Exception as exc:
+            raise _map_error(deployment, exc) from None
+        body = response.model_dump(exclude_none=True)
+        prompt_tokens, _ = usage_of(body)
+        return Completion(body, prompt_tokens, 0, (time.perf_counter() - started) * 1000)
+
+
+class _LiteLLMStream(ChunkStream):
+    def __init__(self, response: Any, deployment: Deployment) -> None:
+        self._response = response
+        self._deployment = deployment
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        try:
+            async for chunk in self._response:
+                yield chunk.model_dump(exclude_none=True)
+        except Exception as exc:
+            raise _map_error(self._deployment, exc) from None
+
+    async def aclose(self) -> None:
+        close = getattr(self._response, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _credentials(deployment: Deployment) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"timeout": deployment.timeout, "num_retries": 0}
+    for name in ("api_base", "api_key", "api_version", "organization"):
+        value = getattr(deployment, name)
+        if value:
+            arguments[name] = value
+    if deployment.extra_headers:
+        arguments["extra_headers"] = dict(deployment.extra_headers)
+    arguments.update(dict(deployment.extra_params))
+    return arguments
+
+
+def _arguments(deployment: Deployment, payload: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+    arguments = _credentials(deployment)
+    arguments.update({k: v for k, v in payload.items() if k not in ("model", "stream")})
+    arguments["model"] = deployment.litellm_model
+    arguments["stream"] = stream
+    if stream:
+        arguments["timeout"] = deployment.stream_timeout
+    return arguments
+
+
+def _map_error(deployment: Deployment, exc: Exception) -> ProviderError:
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    message = f"{deployment.id}: {name}: {str(exc)[:300]}"
+    if "Timeout" in name:
+        return ProviderError("timeout", message, status=status)
+    if "APIConnectionError" in name or "ServiceUnavailable" in name and status is None:
+        return ProviderError("connection", message, status=status)
+    if isinstance(status, int):
+        return ProviderError("status", message, status=status)
+    return ProviderError("connection", message)

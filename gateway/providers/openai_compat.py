@@ -1,0 +1,163 @@
+"""Calls OpenAI-compatible upstreams (OpenAI, vLLM, Mistral, Ollama's /v1...) over one pooled HTTP client.
+
+This is the fast path: no SDK in between, the request body goes out as JSON and the answer comes back as the
+upstream wrote it. Streams are read line by line and parsed one event at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+
+
+class OpenAICompatProvider(Provider):
+    def __init__(self, max_connections: int = 512) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=60, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, json_serialize=lambda o: orjson.dumps(o).decode(), auto_decompress=True
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        return await self._post_json(deployment, "/chat/completions", payload)
+
+    async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        return await self._post_json(deployment, "/embeddings", payload)
+
+    async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
+        session = await self._ensure_session()
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=deployment.stream_timeout)
+        try:
+            response = await asyncio.wait_for(
+                session.post(
+                    _url(deployment, "/chat/completions"),
+                    data=orjson.dumps(payload),
+                    headers=_headers(deployment),
+                    timeout=timeout,
+                ),
+                timeout=deployment.stream_timeout,
+            )
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.stream_timeout}s") from None
+        except aiohttp.ClientError as exc:
+            raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
+        if response.status >= 400:
+            body = await response.read()
+            response.release()
+            raise _status_error(deployment, response.status, body, response.headers.get("retry-after"))
+        return _SSEStream(response, deployment)
+
+    async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
+        session = await self._ensure_session()
+        started = time.perf_counter()
+        try:
+            async with session.post(
+                _url(deployment, path),
+                data=orjson.dumps(payload),
+                headers=_headers(deployment),
+                timeout=aiohttp.ClientTimeout(total=deployment.timeout),
+            ) as response:
+                raw = await response.read()
+                if response.status >= 400:
+                    raise _status_error(deployment, response.status, raw, response.headers.get("retry-after"))
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.timeout}s") from None
+        except aiohttp.ClientError as exc:
+            raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
+        upstream_ms = (time.perf_counter() - started) * 1000
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
+        if not isinstance(body, dict):
+            raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
+        prompt_tokens, completion_tokens = usage_of(body)
+        return Completion(body, prompt_tokens, completion_tokens, upstream_ms)
+
+    async def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        return self._session
+
+
+class _SSEStream(ChunkStream):
+    def __init__(self, response: aiohttp.ClientResponse, deployment: Deployment) -> None:
+        self._response = response
+        self._deployment = deployment
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        try:
+            async for raw_line in self._response.content:
+                line = raw_line.strip()
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    return
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    raise ProviderError("malformed", f"{self._deployment.id} sent a stream event that is not JSON") from None
+                if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
+                    raise ProviderError("status", f"{self._deployment.id} sent an error event mid-stream", status=502)
+                yield chunk
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise ProviderError("timeout", f"{self._deployment.id} stalled mid-stream") from None
+        except aiohttp.ClientPayloadError:
+            raise ProviderError("connection", f"{self._deployment.id} cut the stream") from None
+        except aiohttp.ClientError as exc:
+            raise ProviderError("connection", f"{self._deployment.id} stream failed: {exc}") from None
+        # The upstream closed without [DONE]: a cut stream.
+        raise ProviderError("connection", f"{self._deployment.id} closed the stream before [DONE]")
+
+    async def aclose(self) -> None:
+        self._response.close()
+
+
+def _url(deployment: Deployment, path: str) -> str:
+    base = (deployment.api_base or "https://api.openai.com/v1").rstrip("/")
+    return base + path
+
+
+def _headers(deployment: Deployment) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if deployment.api_key:
+        headers["authorization"] = f"Bearer {deployment.api_key}"
+    if deployment.organization:
+        headers["openai-organization"] = deployment.organization
+    headers.update(dict(deployment.extra_headers))
+    return headers
+
+
+def _status_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
+    message = body[:500].decode("utf-8", "replace")
+    try:
+        decoded = orjson.loads(body)
+        if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
+            message = str(decoded["error"].get("message") or message)
+    except orjson.JSONDecodeError:
+        pass
+    seconds: float | None = None
+    if retry_after:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            seconds = None
+    return ProviderError("status", f"{deployment.id} answered {status}: {message}", status=status, retry_after=seconds)

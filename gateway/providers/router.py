@@ -1,0 +1,175 @@
+"""Chooses a deployment for a model, retries with backoff, falls back to other models, cools down failures.
+
+Retries happen on 429, 5xx, timeouts, broken connections and malformed answers, never on other 4xx. A
+deployment that fails `allowed_fails` times in a row cools down for `cooldown_time` seconds (a per-replica
+circuit breaker: each replica judges the health it observes). When every deployment of a model is cooling,
+its fallbacks are tried; when none is left, the caller gets a 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gateway.config import RouterSettings
+from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
+from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+
+T = TypeVar("T")
+Call = Callable[[Provider, Deployment, dict[str, Any]], Awaitable[T]]
+
+
+@dataclass(slots=True)
+class Served:
+    """Which deployment answered, after how many attempts, and whether a fallback model did."""
+
+    deployment: Deployment
+    attempts: int
+    fallback_from: str | None = None
+
+
+@dataclass(slots=True)
+class _Health:
+    fails: int = 0
+    cooldown_until: float = 0.0
+    in_flight: int = 0
+
+
+class Router:
+    def __init__(
+        self,
+        deployments: Sequence[Deployment],
+        settings: RouterSettings,
+        transports: Mapping[Transport, Provider],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.transports = transports
+        self._clock = clock
+        self._sleep = sleep
+        self._groups: dict[str, list[Deployment]] = {}
+        for deployment in deployments:
+            self._groups.setdefault(deployment.model_name, []).append(deployment)
+        self._health = {d.id: _Health() for d in deployments}
+        self._fallbacks: dict[str, list[str]] = {}
+        for entry in settings.fallbacks:
+            for model, targets in entry.items():
+                self._fallbacks.setdefault(model, []).extend(targets)
+
+    def models(self) -> list[str]:
+        return list(self._groups)
+
+    def group(self, model_name: str) -> list[Deployment]:
+        return self._groups.get(model_name, [])
+
+    def health(self, deployment_id: str) -> tuple[int, float]:
+        """(consecutive failures, seconds of cooldown left) of one deployment."""
+        state = self._health[deployment_id]
+        return state.fails, max(0.0, state.cooldown_until - self._clock())
+
+    async def run(self, model_name: str, payload: dict[str, Any], call: Call[T]) -> tuple[T, Served]:
+        """Call `model_name` (then its fallbacks) until one deployment answers."""
+        last_error: ProviderError | None = None
+        attempts = 0
+        for position, name in enumerate([model_name, *self._fallbacks.get(model_name, [])]):
+            try:
+                result, deployment, used = await self._run_group(name, payload, call)
+            except _GroupFailed as failed:
+                attempts += failed.attempts
+                last_error = failed.error or last_error
+                continue
+            attempts += used
+            return result, Served(deployment, attempts, model_name if position else None)
+        raise self._final_error(model_name, last_error)
+
+    async def _run_group(self, name: str, payload: dict[str, Any], call: Call[T]) -> tuple[T, Deployment, int]:
+        tried: set[str] = set()
+        error: ProviderError | None = None
+        attempts = 0
+        for attempt in range(self.settings.num_retries + 1):
+            deployment = self._pick(name, tried)
+            if deployment is None:
+                break
+            attempts += 1
+            state = self._health[deployment.id]
+            state.in_flight += 1
+            try:
+                if deployment.unavailable:
+                    raise ProviderError("config", deployment.unavailable)
+                transport = self.transports[deployment.transport]
+                result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
+            except ProviderError as exc:
+                error = exc
+                self._failed(deployment)
+                if exc.kind == "status" and exc.status in (400, 413, 422):
+                    raise _client_error(exc) from None
+                if exc.retryable:
+                    await self._sleep(self._backoff(attempt, exc.retry_after))
+                else:
+                    tried.add(deployment.id)
+                continue
+            finally:
+                state.in_flight -= 1
+            state.fails = 0
+            return result, deployment, attempts
+        raise _GroupFailed(error, attempts)
+
+    def _pick(self, name: str, tried: set[str]) -> Deployment | None:
+        now = self._clock()
+        group = self._groups.get(name, [])
+        healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
+        if not healthy:
+            return None
+        if self.settings.routing_strategy == "least-busy":
+            fewest = min(self._health[d.id].in_flight for d in healthy)
+            healthy = [d for d in healthy if self._health[d.id].in_flight == fewest]
+        if len(healthy) == 1:
+            return healthy[0]
+        return random.choices(healthy, weights=[d.weight for d in healthy])[0]
+
+    def _failed(self, deployment: Deployment) -> None:
+        state = self._health[deployment.id]
+        state.fails += 1
+        if state.fails >= self.settings.allowed_fails and self.settings.cooldown_time > 0:
+            state.cooldown_until = self._clock() + self.settings.cooldown_time
+            state.fails = 0
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        delay = self.settings.retry_backoff_s * (2**attempt) * random.uniform(0.5, 1.0)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return min(delay, self.settings.max_backoff_s)
+
+    def _final_error(self, model_name: str, error: ProviderError | None) -> WardenError:
+        if error is None:
+            waits = [self.health(d.id)[1] for d in self._groups.get(model_name, [])]
+            return ServiceUnavailable(
+                f"every deployment of model {model_name!r} is cooling down after failures",
+                headers={"retry-after": str(max(1, int(min(waits, default=1.0) + 0.999)))},
+            )
+        if error.kind == "timeout":
+            return UpstreamTimeout(f"the upstream for model {model_name!r} timed out: {error.message}")
+        if error.status == 429:
+            return RateLimited(
+                f"the upstream for model {model_name!r} is rate limiting: {error.message}",
+                retry_after=error.retry_after or 1.0,
+                code="upstream_rate_limited",
+            )
+        return UpstreamError(f"the upstream for model {model_name!r} failed: {error.message}")
+
+
+class _GroupFailed(Exception):
+    def __init__(self, error: ProviderError | None, attempts: int) -> None:
+        super().__init__("model group failed")
+        self.error = error
+        self.attempts = attempts
+
+
+def _client_error(error: ProviderError) -> BadRequest:
+    return BadRequest(f"the upstream rejected the request: {error.message}", code="upstream_bad_request")

@@ -1,0 +1,121 @@
+"""OpenAI's request shapes, typed where Warden reads them and passed through where it does not.
+
+Known fields are validated (a wrong type is a 400 naming the field); unknown fields travel to the upstream
+unchanged, so new OpenAI parameters work without a Warden release. Warden's own extension fields (sent by the
+SDK through `extra_body`) are taken out before the request goes upstream.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.errors import BadRequest
+
+# Fields a client may never set: the upstream and its credentials come only from config.
+FORBIDDEN_FIELDS = frozenset(
+    {"api_base", "base_url", "api_key", "api_version", "custom_llm_provider", "organization", "extra_headers",
+     "litellm_params", "aws_access_key_id", "aws_secret_access_key", "vertex_credentials", "mock_response"}
+)
+# Warden's extensions: read by the pipeline, never sent upstream.
+EXTENSION_FIELDS = frozenset({"prompt", "context", "documents", "warden"})
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ContentPart(Open):
+    type: str
+    text: str | None = None
+
+
+class Message(Open):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+    def texts(self) -> list[tuple[int | None, str]]:
+        """(part index or None, text) for every text this message carries."""
+        if isinstance(self.content, str):
+            return [(None, self.content)]
+        if isinstance(self.content, list):
+            return [(i, p.text) for i, p in enumerate(self.content) if p.type == "text" and p.text is not None]
+        return []
+
+
+class StreamOptions(Open):
+    include_usage: bool = False
+
+
+class FunctionDef(Open):
+    name: str = Field(min_length=1)
+
+
+class Tool(Open):
+    type: str = "function"
+    function: FunctionDef
+
+
+class ResponseFormat(Open):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+
+class ChatRequest(Open):
+    model: str = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int | None = Field(default=None, ge=1, le=128)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    tools: list[Tool] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: ResponseFormat | None = None
+    seed: int | None = None
+    user: str | None = Field(default=None, max_length=256)
+    metadata: dict[str, str] | None = None
+
+    @property
+    def output_limit(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+    def extension(self, name: str) -> Any:
+        return (self.model_extra or {}).get(name)
+
+
+class EmbeddingRequest(Open):
+    model: str = Field(min_length=1)
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(default=None, ge=1)
+    user: str | None = Field(default=None, max_length=256)
+
+    def texts(self) -> list[str]:
+        if isinstance(self.input, str):
+            return [self.input]
+        return [t for t in self.input if isinstance(t, str)]
+
+
+def parse_request(model: type[ChatRequest] | type[EmbeddingRequest], data: object) -> Any:
+    """Validate a decoded JSON body; a bad field is a 400 that names it."""
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object", code="invalid_body")
+    for name in FORBIDDEN_FIELDS.intersection(data):
+        raise BadRequest(f"the field {name!r} may not be set by clients", param=name, code="forbidden_parameter")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise BadRequest(f"invalid value for {where!r}: {error['msg']}", param=where, code="invalid_value") from None

