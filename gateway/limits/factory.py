@@ -1,0 +1,49 @@
+"""Building the gateway's limiter from its configuration."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.limits.base import Limiter
+from gateway.limits.failover import FailoverLimiter, FailureMode
+from gateway.limits.memory import MemoryLimiter
+
+
+class LimitsConfig(BaseModel):
+    """Where rate and budget state lives, and what to do when that store is down."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "warden:"
+    on_redis_down: FailureMode = "open"
+    timeout_s: float = Field(0.25, gt=0, le=5)
+    retry_interval_s: float = Field(5.0, gt=0)
+    max_connections: int = Field(16, ge=1, description="Few connections go further: each call takes ~0.1 ms.")
+    hold_s: float = Field(900.0, gt=0, description="How long an unsettled budget hold counts (at most twice this).")
+
+
+def build_limiter(config: LimitsConfig, *, clock: Callable[[], float] = time.time) -> Limiter:
+    """The memory limiter, or Redis behind a failover wrapper with a memory fallback. Connects lazily."""
+    if config.backend == "memory":
+        return MemoryLimiter(clock=clock)
+    from gateway.limits.redis_limiter import RedisLimiter  # only deployments that use Redis import its client
+
+    primary = RedisLimiter(
+        config.redis_url,
+        prefix=config.key_prefix,
+        clock=clock,
+        connect_timeout_s=config.timeout_s,
+        timeout_s=config.timeout_s,
+        deadline_s=2 * config.timeout_s,
+        max_connections=config.max_connections,
+        hold_s=config.hold_s,
+    )
+    return FailoverLimiter(
+        primary, MemoryLimiter(clock=clock), config.on_redis_down, retry_interval_s=config.retry_interval_s
+    )

@@ -1,0 +1,228 @@
+"""The Redis limiter: one state for every replica, one round trip (EVALSHA) per acquire and per settle.
+
+Keys (all under the configurable prefix, all with TTLs):
+  `r:{scope}:{subject}:{bucket}`       hash n/t: requests and tokens of one minute bucket, kept two minutes;
+  `b:{budget id}:{period}`             micro-dollars spent in a UTC period, kept until a while after it ends;
+  `h:{budget id}:{period}:{slot}`      micro-dollars held by requests in flight, in slots of `hold_s`.
+Holds are counted for the slot they were put in and the next one, then ignored: a replica that dies between
+acquire and settle frees its holds after at most `2 * hold_s`, instead of shrinking the budget until period end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+
+from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
+from gateway.limits.refusal import binding, budget_refusal, rate_refusal
+from gateway.limits.scripts import ACQUIRE, SETTLE, Script
+from gateway.limits.window import WindowPos, from_micro, period_bounds, to_micro
+
+log = logging.getLogger(__name__)
+
+_RPM, _TPM, _BUDGET = 1, 2, 3
+_T = TypeVar("_T")
+
+
+class RedisLimiter(Limiter):
+    """Rates and budgets shared by all replicas through one Redis (standalone or primary; not Cluster)."""
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "warden:",
+        clock: Callable[[], float] = time.time,
+        window_s: float = 60.0,
+        connect_timeout_s: float = 0.25,
+        timeout_s: float = 0.25,
+        deadline_s: float = 0.5,
+        max_connections: int = 16,
+        hold_s: float = 900.0,
+        grace_s: float = 2 * 86400.0,
+        total_ttl_s: float = 400 * 86400.0,
+    ) -> None:
+        # The clock is the caller's, not Redis TIME, so tests can move it; replicas need NTP-synced clocks
+        # (a skew of a few ms moves a minute-window estimate by a few ms of traffic).
+        self._clock = clock
+        self._window_s = window_s
+        self._prefix = prefix
+        self._deadline_s = deadline_s
+        self._hold_s = hold_s
+        self._grace_s = grace_s
+        self._total_ttl_s = total_ttl_s
+        self._where = _redacted(url)
+        # No client-side retries: a dead Redis must cost one timeout, and the failover's breaker does the rest.
+        # A small pool on purpose: 200 requests opening 64 connections at once time out on their handshakes,
+        # while 16 connections serve them all in a fraction of the time.
+        self._pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=deadline_s,
+            socket_connect_timeout=connect_timeout_s,
+            socket_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._redis = Redis(connection_pool=self._pool)
+
+    async def acquire(
+        self,
+        rates: Sequence[RateRule],
+        budgets: Sequence[BudgetRule],
+        tokens: int,
+        max_cost_usd: float,
+    ) -> Reservation:
+        now = self._clock()
+        pos = WindowPos.at(now, self._window_s)
+        tokens = max(tokens, 0)
+        cost = to_micro(max_cost_usd, round_up=True)
+        periods = [period_bounds(rule.period, now) for rule in budgets]
+        slot = math.floor(now / self._hold_s)
+        keys: list[str] = []
+        args: list[float | int] = [pos.fraction, tokens, cost, len(rates), len(budgets)]
+        args += [self._rate_ttl(), math.ceil(2 * self._hold_s + 60)]
+        for rule in rates:
+            keys += [self._rate_key(rule, pos.index - 1), self._rate_key(rule, pos.index)]
+            args += [-1 if rule.rpm is None else rule.rpm, -1 if rule.tpm is None else rule.tpm]
+        for rule, (period, _) in zip(budgets, periods, strict=True):
+            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
+            keys.append(self._held_key(rule, period, slot))
+            args.append(to_micro(rule.limit_usd))
+        refused = await self._run(ACQUIRE, keys, args)
+        if refused:
+            raise self._refusal(refused, rates, budgets, periods, pos, tokens, cost, now)
+        return Reservation(
+            rates=tuple(rates),
+            budgets=tuple(budgets),
+            tokens=tokens,
+            cost_usd=max_cost_usd,
+            period_keys={rule.id: period for rule, (period, _) in zip(budgets, periods, strict=True)},
+            at=now,
+            backend=self.backend,
+        )
+
+    async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
+        try:
+            await self._settle(reservation, max(tokens, 0), to_micro(cost_usd))
+        except LimiterUnavailable as exc:
+            log.warning("settle lost, limiter store unavailable: %s", exc)
+        except Exception:  # settle must never fail the caller's response
+            log.exception("settling a reservation in Redis failed")
+
+    async def spent(self, budget: BudgetRule) -> float:
+        period, _ = period_bounds(budget.period, self._clock())
+        value = await self._guard(self._redis.get(self._spent_key(budget, period)))
+        return from_micro(int(value)) if value is not None else 0.0
+
+    async def seed(self, budget: BudgetRule, spent_usd: float) -> None:
+        now = self._clock()
+        period, end = period_bounds(budget.period, now)
+        key = self._spent_key(budget, period)
+        await self._guard(self._redis.set(key, to_micro(spent_usd), nx=True, ex=self._spent_ttl(end, now)))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._guard(self._redis.ping()))
+        except LimiterUnavailable:
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+        await self._pool.disconnect()
+
+    async def _settle(self, reservation: Reservation, tokens: int, cost: int) -> None:
+        now = self._clock()
+        index = WindowPos.at(now, self._window_s).index
+        delta = tokens - reservation.tokens
+        token_rules = [rule for rule in reservation.rates if rule.tpm is not None] if delta else []
+        keys = [self._rate_key(rule, index) for rule in token_rules]
+        reserved = to_micro(reservation.cost_usd, round_up=True)
+        args: list[float | int] = [delta, len(token_rules), len(reservation.budgets), self._rate_ttl(), reserved, cost]
+        slot = math.floor(reservation.at / self._hold_s)
+        for rule in reservation.budgets:
+            period = reservation.period_keys.get(rule.id) or period_bounds(rule.period, reservation.at)[0]
+            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot)]
+            args.append(self._spent_ttl(period_bounds(rule.period, reservation.at)[1], now))
+        if keys:
+            await self._run(SETTLE, keys, args)
+
+    def _refusal(
+        self,
+        refused: list[int],
+        rates: Sequence[RateRule],
+        budgets: Sequence[BudgetRule],
+        periods: list[tuple[str, float | None]],
+        pos: WindowPos,
+        tokens: int,
+        cost: int,
+        now: float,
+    ) -> LimitExceeded:
+        refusals: list[LimitExceeded] = []
+        for at in range(0, len(refused), 4):
+            kind, index, a, b = (int(v) for v in refused[at : at + 4])
+            if kind == _BUDGET:
+                rule = budgets[index]
+                limit = to_micro(rule.limit_usd)
+                refusals.append(budget_refusal(rule, a, b, cost, limit, periods[index][1], now))
+                continue
+            rate = rates[index]
+            if kind == _RPM and rate.rpm is not None:
+                refusals.append(rate_refusal(rate, "rpm", rate.rpm, a, b, pos.fraction, 1, self._window_s))
+            elif kind == _TPM and rate.tpm is not None:
+                refusals.append(rate_refusal(rate, "tpm", rate.tpm, a, b, pos.fraction, tokens, self._window_s))
+        if not refusals:
+            raise LimiterUnavailable(f"unreadable refusal from the acquire script: {refused!r}")
+        return binding(refusals)
+
+    async def _run(self, script: Script, keys: list[str], args: list[float | int]) -> list[int]:
+        async def call() -> list[int]:
+            try:
+                return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
+            except NoScriptError:  # a restarted or flushed Redis forgot the script: load it once and retry
+                await self._redis.script_load(script.source)
+                return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
+
+        return await self._guard(call())
+
+    async def _guard(self, operation: Awaitable[_T]) -> _T:
+        """Bound any Redis call in time and turn every failure into `LimiterUnavailable` (never a hang, never a 500)."""
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                return await operation
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise LimiterUnavailable(f"Redis at {self._where} unavailable: {type(exc).__name__}: {exc}") from exc
+
+    def _rate_key(self, rule: RateRule, index: int) -> str:
+        return f"{self._prefix}r:{rule.scope}:{rule.subject}:{index}"
+
+    def _spent_key(self, rule: BudgetRule, period: str) -> str:
+        return f"{self._prefix}b:{rule.id}:{period}"
+
+    def _held_key(self, rule: BudgetRule, period: str, slot: int) -> str:
+        return f"{self._prefix}h:{rule.id}:{period}:{slot}"
+
+    def _rate_ttl(self) -> int:
+        return math.ceil(2 * self._window_s + 5)
+
+    def _spent_ttl(self, period_end: float | None, now: float) -> int:
+        if period_end is None:
+            return math.ceil(self._total_ttl_s)
+        return max(math.ceil(period_end - now + self._grace_s), 1)
+
+
+def _redacted(url: str) -> str:
+    """host:port/db of a Redis URL, without the password, for error messages."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path}"
