@@ -1,0 +1,72 @@
+"""Which checks are due (per tier), running them (`warden monitor run`) and a loop over that (`monitor serve`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from registry.db import session_scope
+from registry.monitoring.runner import CheckReport, MonitorContext, run_check
+from registry.monitoring.store import RegisteredReference, list_references
+from registry.monitoring.tables import CheckRun
+from registry.monitoring.timeutil import as_utc, utc_now
+
+
+def active_references(ctx: MonitorContext, session: Session, model_name: str | None = None) -> list[RegisteredReference]:
+    """Per model, the version the gateway alias serves (when a switcher is plugged in), else the latest registered."""
+    latest: dict[str, RegisteredReference] = {}
+    by_key = {}
+    for reference in list_references(session, model_name):
+        latest[reference.model_name] = reference
+        by_key[(reference.model_name, reference.model_version)] = reference
+    chosen = []
+    for name, fallback in latest.items():
+        serving = ctx.switcher.current_version(name, ctx.config.actions.gateway_alias) if ctx.switcher else None
+        chosen.append(by_key.get((name, serving), fallback) if serving else fallback)
+    return chosen
+
+
+def due_references(ctx: MonitorContext, session: Session, now: datetime, model_name: str | None = None) -> list[RegisteredReference]:
+    runs = {(r.model_name, r.model_version): r.last_run_at for r in session.exec(select(CheckRun))}
+    due = []
+    for reference in active_references(ctx, session, model_name):
+        every = timedelta(seconds=ctx.config.tier_schedule(ctx.tier(reference.model_name)).every_seconds)
+        last = runs.get((reference.model_name, reference.model_version))
+        if last is None or now - last >= every:
+            due.append(reference)
+    return due
+
+
+def run_due(ctx: MonitorContext, now: datetime | None = None, model_name: str | None = None, force: bool = False) -> list[CheckReport]:
+    """Run every due check once (all active ones with `force`); each version in its own transaction."""
+    moment = as_utc(now) if now else utc_now()
+    with session_scope(ctx.engine) as session:
+        pending = active_references(ctx, session, model_name) if force else due_references(ctx, session, moment, model_name)
+    reports = []
+    for reference in pending:
+        with session_scope(ctx.engine) as session:
+            reports.append(run_check(ctx, session, reference, moment))
+    return reports
+
+
+def serve(
+    ctx: MonitorContext,
+    interval_seconds: float,
+    max_iterations: int | None = None,
+    on_report: Callable[[CheckReport], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Run due checks every `interval_seconds` (forever, or `max_iterations` times); returns checks run."""
+    done = iterations = 0
+    while max_iterations is None or iterations < max_iterations:
+        for report in run_due(ctx):
+            done += 1
+            if on_report:
+                on_report(report)
+        iterations += 1
+        if max_iterations is None or iterations < max_iterations:
+            sleep(interval_seconds)
+    return done
