@@ -1,0 +1,88 @@
+"""Lifecycle phases of a model and status transitions of its versions, both guarded by the tier's gates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col
+
+from registry.governance.access import find_version, record_change, writable_model
+from registry.governance.classification import mark_significant_change
+from registry.governance.errors import Conflict, GateError
+from registry.governance.gates import phase_gaps, production_gaps
+from registry.governance.policy import DEFAULT_POLICY, PolicyTable
+from registry.governance.schemas import ModelOut, VersionOut
+from registry.governance.tables import GovAlias
+from registry.governance.types import Actor, LifecyclePhase, VersionStatus, stamp
+from registry.governance.versions import get_version
+
+TRANSITIONS: dict[VersionStatus, tuple[VersionStatus, ...]] = {
+    "development": ("staging", "production", "archived"),
+    "staging": ("development", "production", "archived"),
+    "production": ("staging", "archived"),
+    "archived": ("staging", "production"),
+    "decommissioned": (),
+}
+
+
+def advance_phase(
+    session: Session,
+    actor: Actor,
+    name: str,
+    phase: LifecyclePhase,
+    policy: PolicyTable = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> ModelOut:
+    """Move the model to `phase`; going forward needs the deliverables of every phase left behind."""
+    model = writable_model(session, actor, name)
+    if phase == "decommissioning" or model.phase == "decommissioning":
+        raise Conflict("the decommissioning phase is entered and left only through the decommissioning workflow")
+    gaps = phase_gaps(session, model, phase, policy)
+    if gaps:
+        raise GateError(f"moving {name!r} to phase {phase!r}", gaps)
+    before, model.phase = model.phase, phase
+    record_change(session, actor, model, "model.phase", before={"phase": before}, after={"phase": phase}, at=now)
+    return ModelOut.from_row(model)
+
+
+def promote(
+    session: Session,
+    actor: Actor,
+    name: str,
+    version: str,
+    status: VersionStatus,
+    policy: PolicyTable = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> VersionOut:
+    """Change a version's status; `production` is refused until every gate of the tier holds."""
+    at = stamp(now)
+    model = writable_model(session, actor, name)
+    row = find_version(session, model, version)
+    if status not in TRANSITIONS[row.status]:  # type: ignore[index]
+        raise Conflict(f"version {version!r} of {name!r} cannot go from {row.status!r} to {status!r}")
+    if status == "production":
+        gaps = production_gaps(session, model, row, policy, at)
+        if gaps:
+            raise GateError(f"promoting {name!r} version {version!r} to production", gaps)
+    before = row.status
+    row.status, row.status_changed_at = status, at
+    session.add(row)
+    if status == "archived":
+        # An archived version must not stay reachable through an alias.
+        stale = delete(GovAlias).where(col(GovAlias.model_id) == model.id, col(GovAlias.version_id) == row.id)
+        session.execute(stale)
+    subject = f"model:{name}@{version}"
+    record_change(
+        session,
+        actor,
+        model,
+        "version.promote",
+        subject=subject,
+        before={"status": before},
+        after={"status": status},
+        at=at,
+    )
+    if status == "production":
+        mark_significant_change(session, actor, model, f"new production version {version!r}", at)
+    return get_version(session, actor, name, version)

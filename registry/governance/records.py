@@ -1,0 +1,146 @@
+"""The deliverable of each lifecycle phase as a validated record (stored as JSON on the model row)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from registry.governance.types import Cadence, DecommissionCriterion, Frequency, Severity
+
+Scalar = str | int | float | bool | None
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class Record(BaseModel):
+    """Base of every stored record: unknown keys are refused so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Kpi(Record):
+    name: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    unit: str | None = None
+
+
+class ProjectCharter(Record):
+    """Problem framing deliverable: what is solved, how success is measured, which data, which risks."""
+
+    problem: str = Field(min_length=1)
+    kpis: list[Kpi] = Field(min_length=1)
+    data_sources: list[str] = Field(min_length=1)
+    risks: list[str] = Field(min_length=1)
+    data_classification: Literal["public", "internal", "confidential", "restricted"]
+    sponsor: str | None = None
+
+
+class DataCard(Record):
+    description: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    collection_period: str | None = None
+    license: str | None = None
+    contains_personal_data: bool
+    known_biases: list[str] = []
+
+
+class QualityCheck(Record):
+    name: str = Field(min_length=1)
+    passed: bool
+    detail: str | None = None
+
+
+class DataQualityReport(Record):
+    completeness: float = Field(ge=0, le=1)
+    duplicate_ratio: float = Field(ge=0, le=1)
+    checks: list[QualityCheck] = []
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+class DatasetVersion(Record):
+    """Data preparation deliverable: one version of one dataset with its card and quality report."""
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    uri: str = Field(min_length=1)
+    sha256: str | None = Field(default=None, pattern=SHA256)
+    rows: int | None = Field(default=None, ge=0)
+    data_card: DataCard | None = None
+    quality: DataQualityReport | None = None
+
+
+class ExperimentRef(Record):
+    """Development deliverable: a pointer to a tracked experiment (MLflow run or any link)."""
+
+    name: str = Field(min_length=1)
+    mlflow_run_id: str | None = None
+    url: HttpUrl | None = None
+    notes: str | None = None
+
+
+class MetricValue(Record):
+    split: Literal["train", "validation", "test", "production"]
+    name: str = Field(min_length=1)
+    value: float
+    segment: str | None = None
+
+
+class ValidationReport(Record):
+    """Validation deliverable: independent evaluation of one version before production (stored on the version)."""
+
+    validator: str = Field(min_length=1)
+    validated_on: date
+    methodology: str = Field(min_length=1)
+    results: list[MetricValue] = []
+    passed: bool
+    issues: list[str] = []
+    code_review_url: HttpUrl | None = None
+
+
+class Sla(Record):
+    availability_pct: float = Field(gt=0, le=100)
+    p95_latency_ms: int = Field(gt=0)
+
+
+class DeploymentRecord(Record):
+    """Deployment deliverable: where and how the model is served."""
+
+    endpoints: list[str] = Field(min_length=1)
+    infrastructure: str = Field(min_length=1)
+    serving_config: dict[str, Scalar] = {}
+    sla: Sla
+    strategy: Literal["direct", "canary", "blue_green", "shadow"]
+
+
+class AlertThreshold(Record):
+    metric: str = Field(min_length=1)
+    operator: Literal[">", ">=", "<", "<="]
+    threshold: float
+    severity: Severity
+
+
+class RetrainingPlan(Record):
+    cadence: Cadence
+    triggers: list[str] = []
+
+
+class MonitoringPlan(Record):
+    """Monitoring deliverable: what is watched, how often, when it alerts, when the model is re-trained."""
+
+    metrics: list[str] = Field(min_length=1)
+    frequency: Frequency
+    alerts: list[AlertThreshold] = []
+    retraining: RetrainingPlan
+
+
+class DecommissionPlan(Record):
+    """Planned end of life, written before it is needed (the actual steps live in `DecommissionState`)."""
+
+    triggers: list[DecommissionCriterion] = Field(min_length=1)
+    archive_location: str = Field(min_length=1)
+    stakeholders: list[str] = Field(min_length=1)
+    notes: str | None = None

@@ -1,0 +1,53 @@
+"""What a model version records: technical description, data, metrics, lineage and, for LLMs, gateway links."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from registry.governance.records import SHA256, MetricValue, Record, Scalar
+
+
+class DatasetRef(Record):
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class Artifact(Record):
+    uri: str = Field(min_length=1)
+    sha256: str | None = Field(default=None, pattern=SHA256)
+
+
+class Lineage(Record):
+    pipeline: str | None = None
+    experiment: str | None = None
+    run_id: str | None = None
+    artifacts: list[Artifact] = []
+
+
+class PromptRef(Record):
+    name: str = Field(min_length=1)
+    commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+
+
+class LlmLinks(Record):
+    """Which gateway deployments serve this version and which prompt versions run on it."""
+
+    gateway_deployments: list[str] = []
+    prompt_versions: list[PromptRef] = []
+
+
+class VersionSpec(Record):
+    """The technical record of one model version (everything but its status and aliases)."""
+
+    framework: str | None = None
+    architecture: str | None = None
+    hyperparameters: dict[str, Scalar] = {}
+    size_bytes: int | None = Field(default=None, ge=0)
+    parameter_count: int | None = Field(default=None, ge=0)
+    format: str | None = None
+    dependencies: dict[str, str] = {}
+    datasets: list[DatasetRef] = []
+    features: list[str] = []
+    metrics: list[MetricValue] = []
+    lineage: Lineage = Lineage()
+    llm: LlmLinks | None = None

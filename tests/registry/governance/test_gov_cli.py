@@ -1,0 +1,103 @@
+"""`warden models ...` and `warden audit ...` through click's CliRunner, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from gov_helpers import charter, full_card
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from gateway.cli.models import audit_group, models_group
+from registry.db import session_scope
+from registry.governance.tables import GovAuditEntry
+
+
+@pytest.fixture
+def db_url(engine: Engine, request: pytest.FixtureRequest) -> str:
+    if engine.dialect.name == "sqlite":
+        return engine.url.render_as_string(hide_password=False)
+    schema: str = request.getfixturevalue("pg_schema")
+    return engine.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def _run(group: click.Group, db_url: str, *args: str) -> Result:
+    argv = ["--database-url", db_url, "--actor", "ops", *args]
+    return CliRunner().invoke(group, argv, catch_exceptions=False)
+
+
+def test_cli_register_classify_card_promote_audit(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    assert _run(models_group, db_url, "init-db").exit_code == 0
+    ok = _run(
+        models_group,
+        db_url,
+        "register",
+        "churn",
+        "--kind",
+        "classical",
+        "--owner",
+        "alice",
+        "--team",
+        "risk",
+        "--use-case",
+        "retention",
+    )
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["phase"] == "problem_framing"
+    res = _run(
+        models_group,
+        db_url,
+        "classify",
+        "churn",
+        "--financial",
+        "medium",
+        "--operational",
+        "low",
+        "--reputational",
+        "low",
+        "--human",
+        "low",
+        "--automation",
+        "assistive",
+        "--eu-class",
+        "minimal",
+    )
+    assert res.exit_code == 0 and json.loads(res.output)["tier"] == 3
+    (tmp_path / "charter.yaml").write_text(yaml.safe_dump(charter().model_dump(mode="json")))
+    assert _run(models_group, db_url, "record", "churn", "charter", str(tmp_path / "charter.yaml")).exit_code == 0
+    (tmp_path / "bad.yaml").write_text("problem: x\nunknown_key: 1\n")
+    bad = _run(models_group, db_url, "record", "churn", "charter", str(tmp_path / "bad.yaml"))
+    assert bad.exit_code == 1 and "not a valid ProjectCharter" in bad.output
+    assert _run(models_group, db_url, "phase", "churn", "data_preparation").output.strip() == "data_preparation"
+
+    assert _run(models_group, db_url, "version", "churn", "1.0").exit_code == 0
+    check = _run(models_group, db_url, "card", "check", "churn")
+    assert check.exit_code == 1 and "details" in check.output
+    (tmp_path / "card.json").write_text(full_card("churn", audit=False).model_dump_json())
+    assert _run(models_group, db_url, "card", "set", "churn", str(tmp_path / "card.json")).exit_code == 0
+    assert _run(models_group, db_url, "card", "check", "churn").exit_code == 0
+    rendered = _run(models_group, db_url, "card", "render", "churn")
+    assert "## Risk classification" in rendered.output and "**Tier:** 3" in rendered.output
+
+    refused = _run(models_group, db_url, "promote", "churn", "1.0", "production")
+    assert refused.exit_code == 1 and "validation report" in refused.output and "deployment record" in refused.output
+    assert _run(models_group, db_url, "alias", "churn", "challenger", "1.0").exit_code == 0
+    listing = _run(models_group, db_url, "list", "--tier", "3")
+    assert listing.output.startswith("churn\tclassical\ttier=3")
+    assert "model.classify" in _run(models_group, db_url, "audit", "churn").output
+
+    verified = _run(audit_group, db_url, "verify")
+    assert verified.exit_code == 0 and "intact" in verified.output
+    exported = _run(audit_group, db_url, "export", "--format", "jsonl")
+    assert sum(1 for line in exported.output.splitlines() if line.startswith("{")) >= 6
+    with session_scope(engine) as s:
+        s.execute(
+            update(GovAuditEntry).where(GovAuditEntry.seq == 2, GovAuditEntry.chain == "churn").values(actor="eve")
+        )
+    broken = _run(audit_group, db_url, "verify")
+    assert broken.exit_code == 1 and "chain 'churn' at seq 2" in broken.output
