@@ -1,0 +1,114 @@
+"""`PiiEngine`: the synchronous detector shared by the guardrail, `warden scan` and the eval.
+
+One instance per process (`shared_engine()`); models load once in `load()`. A batch is split by language
+and each language's texts go through spaCy in one `nlp.pipe` call, then through Presidio's recognizers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+from guardrails.pii.entities import ALL_ENTITIES, LANGUAGES, Entity, Language
+from guardrails.pii.language import detect_language
+from guardrails.pii.nlp import DEFAULT_MODELS, SlimSpacyNlpEngine
+from guardrails.pii.postprocess import Candidate, clean, resolve_overlaps
+from guardrails.pii.recognizers import build_recognizers
+
+_BOOSTED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+
+
+class PiiEngine:
+    """Detects PII entities in batches of texts (English and French)."""
+
+    def __init__(self, models: Mapping[Language, str] = DEFAULT_MODELS) -> None:
+        self._models = dict(models)
+        self._analyzer: AnalyzerEngine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._analyzer is not None
+
+    def load(self) -> None:
+        """Load the spaCy models and build the recognizers (idempotent, thread-safe)."""
+        if self._analyzer is not None:
+            return
+        with self._lock:
+            if self._analyzer is not None:
+                return
+            languages = list(self._models)
+            nlp_engine = SlimSpacyNlpEngine(self._models)
+            nlp_engine.load()
+            registry = RecognizerRegistry(
+                recognizers=[r for lang in languages for r in build_recognizers(lang)],
+                supported_languages=languages,
+            )
+            enhancer = LemmaContextAwareEnhancer(context_suffix_count=2, context_matching_mode="whole_word")
+            self._analyzer = AnalyzerEngine(
+                registry=registry,
+                nlp_engine=nlp_engine,
+                supported_languages=languages,
+                context_aware_enhancer=enhancer,
+            )
+
+    def analyze_batch(
+        self,
+        texts: Sequence[str],
+        language: Language | None = None,
+        entities: Iterable[str] | None = None,
+        threshold: float = 0.5,
+    ) -> list[list[Entity]]:
+        """Entities of every text, in text order; `language=None` detects it per text."""
+        self.load()
+        wanted = frozenset(entities) if entities is not None else frozenset(ALL_ENTITIES)
+        unknown = wanted - frozenset(ALL_ENTITIES)
+        if unknown:
+            raise ValueError(f"unknown entity types {sorted(unknown)!r}; known: {', '.join(ALL_ENTITIES)}")
+        if language is not None and language not in self._models:
+            raise ValueError(f"unsupported language {language!r}; loaded: {', '.join(self._models)}")
+        by_language: dict[str, list[int]] = {}
+        for index, text in enumerate(texts):
+            lang = language or detect_language(text)
+            by_language.setdefault(lang if lang in self._models else LANGUAGES[0], []).append(index)
+        out: list[list[Entity]] = [[] for _ in texts]
+        for lang, indexes in by_language.items():
+            found = self._analyze_language([texts[i] for i in indexes], lang, threshold)
+            for index, entities_found in zip(indexes, found, strict=True):
+                out[index] = [e for e in entities_found if e.entity_type in wanted]
+        return out
+
+    def _analyze_language(self, texts: list[str], language: str, threshold: float) -> list[list[Entity]]:
+        assert self._analyzer is not None
+        nlp_engine = self._analyzer.nlp_engine
+        results: list[list[Entity]] = []
+        batch = nlp_engine.process_batch(texts, language, batch_size=max(1, len(texts)))
+        for text, artifacts in batch:
+            raw = self._analyzer.analyze(text, language, nlp_artifacts=artifacts, score_threshold=0.0)
+            # Threshold before resolution: a sub-threshold guess must not knock out a confident neighbour.
+            candidates = [c for c in clean(text, (_candidate(r) for r in raw)) if c.entity.score >= threshold]
+            results.append(resolve_overlaps(candidates))
+        return results
+
+
+def _candidate(result: RecognizerResult) -> Candidate:
+    metadata = result.recognition_metadata or {}
+    entity = Entity(result.entity_type, result.start, result.end, round(result.score, 4))
+    from_ner = str(metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, "")).startswith("SpacyRecognizer")
+    return Candidate(entity, bool(metadata.get(_BOOSTED)), from_ner)
+
+
+_shared: PiiEngine | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_engine() -> PiiEngine:
+    """The process-wide engine (not loaded yet: call `load()` off the event loop)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PiiEngine()
+        return _shared

@@ -1,0 +1,87 @@
+"""A phone-number recognizer for the many international writings (grouped digits, +CC, (0), (area), x123).
+
+Presidio's own phone recognizer only knows a handful of regions' numbering plans. Here the shape finds
+candidates and the evidence sets the score: an international prefix or an extension is strong on its own,
+a bare group of digits is ambiguous (an amount, an order number) and needs a context word such as
+"phone", "call" or "fax" next to it to pass the threshold.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from guardrails.pii.result import make_result
+
+_CANDIDATE = re.compile(
+    r"(?<![\w+\-./:@])"
+    r"(?:(?:\+|00)\d{1,3}[ .\-]?)?"  # country code
+    r"(?:\(0\)[ .\-]?)?"  # trunk prefix written out, "+46 (0)8 ..."
+    r"(?:\(\d{1,4}\)[ .\-]?)?"  # area code in parentheses
+    r"\d{1,12}(?:[ .\-]\d{1,8}){0,5}"
+    r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,6})?"
+    r"(?![\w@]|[.\-:/]\d)",
+    re.IGNORECASE,
+)
+_INTERNATIONAL = re.compile(r"^(?:\+|00)[1-9]")
+_EXTENSION = re.compile(r"(?:x|ext\.?)[ ]?\d+$", re.IGNORECASE)
+_AREA_CODE = re.compile(r"\(\d{1,4}\)")
+# Shapes owned by other entities or that are not phone numbers at all.
+_NOT_PHONE = (
+    re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"),  # ISO date
+    re.compile(r"^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$"),  # day-month-year date
+    re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$"),  # IPv4 address
+    re.compile(r"^\d{3}-\d{2}-\d{4}$"),  # US SSN
+)
+
+PHONE_CONTEXT_EN = [
+    "phone", "phones", "telephone", "tel", "mobile", "cell", "cellphone", "call", "calls", "called", "calling",
+    "fax", "desk", "office", "contact", "number", "reach", "dial", "text", "sms", "whatsapp", "landline",
+    "message", "messages", "answering", "ring",
+]  # fmt: skip
+PHONE_CONTEXT_FR = [
+    "téléphone", "telephone", "tél", "tel", "portable", "mobile", "fixe", "fax", "appeler", "appelez", "appelle",
+    "joindre", "numéro", "numero", "contact", "sms", "bureau", "standard",
+]  # fmt: skip
+
+STRONG_SCORE = 0.6
+WEAK_SCORE = 0.4
+
+
+def phone_score(candidate: str) -> float | None:
+    """The score a phone-shaped string earns from its shape alone, or None if it is not a phone number."""
+    digits = sum(char.isdigit() for char in _EXTENSION.sub("", candidate))
+    if not 7 <= digits <= 15 or any(pattern.match(candidate) for pattern in _NOT_PHONE):
+        return None
+    # An international prefix, an extension or an area code in parentheses is written only for phone numbers.
+    if _INTERNATIONAL.match(candidate) or _EXTENSION.search(candidate) or _AREA_CODE.search(candidate):
+        return STRONG_SCORE
+    return WEAK_SCORE
+
+
+class PhoneNumberRecognizer(LocalRecognizer):
+    """Phone numbers of any country, scored by shape, confirmed by context words."""
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=["PHONE_NUMBER"],
+            supported_language=supported_language,
+            context=PHONE_CONTEXT_FR if supported_language == "fr" else PHONE_CONTEXT_EN,
+            name=f"PhoneNumberRecognizer_{supported_language}",
+        )
+
+    def load(self) -> None:
+        """Nothing to load: the pattern is compiled at import."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for match in _CANDIDATE.finditer(text):
+            score = phone_score(match.group())
+            if score is None:
+                continue
+            results.append(make_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
+        return results
