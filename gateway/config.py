@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
+from gateway.prompts.store import PromptStoreConfig
 
 
 class Strict(BaseModel):
@@ -150,13 +151,6 @@ class PolicyConfig(Strict):
     retention_days: int = Field(default=30, ge=1)
 
 
-class PromptsConfig(Strict):
-    path: str = "prompts"
-    remote_url: str | None = None
-    remote_branch: str = "main"
-    poll_interval_s: float = Field(default=5.0, gt=0)
-
-
 class GatewayConfig(Strict):
     model_list: list[ModelDeployment] = []
     router_settings: RouterSettings = RouterSettings()
@@ -168,7 +162,8 @@ class GatewayConfig(Strict):
     usage: UsageConfig = UsageConfig()
     guardrail_policies: dict[str, PolicyConfig] = {}
     default_policy: str | None = None
-    prompts: PromptsConfig = PromptsConfig()
+    prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
+    """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""

@@ -67,7 +67,8 @@ class ResponseFormat(Open):
 
 class ChatRequest(Open):
     model: str = Field(min_length=1)
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = []
+    """At least one, except when the request names a stored prompt (checked by the pipeline)."""
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int | None = Field(default=None, ge=1, le=128)

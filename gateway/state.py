@@ -18,6 +18,7 @@ from gateway.providers.demo import DemoProvider
 from gateway.providers.deployments import build_deployments
 from gateway.providers.litellm_provider import LiteLLMProvider
 from gateway.providers.openai_compat import OpenAICompatProvider
+from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
 from gateway.settings import Settings
 from registry import spend
@@ -40,7 +41,7 @@ class Gateway:
     keys: KeyCache
     metrics: Metrics
     guardrails: GuardrailEngine
-    prompts: object | None = None
+    prompts: PromptStore | None = None
     _seeded: set[str] = field(default_factory=set)
 
     async def seed_budgets(self, budgets: tuple[BudgetRule, ...]) -> None:
@@ -56,6 +57,8 @@ class Gateway:
             self._seeded.add(marker)
 
     async def close(self) -> None:
+        if self.prompts is not None:
+            await self.prompts.stop()
         await self.usage.stop()
         for transport in {id(t): t for t in self.router.transports.values()}.values():
             await transport.close()
@@ -81,6 +84,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     gateway = Gateway(
         settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails,
+        prompts=await _open_prompts(config),
     )
     if settings.workers > 1 and config.limits.backend == "memory":
         log.warning("limits.backend is 'memory' with %d workers: each worker enforces its own limits; "
@@ -92,3 +96,20 @@ def _apply_config_teams(engine: Engine, config: GatewayConfig) -> None:
     """Teams declared in the config are created or updated (the config wins for the fields it sets)."""
     for name, team in config.teams.items():
         upsert_team(engine, name, **team.model_dump(exclude_unset=True))
+
+
+async def _open_prompts(config: GatewayConfig) -> PromptStore | None:
+    settings = config.prompts
+    if settings is None:
+        return None
+    if settings.remote is None and (settings.path is None or not settings.path.is_dir()):
+        log.warning("prompt store off: folder %s does not exist", settings.path)
+        return None
+    store = PromptStore.from_config(settings)
+    try:
+        await store.start()
+    except GitError as exc:
+        # Prompt versions are commits: without a repository there is nothing to resolve.
+        log.warning("prompt store off: %s is not in a Git repository (%s)", settings.path, exc.message)
+        return None
+    return store

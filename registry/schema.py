@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import registry.governance.tables  # noqa: F401
+import registry.monitoring.tables  # noqa: F401
 import registry.tables  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,22 +1,61 @@
 """The `warden` command. Each command is thin: it parses options and calls the registry, the gateway or
-the guardrails. Every command reads WARDEN_CONFIG and DATABASE_URL."""
+the guardrails. Every command reads WARDEN_CONFIG and DATABASE_URL.
+
+Commands are imported when they are run, so `warden serve` does not carry the data libraries that
+`warden monitor` needs (the server's memory stays small).
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 
-from gateway.cli.admin import costs, db, keys, teams
-from gateway.cli.serve import serve
+COMMANDS = {
+    "serve": ("gateway.cli.serve", "serve"),
+    "keys": ("gateway.cli.admin", "keys"),
+    "teams": ("gateway.cli.admin", "teams"),
+    "costs": ("gateway.cli.admin", "costs"),
+    "db": ("gateway.cli.admin", "db"),
+    "prompts": ("gateway.cli.prompts", "prompts_group"),
+    "models": ("gateway.cli.models", "models_group"),
+    "audit": ("gateway.cli.models", "audit_group"),
+    "monitor": ("gateway.cli.monitor", "monitor_group"),
+}
+HELP = {
+    "serve": "Run the gateway.",
+    "keys": "Create, list and revoke API keys.",
+    "teams": "Create and list teams.",
+    "costs": "Spend, tokens and requests by team, key, model or prompt.",
+    "db": "Registry schema migrations.",
+    "prompts": "Git-backed prompts: list, render, lint, promote, roll back.",
+    "models": "Model registry: inventory, risk tiers, reviews, promotion, rollout, decommissioning.",
+    "audit": "Verify, export and purge the governance audit trail.",
+    "monitor": "Model monitoring: drift, performance decay, alerts, re-training triggers.",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        command: click.Command = getattr(import_module(module), attribute)
+        command.name = name
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, HELP[name]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option("0.1.0", prog_name="warden")
 def cli() -> None:
     """Warden: a governed LLM gateway."""
-
-
-for command in (serve, keys, teams, costs, db):
-    cli.add_command(command)
 
 
 def main() -> None:

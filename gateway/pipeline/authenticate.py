@@ -1,4 +1,5 @@
-"""Step 1: who is calling, what they ask for, and whether they may ask for it."""
+"""Step 1: who is calling, what they ask for (a model, or a stored prompt and its version), and whether
+they may ask for it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import orjson
 
 from gateway.errors import AuthenticationFailed, BadRequest, NotFound, PayloadTooLarge, PermissionDenied
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.prompt_errors import prompt_error
+from gateway.prompts import PromptError, PromptRequest, parse_model_ref, parse_prompt_body
 from gateway.schemas import EXTENSION_FIELDS, ChatRequest, EmbeddingRequest, parse_request
 
 if TYPE_CHECKING:
@@ -21,8 +24,11 @@ async def authenticate(gw: Gateway, ctx: RequestContext, authorization: str | No
     ctx.request = _parse(gw, ctx, body)
     ctx.model = ctx.request.model
     ctx.guardrail_policy = ctx.principal.guardrail_policy or gw.guardrails.default
-    if not is_prompt_request(ctx):
-        authorize_model(gw, ctx, ctx.model)
+    if is_prompt_request(ctx):
+        await _select_prompt(gw, ctx)
+    elif isinstance(ctx.request, ChatRequest) and not ctx.request.messages:
+        raise BadRequest("invalid value for 'messages': at least one message is needed", param="messages")
+    authorize_model(gw, ctx, ctx.model)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -54,6 +60,35 @@ def authorize_model(gw: Gateway, ctx: RequestContext, model: str) -> None:
     if group[0].mode != wanted:
         raise BadRequest(f"the model {model!r} is a {group[0].mode} model, not a {wanted} model", param="model",
                          code="wrong_model_type")
+
+
+async def _select_prompt(gw: Gateway, ctx: RequestContext) -> None:
+    """Find the prompt version now (an in-memory lookup) so that limits, input checks and the model
+    permission all apply to the prompt's model and policy; rendering is the resolve_prompt step."""
+    if gw.prompts is None or not isinstance(ctx.request, ChatRequest):
+        raise NotFound("this gateway has no prompt store", param="model", code="prompt_not_found")
+    try:
+        selected = _prompt_request(ctx.request)
+        resolved = await gw.prompts.resolve(selected.ref)
+    except PromptError as exc:
+        raise prompt_error(exc) from None
+    ctx.resolved_prompt = resolved
+    ctx.prompt_variables = dict(selected.variables)
+    ctx.model = resolved.spec.model
+    if resolved.spec.guardrail_policy:
+        ctx.guardrail_policy = resolved.spec.guardrail_policy
+
+
+def _prompt_request(request: ChatRequest) -> PromptRequest:
+    body = request.extension("prompt")
+    by_model = parse_model_ref(request.model)
+    if body is None:
+        assert by_model is not None
+        return PromptRequest(by_model)
+    if by_model is not None and isinstance(body, dict) and "name" not in body:
+        body = {**body, "name": by_model.name, **({"label": by_model.label} if by_model.label else {}),
+                **({"version": by_model.version} if by_model.version else {})}
+    return parse_prompt_body(body)
 
 
 def _parse(gw: Gateway, ctx: RequestContext, body: bytes) -> ChatRequest | EmbeddingRequest:

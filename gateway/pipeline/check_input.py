@@ -22,7 +22,7 @@ async def check_input(gw: Gateway, ctx: RequestContext) -> None:
     if policy is None or not policy.input:
         return
     ctx.checks.stage = "input"
-    result = await policy.input.run(request_segments(request), ctx.checks)
+    result = await policy.input.run(request_segments(request, ctx.prompt_variables), ctx.checks)
     ctx.verdicts.extend(result.verdicts)
     blocked = result.blocked
     if blocked is not None:
@@ -31,4 +31,4 @@ async def check_input(gw: Gateway, ctx: RequestContext) -> None:
         raise GuardrailViolation(f"the request was blocked by the {blocked.guardrail!r} guardrail{reason}",
                                  param=blocked.guardrail)
     if result.masked:
-        apply_rewrites(ctx.payload, result.segments)
+        apply_rewrites(ctx.payload, result.segments, ctx.prompt_variables)

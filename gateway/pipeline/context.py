@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
+from gateway.prompts import ResolvedPrompt
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import CheckContext, Verdict
@@ -41,6 +42,8 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class PromptInfo:
+    """What the usage row and the response headers say about the stored prompt a request used."""
+
     name: str
     label: str | None
     commit: str
@@ -72,6 +75,8 @@ class RequestContext:
     verdicts: list[Verdict] = field(default_factory=list)
     checks: CheckContext = field(default_factory=CheckContext)
     prompt: PromptInfo | None = None
+    resolved_prompt: ResolvedPrompt | None = None
+    prompt_variables: dict[str, Any] = field(default_factory=dict)
     guardrail_policy: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     recorded: bool = False

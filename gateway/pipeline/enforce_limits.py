@@ -20,9 +20,9 @@ async def enforce_limits(gw: Gateway, ctx: RequestContext) -> None:
     if not rates and not principal.budgets:
         return
     tokens = estimate_prompt_tokens(request)
-    if principal.budgets:
-        await gw.seed_budgets(principal.budgets)
     try:
+        if principal.budgets:
+            await gw.seed_budgets(principal.budgets)
         ctx.reservation = await gw.limiter.acquire(rates, principal.budgets, tokens, worst_case_cost(gw, ctx, tokens))
     except LimitExceeded as exc:
         code = "budget_exceeded" if exc.limit.startswith("budget") else "rate_limit_exceeded"

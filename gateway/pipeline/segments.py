@@ -12,8 +12,12 @@ _ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "u
                            "tool": "tool", "function": "tool"}
 
 
-def request_segments(request: ChatRequest | EmbeddingRequest) -> list[Segment]:
-    """Every text of the request, by role: messages, text parts of multi-part content, and documents."""
+VARIABLE = "variable:"
+
+
+def request_segments(request: ChatRequest | EmbeddingRequest, variables: dict[str, Any] | None = None) -> list[Segment]:
+    """Every text of the request, by role: messages, text parts of multi-part content, documents, and the
+    caller's values for a stored prompt's variables (user text, whatever slot they fill)."""
     if isinstance(request, EmbeddingRequest):
         return [Segment(text, "user", index) for index, text in enumerate(request.texts())]
     out = []
@@ -24,6 +28,9 @@ def request_segments(request: ChatRequest | EmbeddingRequest) -> list[Segment]:
             out.append(Segment(text, role, index, part, source))
     for position, document in enumerate(request_documents(request)):
         out.append(Segment(document, "document", None, position, f"document[{position}]"))
+    for name, value in (variables or {}).items():
+        if isinstance(value, str):
+            out.append(Segment(value, "user", None, None, VARIABLE + name))
     return out
 
 
@@ -43,8 +50,12 @@ def request_documents(request: ChatRequest) -> list[str]:
     return found
 
 
-def apply_rewrites(payload: dict[str, Any], segments: Sequence[Segment]) -> None:
-    """Write masked texts back into the outgoing messages (documents are not sent upstream as such)."""
+def apply_rewrites(payload: dict[str, Any], segments: Sequence[Segment], variables: dict[str, Any]) -> None:
+    """Write masked texts back into the outgoing messages and prompt variables (documents are not sent
+    upstream as such)."""
+    for segment in segments:
+        if segment.source and segment.source.startswith(VARIABLE) and segment.message_index is None:
+            variables[segment.source[len(VARIABLE) :]] = segment.text
     messages = payload.get("messages")
     if isinstance(messages, list):
         payload["messages"] = messages = [dict(m) if isinstance(m, dict) else m for m in messages]

@@ -1,0 +1,157 @@
+"""Async HTTP load generator for gateway_bench.py, run as its own process; prints one JSON result on stdout.
+
+Every run is bounded twice: at most ``--requests`` requests and at most ``--duration`` seconds.
+Note that this client spends CPU too, on the same 2 cores as the server it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import aiohttp
+
+Mode = Literal["latency", "throughput", "stream"]
+# The first delta with visible text; the role chunk carries "content":"" and must not count as the first token.
+_FIRST_TOKEN_RE = re.compile(rb'"content":\s*"[^"]')
+PROMPT = (
+    "Summarise the following note in one sentence: the quarterly review covered revenue, hiring plans, "
+    "the new office lease, and a reminder that expense reports are due on Friday afternoon."
+)
+
+
+@dataclass
+class Result:
+    mode: str
+    concurrency: int
+    ok: int
+    errors: int
+    elapsed_s: float
+    rps: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    ttft_p50_ms: float | None = None
+    ttft_p99_ms: float | None = None
+    first_error: str | None = None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(round(q / 100 * len(ordered) + 0.5))))
+    return ordered[rank - 1]
+
+
+def request_body(stream: bool, model: str) -> bytes:
+    body: dict[str, object] = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64}
+    if stream:
+        body |= {"stream": True, "stream_options": {"include_usage": True}}
+    return json.dumps(body).encode()
+
+
+class Runner:
+    """Holds the shared counters of one run so workers stop at the same bound."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.latencies: list[float] = []
+        self.ttfts: list[float] = []
+        self.errors = 0
+        self.first_error: str | None = None
+        self.issued = 0
+        self.deadline = 0.0
+        self.headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
+        self.body = request_body(args.mode == "stream", args.model)
+
+    def _error(self, message: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or message
+
+    async def one(self, session: aiohttp.ClientSession, record: bool) -> None:
+        started = time.perf_counter()
+        first_token: float | None = None
+        try:
+            async with session.post(self.args.url, data=self.body, headers=self.headers) as response:
+                if response.status != 200:
+                    self._error(f"HTTP {response.status}: {(await response.text())[:200]}")
+                    return
+                if self.args.mode != "stream":
+                    await response.read()
+                else:
+                    done = False
+                    async for line in response.content:
+                        if first_token is None and _FIRST_TOKEN_RE.search(line):
+                            first_token = time.perf_counter()
+                        done = done or line.startswith(b"data: [DONE]")
+                    if not done or first_token is None:
+                        self._error("stream ended without content or [DONE]")
+                        return
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            self._error(f"{type(exc).__name__}: {exc}")
+            return
+        if record:
+            self.latencies.append((time.perf_counter() - started) * 1000)
+            if first_token is not None:
+                self.ttfts.append((first_token - started) * 1000)
+
+    async def worker(self, session: aiohttp.ClientSession) -> None:
+        while self.issued < self.args.requests and time.perf_counter() < self.deadline:
+            self.issued += 1
+            await self.one(session, record=True)
+
+    async def run(self) -> Result:
+        args = self.args
+        connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            for _ in range(args.warmup):
+                await self.one(session, record=False)
+            self.errors, self.first_error = 0, None
+            started = time.perf_counter()
+            self.deadline = started + args.duration
+            await asyncio.gather(*(self.worker(session) for _ in range(args.concurrency)))
+            elapsed = time.perf_counter() - started
+        return Result(
+            mode=args.mode,
+            concurrency=args.concurrency,
+            ok=len(self.latencies),
+            errors=self.errors,
+            elapsed_s=round(elapsed, 3),
+            rps=round(len(self.latencies) / elapsed, 1) if elapsed else 0.0,
+            p50_ms=percentile(self.latencies, 50),
+            p90_ms=percentile(self.latencies, 90),
+            p99_ms=percentile(self.latencies, 99),
+            ttft_p50_ms=percentile(self.ttfts, 50),
+            ttft_p99_ms=percentile(self.ttfts, 99),
+            first_error=self.first_error,
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True, help="full chat completions URL")
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--model", default="bench-model")
+    parser.add_argument("--mode", choices=["latency", "throughput", "stream"], default="latency")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args(argv)
+    if not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+        sys.exit(f"refusing non-local target {args.url!r}")
+    result = asyncio.run(Runner(args).run())
+    print(json.dumps(asdict(result)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The servers gateway_bench.py measures: the fake upstream itself, Warden, and the LiteLLM proxy.
+
+How Warden is launched and how its API key is made live in ``warden_commands`` only: adjust them there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from gw_procs import free_port, spawn, stop, wait_healthy
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_PYTHON = REPO / ".venv" / "bin" / "python"
+WARDEN_BIN = REPO / ".venv" / "bin" / "warden"
+LITELLM_VENV = Path("/tmp/litellm-bench-venv")
+LITELLM_VERSION = "1.108.7"
+LITELLM_BANNED = {"1.82.7", "1.82.8"}  # compromised releases: never install these
+LITELLM_CONFIG = REPO / "bench" / "litellm_config.yaml"
+LITELLM_MASTER_KEY = "sk-bench-master"  # must match general_settings.master_key in litellm_config.yaml
+UPSTREAM_KEY = "sk-fake"
+
+
+@dataclass
+class Target:
+    """A running server under test: where to send requests, with which key, and its process (None: not ours)."""
+
+    name: str
+    base_url: str
+    key: str
+    proc: subprocess.Popen[bytes] | None
+    startup_s: float
+    log: Path
+
+    def close(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+
+
+def _base_env() -> dict[str, str]:
+    # No DATABASE_URL or proxy settings leak in from the caller's shell; all traffic stays on 127.0.0.1.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY"}}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    return env
+
+
+def start_upstream(workdir: Path, latency_ms: int) -> Target:
+    port = free_port()
+    log = workdir / "upstream.log"
+    script = REPO / "tests" / "support" / "fake_upstream.py"
+    cmd = [str(PROJECT_PYTHON), str(script), "--port", str(port), "--latency-ms", str(latency_ms)]
+    proc = spawn(cmd, _base_env(), log)
+    startup = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 30, log)
+    return Target("upstream", f"http://127.0.0.1:{port}/v1", UPSTREAM_KEY, proc, startup, log)
+
+
+@dataclass(frozen=True)
+class WardenCommands:
+    serve: list[str]
+    bootstrap: list[list[str]]
+    """Run in order before ``serve``; the API key is the last stdout line of the last one."""
+    env: dict[str, str]
+
+
+def warden_commands(config: Path, port: int, workdir: Path) -> WardenCommands:
+    """The one place that knows Warden's command lines."""
+    env = {**_base_env(), "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "WARDEN_CONFIG": str(config)}
+    cli, conf = str(WARDEN_BIN), ["--config", str(config)]
+    return WardenCommands(
+        serve=[cli, "serve", *conf, "--port", str(port), "--workers", "1"],
+        bootstrap=[[cli, "teams", "create", *conf, "bench"], [cli, "keys", "create", *conf, "--team", "bench"]],
+        env=env,
+    )
+
+
+def _bootstrap_key(commands: WardenCommands, workdir: Path) -> str:
+    stdout = ""
+    for step in commands.bootstrap:
+        done = subprocess.run(step, env=commands.env, cwd=workdir, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(step)!r} failed ({done.returncode}): {done.stderr[-800:]}")
+        stdout = done.stdout
+    lines = stdout.strip().splitlines()
+    if not lines:
+        raise RuntimeError(f"{' '.join(commands.bootstrap[-1])!r} printed no key")
+    return lines[-1].strip()
+
+
+def write_warden_config(upstream_base: str, workdir: Path) -> Path:
+    config = {
+        "model_list": [
+            {
+                "model_name": "bench-model",
+                "litellm_params": {"model": "openai/bench-model", "api_base": upstream_base, "api_key": UPSTREAM_KEY},
+            }
+        ],
+    }
+    path = workdir / "warden.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def start_warden(upstream_base: str, workdir: Path) -> Target:
+    if not WARDEN_BIN.exists():
+        raise FileNotFoundError(f"Warden CLI not found at {str(WARDEN_BIN)!r}; install the project into .venv")
+    port = free_port()
+    commands = warden_commands(write_warden_config(upstream_base, workdir), port, workdir)
+    key = _bootstrap_key(commands, workdir)
+    log = workdir / "warden.log"
+    proc = spawn(commands.serve, commands.env, log, cwd=workdir)
+    try:
+        startup = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 120, log)
+    except Exception:
+        stop(proc)
+        raise
+    return Target("warden", f"http://127.0.0.1:{port}/v1", key, proc, startup, log)
+
+
+def litellm_version() -> str | None:
+    python = LITELLM_VENV / "bin" / "python"
+    if not python.exists():
+        return None
+    probe = [str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def ensure_litellm_venv() -> str:
+    """Create /tmp/litellm-bench-venv with the pinned LiteLLM proxy if it is missing or holds another version."""
+    assert LITELLM_VERSION not in LITELLM_BANNED, f"refusing LiteLLM {LITELLM_VERSION!r}"
+    if litellm_version() == LITELLM_VERSION:
+        return LITELLM_VERSION
+    print(f"installing litellm[proxy]=={LITELLM_VERSION} into {LITELLM_VENV} (takes a while)", file=sys.stderr)
+    subprocess.run(["python3.11", "-m", "venv", str(LITELLM_VENV)], check=True, timeout=300)
+    pip = [str(LITELLM_VENV / "bin" / "pip"), "install", "--quiet"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True, timeout=600)
+    subprocess.run([*pip, f"litellm[proxy]=={LITELLM_VERSION}"], check=True, timeout=1800)
+    installed = litellm_version()
+    if installed != LITELLM_VERSION:
+        raise RuntimeError(f"LiteLLM venv holds version {installed!r}, wanted {LITELLM_VERSION!r}")
+    return installed
+
+
+def start_litellm(upstream_base: str, workdir: Path) -> Target:
+    port = free_port()
+    env = {**_base_env(), "LITELLM_LOCAL_MODEL_COST_MAP": "True", "FAKE_UPSTREAM_BASE": upstream_base}
+    cmd = [
+        str(LITELLM_VENV / "bin" / "litellm"),
+        "--config",
+        str(LITELLM_CONFIG),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        "1",
+    ]
+    log = workdir / "litellm.log"
+    proc = spawn(cmd, env, log, cwd=workdir)
+    try:
+        startup = wait_healthy(f"http://127.0.0.1:{port}/health/liveliness", proc, 180, log)
+    except Exception:
+        stop(proc)
+        raise
+    return Target("litellm", f"http://127.0.0.1:{port}/v1", LITELLM_MASTER_KEY, proc, startup, log)

@@ -1,0 +1,118 @@
+"""Runs a real Warden (uvicorn on a real socket) in a background thread, for tests that talk to it over
+HTTP with the `openai` SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from openai import OpenAI
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gateway.app import create_app
+from gateway.config import parse_config
+from gateway.settings import Settings
+from registry.db import make_engine
+from registry.keys import create_key, create_team
+from registry.migrate import upgrade
+from registry.tables import UsageRecord
+
+
+@dataclass
+class RunningGateway:
+    base_url: str
+    engine: Engine
+    admin_key: str
+    keys: dict[str, str] = field(default_factory=dict)
+    server: uvicorn.Server | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def client(self, team: str | None = None, key: str | None = None, **kwargs: Any) -> OpenAI:
+        return OpenAI(
+            base_url=self.base_url + "/v1", api_key=key or self.keys[team or "alpha"], max_retries=0, **kwargs
+        )
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
+    @property
+    def gateway(self) -> Any:
+        return self.server.config.app.state.gateway  # type: ignore[union-attr]
+
+    def flush(self) -> None:
+        """Write every queued usage row now."""
+        asyncio.run_coroutine_threadsafe(self.gateway.usage.flush(), self.loop).result(timeout=30)
+
+    def rows(self, **where: Any) -> list[UsageRecord]:
+        self.flush()
+        with Session(self.engine) as session:
+            query = select(UsageRecord).order_by(UsageRecord.created_at)
+            for column, value in where.items():
+                query = query.where(getattr(UsageRecord, column) == value)
+            return list(session.exec(query))
+
+    def row(self, request_id: str) -> UsageRecord:
+        rows = self.rows(request_id=request_id)
+        assert len(rows) == 1, f"expected one usage row for {request_id}, found {len(rows)}"
+        return rows[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_gateway(
+    config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None
+) -> Iterator[RunningGateway]:
+    config = {
+        **config,
+        "usage": {
+            "spool_dir": str((tmp or Path("var")) / "spool"),
+            "flush_interval_s": 0.05,
+            **config.get("usage", {}),
+        },
+    }
+    parsed = parse_config(config, "test-config")
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    _, admin = create_key(engine, team=None, role="admin")
+    keys = {}
+    for team, options in (teams or {"alpha": {}}).items():
+        key_options = options.pop("key", {})
+        create_team(engine, team, exist_ok=True, **options)
+        keys[team] = create_key(engine, team=team, **key_options)[1]
+    port = free_port()
+    app = create_app(Settings(database_url=database_url, port=port), parsed)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", timeout_graceful_shutdown=5
+        )
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.02)
+    running = RunningGateway(f"http://127.0.0.1:{port}", engine, admin, keys, server, loop)
+    try:
+        yield running
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        engine.dispose()
