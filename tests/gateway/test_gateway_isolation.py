@@ -31,6 +31,7 @@ def test_team_sees_only_its_models_and_costs(gw: RunningGateway) -> None:
     assert [m.id for m in gw.client("beta").models.list().data] == ["chat-b"]
     with pytest.raises(openai.PermissionDeniedError):
         gw.client("beta").chat.completions.create(model="chat-a", messages=USER)
+    gw.flush()
     with gw.http() as http:
         beta = http.get("/team/costs", params={"by": "team"}, headers={"authorization": f"Bearer {gw.keys['beta']}"}).json()
         sneaky = http.get("/team/costs", params={"by": "team", "team": "alpha"},

@@ -1,0 +1,200 @@
+"""Evaluate the injection detector per dataset, on held-out data only, and measure its latency.
+
+The classifier is scored out-of-fold: the corpus (public files + evals/data/injection) is split into k folds
+stratified by file and label; each fold is scored by a model trained, exactly as `train_injection` does, on the
+other folds. Rules are fixed code. Per file we print TPR/FPR at the shipped per-role thresholds, and the TPR at
+the threshold where the pooled negatives (XSTest, hard negatives, benign rows of every file) have FPR <= 3%.
+
+    .venv/bin/python -m evals.injection_eval [--folds 5] [--json] [--extra held_out.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evals.train_injection import DATA_DIR, SEED, Example, embed_windows, fit, load_corpus
+from guardrails.embeddings import Embedder
+from guardrails.injection.detector import InjectionDetector
+from guardrails.injection.options import Layers, RoleThresholds
+
+TARGET_FPR = 0.03
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Figures for one data file."""
+
+    dataset: str
+    positives: int
+    negatives: int
+    tpr: float | None
+    fpr: float | None
+    tpr_at_pooled_fpr3: float | None
+    fpr_at_pooled_fpr3: float | None
+    rules_only_tpr: float | None
+    rules_only_fpr: float | None
+
+
+def _folds(examples: Sequence[Example], k: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(examples), dtype=int)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, ex in enumerate(examples):
+        groups.setdefault((ex.source, ex.label), []).append(i)
+    for members in groups.values():
+        order = rng.permutation(members)
+        fold[order] = np.arange(len(order)) % k
+    return fold
+
+
+def out_of_fold_scores(examples: Sequence[Example], k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rule score, out-of-fold classifier score) for every example."""
+    detector = InjectionDetector(layers=Layers())
+    rules = np.array([max((h.score for h in detector.prepare(ex.text, ex.role).hits), default=0.0) for ex in examples])
+    win = embed_windows(examples, detector)
+    fold = _folds(examples, k, seed)
+    clf = np.zeros(len(examples))
+    for f in range(k):
+        model = fit(examples, win, np.flatnonzero(fold != f), seed=seed)
+        test = np.flatnonzero(fold == f)
+        rows = np.flatnonzero(np.isin(win.owner, test))
+        probs = model.predict(win.vectors[rows])
+        for row, p in zip(rows, probs, strict=True):
+            clf[win.owner[row]] = max(clf[win.owner[row]], float(p))
+        print(f"  fold {f + 1}/{k} done", file=sys.stderr, flush=True)
+    return rules, clf
+
+
+def _rate(flags: np.ndarray) -> float | None:
+    return float(flags.mean()) if len(flags) else None
+
+
+def table(examples: Sequence[Example], rules: np.ndarray, final: np.ndarray) -> list[Row]:
+    thresholds = RoleThresholds()
+    shipped = np.array([thresholds.for_role(ex.role) or 0.5 for ex in examples])  # type: ignore[arg-type]
+    labels = np.array([ex.label for ex in examples])
+    negatives = np.sort(final[labels == 0])
+    # Smallest threshold keeping pooled FPR at or under the target.
+    cut = negatives[int(np.ceil(len(negatives) * (1 - TARGET_FPR))) - 1] + 1e-9
+    out = []
+    sources = sorted({ex.source for ex in examples})
+    for source in [*sources, "ALL"]:
+        mask = np.array([source in ("ALL", ex.source) for ex in examples])
+        pos, neg = mask & (labels == 1), mask & (labels == 0)
+        out.append(
+            Row(
+                source,
+                int(pos.sum()),
+                int(neg.sum()),
+                _rate(final[pos] >= shipped[pos]),
+                _rate(final[neg] >= shipped[neg]),
+                _rate(final[pos] >= cut),
+                _rate(final[neg] >= cut),
+                _rate(rules[pos] >= shipped[pos]),
+                _rate(rules[neg] >= shipped[neg]),
+            )
+        )
+    return out
+
+
+def latency(examples: Sequence[Example], batch: int = 16, n: int = 320) -> dict[str, float]:
+    """Per-message milliseconds (batch time / batch size) on short user messages, cold and cached."""
+    texts = [ex.text for ex in examples if len(ex.text) < 600][:n]
+    detector = InjectionDetector(embedder=Embedder())
+    detector.load()
+    detector.score_batch(["warm-up"], ["user"])
+    out: dict[str, float] = {}
+    for label in ("cold", "cached"):
+        per_msg = []
+        for i in range(0, len(texts), batch):
+            chunk = texts[i : i + batch]
+            start = time.perf_counter()
+            detector.score_batch(chunk, ["user"] * len(chunk))
+            per_msg.append((time.perf_counter() - start) * 1000 / len(chunk))
+        out[f"{label}_p50_ms"] = statistics.median(per_msg)
+        out[f"{label}_p95_ms"] = float(np.percentile(per_msg, 95))
+    return out
+
+
+def _fmt(x: float | None) -> str:
+    return "   -  " if x is None else f"{x:6.3f}"
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    print(f"{'dataset':<16}{'pos':>6}{'neg':>6}   TPR@ship FPR@ship  TPR@pool3 FPR@pool3  rulesTPR rulesFPR")
+    for r in rows:
+        print(
+            f"{r.dataset:<16}{r.positives:>6}{r.negatives:>6}   {_fmt(r.tpr)}   {_fmt(r.fpr)}"
+            f"    {_fmt(r.tpr_at_pooled_fpr3)}    {_fmt(r.fpr_at_pooled_fpr3)}"
+            f"    {_fmt(r.rules_only_tpr)}   {_fmt(r.rules_only_fpr)}"
+        )
+
+
+def score_extra(path: Path) -> dict[str, float | int | None]:
+    """Score a held-out JSONL file (text, label, optional role) with the shipped weights."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    detector = InjectionDetector()
+    detector.load()
+    roles = [r.get("role", "user") for r in rows]
+    results = detector.score_batch([r["text"] for r in rows], roles)
+    thresholds = RoleThresholds()
+    flags = np.array(
+        [res.score >= (thresholds.for_role(role) or 0.5) for res, role in zip(results, roles, strict=True)]
+    )
+    labels = np.array([int(r["label"]) for r in rows])
+    return {
+        "file": str(path),
+        "positives": int(labels.sum()),
+        "negatives": int((labels == 0).sum()),
+        "tpr": _rate(flags[labels == 1]),
+        "fpr": _rate(flags[labels == 0]),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument(
+        "--extra", type=Path, action="append", default=[], help="held-out JSONL scored with shipped weights"
+    )
+    parser.add_argument("--no-latency", action="store_true")
+    args = parser.parse_args(argv)
+    examples = load_corpus(args.data_dir)
+    rules, clf = out_of_fold_scores(examples, args.folds, args.seed)
+    rows = table(examples, rules, np.maximum(rules, clf))
+    report: dict[str, object] = {
+        "folds": args.folds,
+        "thresholds": RoleThresholds().model_dump(),
+        "target_fpr": TARGET_FPR,
+        "per_dataset": [asdict(r) for r in rows],
+        "extra": [score_extra(p) for p in args.extra],
+    }
+    if not args.no_latency:
+        report["latency"] = latency(examples)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"held-out ({args.folds}-fold, stratified by file and label)")
+    print(f"per-role thresholds {RoleThresholds().model_dump()}")
+    print_table(rows)
+    for extra in report["extra"]:  # type: ignore[union-attr]
+        print("extra:", extra)
+    if "latency" in report:
+        timings = {k: round(v, 2) for k, v in report["latency"].items()}  # type: ignore[union-attr]
+        print("latency per message (batch of 16):", timings)
+
+
+if __name__ == "__main__":
+    main()
