@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from gateway.errors import AuthenticationFailed, BadRequest, NotFound, PayloadTooLarge, PermissionDenied
+from gateway.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.prompt_errors import prompt_error
 from gateway.prompts import PromptError, PromptRequest, parse_model_ref, parse_prompt_body
@@ -29,6 +36,10 @@ async def authenticate(gw: Gateway, ctx: RequestContext, authorization: str | No
     elif isinstance(ctx.request, ChatRequest) and not ctx.request.messages:
         raise BadRequest("invalid value for 'messages': at least one message is needed", param="messages")
     authorize_model(gw, ctx, ctx.model)
+    if ctx.guardrail_policy and gw.guardrails.policy(ctx.guardrail_policy) is None:
+        # Refuse rather than run without the checks someone asked for.
+        raise ServiceUnavailable(f"the guardrail policy {ctx.guardrail_policy!r} is not configured on this gateway",
+                                 code="policy_not_configured")
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.errors import UpstreamError, WardenError
+from gateway.errors import GuardrailViolation, UpstreamError, WardenError
 from gateway.pipeline.call_provider import account
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.record_usage import record_usage
+from gateway.pipeline.stream_guard import StreamGuard
 from gateway.providers.base import ChunkStream, ProviderError
 from gateway.schemas import ChatRequest
 
@@ -29,15 +30,18 @@ def sse(chunk: dict[str, Any]) -> bytes:
 
 
 async def sse_stream(
-    gw: Gateway, ctx: RequestContext, upstream: ChunkStream, chunks: AsyncIterator[dict[str, Any]]
+    gw: Gateway, ctx: RequestContext, upstream: ChunkStream, chunks: AsyncIterator[dict[str, Any]],
+    guard: StreamGuard,
 ) -> AsyncIterator[bytes]:
-    """Relay `chunks` (the upstream's, possibly guarded) to the client and account for them."""
+    """Relay `chunks` (the upstream's, through the stream guard) to the client and account for them."""
     assert isinstance(ctx.request, ChatRequest)
     wants_usage = ctx.request.include_usage
     usage: dict[str, Any] | None = None
     chars = 0
+    last: dict[str, Any] = {}
     try:
         async for chunk in chunks:
+            last = chunk
             if chunk.get("usage"):
                 usage = chunk["usage"]
                 if not wants_usage:
@@ -51,6 +55,12 @@ async def sse_stream(
         error = UpstreamError(f"the upstream stream failed: {exc.message}")
         ctx.fail(error)
         yield _error_event(error)
+    except GuardrailViolation as exc:
+        # The SDK sees the answer end with `content_filter`, then an error event it raises.
+        ctx.status = "blocked"
+        ctx.fail(exc)
+        yield sse(_filtered(last))
+        yield _error_event(exc)
     except WardenError as exc:
         ctx.fail(exc)
         yield _error_event(exc)
@@ -59,6 +69,7 @@ async def sse_stream(
         raise
     finally:
         _close_soon(upstream)
+        ctx.verdicts.extend(guard.verdicts.values())
         if ctx.upstream_started is not None:
             ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
         if usage is not None:
@@ -86,6 +97,11 @@ def _content_chars(chunk: dict[str, Any]) -> int:
         for call in delta.get("tool_calls") or ():
             total += len(str((call.get("function") or {}).get("arguments") or ""))
     return total
+
+
+def _filtered(last: dict[str, Any]) -> dict[str, Any]:
+    base = {k: last[k] for k in ("id", "object", "created", "model", "system_fingerprint") if k in last}
+    return {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]}
 
 
 def _error_event(exc: WardenError) -> bytes:
