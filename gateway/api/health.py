@@ -33,7 +33,10 @@ async def readyz(request: Request) -> Response:
         checks["limiter"] = "ok" if ok else "error: unreachable"
     except Exception as exc:
         checks["limiter"] = f"error: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    if checks["limiter"] != "ok" and getattr(gw.limiter, "mode", None) == "open":
+        # Failing open keeps serving on local limits: still ready, but say so.
+        checks["limiter"] = "degraded: shared store unreachable, local limits in force"
+    ready = all(v == "ok" or v.startswith("degraded") for v in checks.values())
     body = orjson.dumps({"status": "ready" if ready else "not ready", "checks": checks})
     return Response(body, status_code=200 if ready else 503, media_type="application/json")
 
