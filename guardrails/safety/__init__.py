@@ -1,0 +1,5 @@
+"""Content-safety guardrail: harmful-content categories from MiniLM embeddings."""
+
+from guardrails.safety.guardrail import ContentSafetyGuardrail, ContentSafetyOptions
+
+__all__ = ["ContentSafetyGuardrail", "ContentSafetyOptions"]
