@@ -151,6 +151,15 @@ class PolicyConfig(Strict):
     retention_days: int = Field(default=30, ge=1)
 
 
+class RegistryLinkConfig(Strict):
+    """How routing follows the model registry (for deployments that name a registry model and version)."""
+
+    enforce: bool = False
+    """Refuse (403) versions whose status is not in `required_statuses`."""
+    required_statuses: tuple[Literal["development", "staging", "production"], ...] = ("staging", "production")
+    refresh_s: float = Field(default=5.0, gt=0)
+
+
 class GatewayConfig(Strict):
     model_list: list[ModelDeployment] = []
     router_settings: RouterSettings = RouterSettings()
@@ -162,6 +171,7 @@ class GatewayConfig(Strict):
     usage: UsageConfig = UsageConfig()
     guardrail_policies: dict[str, PolicyConfig] = {}
     default_policy: str | None = None
+    registry: RegistryLinkConfig = RegistryLinkConfig()
     prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
 

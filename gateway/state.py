@@ -20,6 +20,7 @@ from gateway.providers.litellm_provider import LiteLLMProvider
 from gateway.providers.openai_compat import OpenAICompatProvider
 from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
+from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
 from registry import spend
 from registry.db import make_engine
@@ -41,6 +42,7 @@ class Gateway:
     keys: KeyCache
     metrics: Metrics
     guardrails: GuardrailEngine
+    registry: RegistryLink
     prompts: PromptStore | None = None
     _seeded: set[str] = field(default_factory=set)
 
@@ -57,6 +59,7 @@ class Gateway:
             self._seeded.add(marker)
 
     async def close(self) -> None:
+        await self.registry.stop()
         if self.prompts is not None:
             await self.prompts.stop()
         await self.usage.stop()
@@ -75,15 +78,18 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     native = OpenAICompatProvider()
     await native.start()
     transports = {"native": native, "litellm": LiteLLMProvider(), "demo": DemoProvider()}
-    router = Router(build_deployments(config), config.effective_router(), transports)
+    deployments = build_deployments(config)
+    router = Router(deployments, config.effective_router(), transports)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()
     guardrails = GuardrailEngine(config)
     await guardrails.start()
+    link = RegistryLink(engine, config.registry, deployments)
+    await link.start()
     gateway = Gateway(
         settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
-        usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails,
+        usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         prompts=await _open_prompts(config),
     )
     if settings.workers > 1 and config.limits.backend == "memory":

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.shadow import mirror
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
 
 if TYPE_CHECKING:
@@ -15,22 +16,31 @@ if TYPE_CHECKING:
 
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
+    selection = gw.registry.select(ctx.model, _request_key(ctx))
     ctx.upstream_started = time.perf_counter()
     try:
         if ctx.endpoint == "embeddings":
-            result, served = await gw.router.run(ctx.model, ctx.payload, _embed)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _embed, selection.allowed)
         elif ctx.stream:
             # Always ask for usage so the row is exact; it is stripped again if the client did not ask.
             ctx.payload["stream_options"] = {**(ctx.payload.get("stream_options") or {}), "include_usage": True}
-            result, served = await gw.router.run(ctx.model, ctx.payload, _stream)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _stream, selection.allowed)
         else:
-            result, served = await gw.router.run(ctx.model, ctx.payload, _chat)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _chat, selection.allowed)
     finally:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     ctx.served = served
+    if ctx.endpoint == "chat":
+        mirror(gw, ctx, selection.shadow)
     if isinstance(result, Completion):
         account(ctx, result.prompt_tokens, result.completion_tokens)
     return result
+
+
+def _request_key(ctx: RequestContext) -> str:
+    """Canary splits are sticky per end user when the request names one."""
+    user = getattr(ctx.request, "user", None)
+    return f"user:{user}" if user else ctx.request_id
 
 
 def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int) -> None:

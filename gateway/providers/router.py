@@ -73,13 +73,15 @@ class Router:
         state = self._health[deployment_id]
         return state.fails, max(0.0, state.cooldown_until - self._clock())
 
-    async def run(self, model_name: str, payload: dict[str, Any], call: Call[T]) -> tuple[T, Served]:
-        """Call `model_name` (then its fallbacks) until one deployment answers."""
+    async def run(self, model_name: str, payload: dict[str, Any], call: Call[T],
+                  allowed: frozenset[str] | None = None) -> tuple[T, Served]:
+        """Call `model_name` (then its fallbacks) until one deployment answers. `allowed` restricts the
+        deployments of `model_name` itself (e.g. to the registry version a rollout chose)."""
         last_error: ProviderError | None = None
         attempts = 0
         for position, name in enumerate([model_name, *self._fallbacks.get(model_name, [])]):
             try:
-                result, deployment, used = await self._run_group(name, payload, call)
+                result, deployment, used = await self._run_group(name, payload, call, allowed if position == 0 else None)
             except _GroupFailed as failed:
                 attempts += failed.attempts
                 last_error = failed.error or last_error
@@ -88,8 +90,9 @@ class Router:
             return result, Served(deployment, attempts, model_name if position else None)
         raise self._final_error(model_name, last_error)
 
-    async def _run_group(self, name: str, payload: dict[str, Any], call: Call[T]) -> tuple[T, Deployment, int]:
-        tried: set[str] = set()
+    async def _run_group(self, name: str, payload: dict[str, Any], call: Call[T],
+                         allowed: frozenset[str] | None) -> tuple[T, Deployment, int]:
+        tried: set[str] = set(d.id for d in self._groups.get(name, []) if allowed is not None and d.id not in allowed)
         error: ProviderError | None = None
         attempts = 0
         for attempt in range(self.settings.num_retries + 1):

@@ -27,7 +27,6 @@ from registry.governance.decommission_records import (
     DecommissionNotice,
     DecommissionStart,
     PostMortem,
-    UsageStats,
 )
 from registry.governance.errors import GateError, GovernanceError
 from registry.governance.retention import purge_audit
@@ -92,7 +91,9 @@ def echo_json(value: BaseModel | list[Any] | dict[str, Any] | None) -> None:
 @click.option("--effective-on", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--stakeholder", multiple=True)
 @click.option("--replacement")
-@click.option("--requests", type=int, help="check-migration: requests in the usage window (from the gateway's usage).")
+@click.option("--days", type=click.IntRange(1), default=30, show_default=True,
+              help="check-migration: the usage window read from the gateway's usage rows.")
+@click.option("--webhook", envvar="WARDEN_ALERT_WEBHOOK", help="start: also POST the notice (JSON) to this URL.")
 @click.option("--location", help="archive: where the artefacts are kept.")
 @click.option("--item", multiple=True, help="archive: what is kept; postmortem: a lesson.")
 @click.pass_context
@@ -105,7 +106,8 @@ def decommission_cmd(
     effective_on: datetime | None,
     stakeholder: tuple[str, ...],
     replacement: str | None,
-    requests: int | None,
+    days: int,
+    webhook: str | None,
     location: str | None,
     item: tuple[str, ...],
 ) -> None:
@@ -122,11 +124,15 @@ def decommission_cmd(
                     "replacement": replacement,
                 }
             )
-            echo_json(decommission.start_decommission(s, actor, name, data, _print_notice))
+            echo_json(decommission.start_decommission(s, actor, name, data, _notifier(webhook)))
         elif step == "check-migration":
-            if requests is None:
-                raise click.UsageError("check-migration needs --requests")
-            echo_json(decommission.check_migration(s, actor, name, lambda _m: UsageStats(None, requests)))
+            from registry.usage_stats import usage_lookup
+
+            engine = make_engine(ctx.obj["url"])
+            try:
+                echo_json(decommission.check_migration(s, actor, name, usage_lookup(engine, days)))
+            finally:
+                engine.dispose()
         elif step == "archive":
             echo_json(
                 decommission.archive_model(
@@ -143,8 +149,18 @@ def decommission_cmd(
             )
 
 
-def _print_notice(notice: DecommissionNotice) -> None:
-    click.echo("notice: " + notice.model_dump_json(), err=True)
+def _notifier(webhook: str | None) -> Callable[[DecommissionNotice], None]:
+    """Prints the notice; with a webhook, also POSTs it (Slack-compatible `text` plus the notice itself)."""
+
+    def notify(notice: DecommissionNotice) -> None:
+        click.echo("notice: " + notice.model_dump_json(), err=True)
+        if webhook:
+            import httpx
+
+            text = f"Model {notice.model!r} will be decommissioned on {notice.effective_on}: {notice.justification}"
+            httpx.post(webhook, json={"text": text, "notice": notice.model_dump(mode="json")}, timeout=5).raise_for_status()
+
+    return notify
 
 
 @click.group("audit")
