@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from gateway.api import admin, health, openai_routes
+from gateway.api import admin, health, openai_routes, registry_routes
 from gateway.api.deps import response_headers
 from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(openai_routes.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    app.include_router(registry_routes.build_router())
     app.add_exception_handler(WardenError, _warden_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

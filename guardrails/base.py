@@ -126,6 +126,8 @@ class Guardrail(ABC):
     Options: ClassVar[type[GuardrailOptions]] = GuardrailOptions
     default_on_error: ClassVar[Literal["block", "allow"]] = "allow"
     stages: ClassVar[tuple[Stage, ...]] = ("input", "output")
+    needs_full_text: ClassVar[bool] = False
+    """True when the check only makes sense on the whole answer (a stream is then held until it ends)."""
 
     def __init__(self, options: GuardrailOptions) -> None:
         self.options = options

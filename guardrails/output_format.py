@@ -86,6 +86,7 @@ class JsonSchemaGuardrail(Guardrail):
     Options: ClassVar[type[GuardrailOptions]] = JsonSchemaOptions
     default_on_error: ClassVar[Literal["block", "allow"]] = "allow"
     stages: ClassVar[tuple[Stage, ...]] = ("output",)
+    needs_full_text: ClassVar[bool] = True
 
     async def check(self, segments: Sequence[Segment], context: CheckContext) -> Verdict:
         started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
@@ -13,11 +13,22 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
+def response_schema(request: ChatRequest) -> dict[str, Any] | None:
+    """What the answer must match: the `json_schema` of response_format, `{}` (any JSON) for json_object."""
+    fmt = request.response_format
+    if fmt is None or fmt.type == "text":
+        return None
+    return dict(fmt.json_schema or {}) if fmt.type == "json_schema" else {}
+
+
 async def check_input(gw: Gateway, ctx: RequestContext) -> None:
     request = ctx.request
     assert request is not None
     if isinstance(request, ChatRequest):
         ctx.checks.documents = tuple(request_documents(request))
+        ctx.checks.json_schema = response_schema(request)
+        system = [text for m in request.messages if m.role in ("system", "developer") for _, text in m.texts()]
+        ctx.checks.system_prompt = "\n".join(system) or None
     policy = gw.guardrails.policy(ctx.guardrail_policy)
     if policy is None or not policy.input:
         return

@@ -3,15 +3,19 @@ Placeholders left by input masking are restored in the answer when the policy sa
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.stream_guard import StreamGuard
 from gateway.pipeline.streaming import chunks_of, sse_stream
-from gateway.providers.base import ChunkStream, Completion
+from gateway.pipeline.call_provider import account
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
 from guardrails.base import Segment
+from guardrails.chain import Chain
 from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
 
 if TYPE_CHECKING:
@@ -29,25 +33,59 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
         return result
     choices = result.body.get("choices") or []
     if chain is not None:
-        await _check_choices(ctx, chain, choices)
+        retry = await _check_choices(ctx, chain, choices, may_retry=True)
+        if retry is not None:
+            result = await _ask_again(gw, ctx, result, retry)
+            choices = result.body.get("choices") or []
+            await _check_choices(ctx, chain, choices, may_retry=False)
     _restore(ctx, choices)
     return result
 
 
-async def _check_choices(ctx: RequestContext, chain: Any, choices: list[dict[str, Any]]) -> None:
+async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[str, Any]], *,
+                         may_retry: bool) -> str | None:
+    """Run the chain on every choice; returns the reason to ask again when a retry is allowed and wanted."""
     segments = [Segment(c["message"]["content"], "output", i) for i, c in enumerate(choices)
                 if isinstance(c.get("message"), dict) and isinstance(c["message"].get("content"), str)]
     if not segments:
-        return
+        return None
     outcome = await chain.run(segments, ctx.checks)
     ctx.verdicts.extend(outcome.verdicts)
     blocked = outcome.blocked
     if blocked is not None:
+        if may_retry and _wants_retry(chain, blocked.guardrail):
+            return blocked.message or "the answer does not match the required format"
         ctx.status = "blocked"
         raise GuardrailViolation(f"the answer was blocked by the {blocked.guardrail!r} guardrail", param=blocked.guardrail)
     if outcome.masked:
         for segment in outcome.segments:
             choices[segment.message_index]["message"]["content"] = segment.text
+
+
+def _wants_retry(chain: Chain, name: str) -> bool:
+    return any(g.name == name and getattr(g.options, "on_failure", None) == "retry" for g in chain.guardrails)
+
+
+async def _ask_again(gw: Gateway, ctx: RequestContext, first: Completion, reason: str) -> Completion:
+    """One more call with the validation error, as the policy allows (`on_failure: retry`)."""
+    answer = ((first.body.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+    payload = {**ctx.payload, "messages": [
+        *ctx.payload.get("messages", []),
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": f"Your answer was rejected: {reason}. Reply again with only the JSON, "
+                                    "matching the required schema."},
+    ]}
+    started = time.perf_counter()
+    second, served = await gw.router.run(ctx.model or "", payload, _chat)
+    ctx.upstream_ms += (time.perf_counter() - started) * 1000
+    ctx.served = replace(served, attempts=served.attempts + (ctx.served.attempts if ctx.served else 0))
+    account(ctx, first.prompt_tokens + second.prompt_tokens, first.completion_tokens + second.completion_tokens)
+    ctx.headers["x-warden-retried"] = "output-format"
+    return second
+
+
+async def _chat(provider: Provider, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+    return await provider.chat(deployment, payload)
 
 
 def _restore(ctx: RequestContext, choices: list[dict[str, Any]]) -> None:

@@ -38,7 +38,7 @@ class StreamGuard:
         self._max_hold = max_hold_chars
         vault = checks.state.get(VAULT_KEY)
         self._vault = vault if isinstance(vault, PlaceholderVault) and vault.restore_output and len(vault) else None
-        self._whole = bool(self._chain and any(getattr(g, "needs_full_text", False) for g in self._chain.guardrails))
+        self._whole = bool(self._chain and any(g.needs_full_text for g in self._chain.guardrails))
         self._choices: dict[int, _Choice] = {}
         self.verdicts: dict[str, Verdict] = {}
 
