@@ -51,8 +51,9 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
-def request_body(stream: bool, model: str) -> bytes:
-    body: dict[str, object] = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64}
+def request_body(stream: bool, model: str, serial: int | None = None) -> bytes:
+    content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
+    body: dict[str, object] = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 64}
     if stream:
         body |= {"stream": True, "stream_options": {"include_usage": True}}
     return json.dumps(body).encode()
@@ -80,7 +81,8 @@ class Runner:
         started = time.perf_counter()
         first_token: float | None = None
         try:
-            async with session.post(self.args.url, data=self.body, headers=self.headers) as response:
+            body = request_body(self.args.mode == "stream", self.args.model, self.issued) if self.args.vary else self.body
+            async with session.post(self.args.url, data=body, headers=self.headers) as response:
                 if response.status != 200:
                     self._error(f"HTTP {response.status}: {(await response.text())[:200]}")
                     return
@@ -146,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--vary", action="store_true",
+                        help="make every prompt unique (defeats caches in guardrails that embed text)")
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         sys.exit(f"refusing non-local target {args.url!r}")

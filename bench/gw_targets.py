@@ -91,8 +91,14 @@ def _bootstrap_key(commands: WardenCommands, workdir: Path) -> str:
     return lines[-1].strip()
 
 
-def write_warden_config(upstream_base: str, workdir: Path) -> Path:
-    config = {
+GUARDED_POLICY = {
+    "input": [{"guardrail": "pii", "mode": "mask"}, {"guardrail": "injection", "mode": "block"}],
+    "output": [{"guardrail": "pii", "mode": "mask"}],
+}
+
+
+def write_warden_config(upstream_base: str, workdir: Path, guarded: bool = False) -> Path:
+    config: dict[str, object] = {
         "model_list": [
             {
                 "model_name": "bench-model",
@@ -100,16 +106,21 @@ def write_warden_config(upstream_base: str, workdir: Path) -> Path:
             }
         ],
     }
-    path = workdir / "warden.yaml"
+    if guarded:
+        # Input: PII masking and injection detection; output: PII masking, streams released sentence by sentence.
+        config |= {"guardrail_policies": {"bench": GUARDED_POLICY}, "default_policy": "bench"}
+    path = workdir / ("warden-guarded.yaml" if guarded else "warden.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def start_warden(upstream_base: str, workdir: Path) -> Target:
+def start_warden(upstream_base: str, workdir: Path, guarded: bool = False) -> Target:
     if not WARDEN_BIN.exists():
         raise FileNotFoundError(f"Warden CLI not found at {str(WARDEN_BIN)!r}; install the project into .venv")
     port = free_port()
-    commands = warden_commands(write_warden_config(upstream_base, workdir), port, workdir)
+    workdir = workdir / ("guarded" if guarded else "plain")
+    workdir.mkdir(exist_ok=True)
+    commands = warden_commands(write_warden_config(upstream_base, workdir, guarded), port, workdir)
     key = _bootstrap_key(commands, workdir)
     log = workdir / "warden.log"
     proc = spawn(commands.serve, commands.env, log, cwd=workdir)
@@ -118,7 +129,7 @@ def start_warden(upstream_base: str, workdir: Path) -> Target:
     except Exception:
         stop(proc)
         raise
-    return Target("warden", f"http://127.0.0.1:{port}/v1", key, proc, startup, log)
+    return Target("warden-guarded" if guarded else "warden", f"http://127.0.0.1:{port}/v1", key, proc, startup, log)
 
 
 def litellm_version() -> str | None:

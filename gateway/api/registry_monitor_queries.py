@@ -4,11 +4,14 @@ re-training requests (the monitoring package offers reports per version, not thi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from registry.monitoring.store import RegisteredReference, list_references, load_reference
+if TYPE_CHECKING:
+    from registry.monitoring.store import RegisteredReference
+
 from registry.monitoring.tables import AlertRecord, CheckResult, CheckRun, RetrainRequest
 
 
@@ -40,6 +43,8 @@ def monitoring_status(session: Session, model_name: str, alert_limit: int = 50) 
         select(RetrainRequest).where(RetrainRequest.model_name == model_name, RetrainRequest.status == "open")
         .order_by(col(RetrainRequest.id).desc())
     )
+    from registry.monitoring.store import list_references
+
     references = [r.model_version for r in list_references(session, model_name)]
     return {
         "model": model_name,
@@ -54,6 +59,8 @@ def monitoring_status(session: Session, model_name: str, alert_limit: int = 50) 
 
 
 def reference_for(session: Session, model_name: str, version: str | None) -> RegisteredReference | None:
+    from registry.monitoring.store import list_references, load_reference
+
     """The named version's reference, else the most recently registered one of the model."""
     if version is not None:
         return load_reference(session, model_name, version)

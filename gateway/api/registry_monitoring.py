@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import asdict
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 from fastapi import APIRouter, Query, Request, Response
@@ -30,14 +30,14 @@ from gateway.errors import BadRequest, NotFound, PayloadTooLarge
 from registry.db import session_scope
 from registry.governance import list_models
 from registry.governance.access import find_version, readable_model, writable_model
-from registry.monitoring.binning import FeatureKind
 from registry.monitoring.config import MonitorConfig
-from registry.monitoring.ingest import GroundTruthRecord, PredictionBatch, PredictionRecord, ingest_ground_truth
-from registry.monitoring.ingest import ingest_predictions
-from registry.monitoring.report import build_summary, render_html
-from registry.monitoring.runner import CheckReport, MonitorContext, run_check
-from registry.monitoring.schedule import run_due
-from registry.monitoring.store import Task, register_reference
+from registry.monitoring.schemas import FeatureKind, GroundTruthRecord, PredictionBatch, PredictionRecord, Task
+
+if TYPE_CHECKING:
+    from registry.monitoring.runner import CheckReport
+
+# The drift engine (numpy, pyarrow) is imported by the handlers that use it, on first use, so a gateway that
+# never serves a monitoring call does not carry it in memory.
 
 router = APIRouter(tags=["registry"])
 _PREDICTIONS = TypeAdapter(list[PredictionRecord])
@@ -91,6 +91,8 @@ async def predictions_ingest(request: Request, name: str) -> Response:
     config = api_config(request)
     records = validate_as(_PREDICTIONS, _records(await json_body(request), config.max_batch), "records")
     batch = PredictionBatch.model_construct(records=records)  # the size was checked against the configured limit
+    from registry.monitoring.ingest import ingest_predictions
+
     result = await asyncio.to_thread(ingest_predictions, engine_of(request), name, batch,
                                      config.monitor.bucket_seconds)
     return json_response(result)
@@ -102,6 +104,8 @@ async def ground_truth_ingest(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     await in_session(request, lambda s: writable_model(s, actor, name))
     records = validate_as(_GROUND_TRUTH, _records(await json_body(request), api_config(request).max_batch), "records")
+    from registry.monitoring.ingest import ingest_ground_truth
+
     stored = await asyncio.to_thread(ingest_ground_truth, engine_of(request), name, records)
     return json_response({"stored": stored})
 
@@ -113,6 +117,8 @@ async def reference_register(request: Request, name: str, version: str) -> Respo
     await in_session(request, lambda s: find_version(s, writable_model(s, actor, name), version))
     body = await body_as(request, ReferenceIn)
     n_bins = api_config(request).monitor.drift.n_bins
+    from registry.monitoring.store import register_reference
+
     registered = await asyncio.to_thread(
         register_reference, engine_of(request), name, version, body.features, task=body.task,
         predictions=body.predictions, scores=body.scores, labels=body.labels,
@@ -132,6 +138,9 @@ async def monitoring_run(request: Request, name: str, version: str | None = None
 
 
 def _run(engine: Engine, config: MonitorConfig, name: str, tier: int | None, version: str | None) -> list[CheckReport]:
+    from registry.monitoring.runner import MonitorContext, run_check
+    from registry.monitoring.schedule import run_due
+
     with httpx.Client() as http:
         ctx = MonitorContext(engine=engine, config=config, tier_lookup=lambda m: tier if m == name else None,
                              http=http)
@@ -170,6 +179,8 @@ async def monitoring_report(request: Request, name: str, version: str | None = N
     """The self-contained HTML report (inline SVG); `?format=json` gives the summary it is drawn from."""
     actor = await actor_of(request)
     config = api_config(request).monitor
+
+    from registry.monitoring.report import build_summary, render_html
 
     def summary(session: Session) -> object:
         readable_model(session, actor, name)

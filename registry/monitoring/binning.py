@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 import sys
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +29,7 @@ OTHER = "__other__"
 MISSING = "__missing__"
 DEFAULT_EPSILON = 1e-4
 
-FeatureKind = Literal["numeric", "categorical"]
+from registry.monitoring.schemas import FeatureKind  # noqa: E402,F401  (one definition, light module)
 if TYPE_CHECKING:
     import pandas as pd
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -13,55 +11,16 @@ from sqlmodel import Session, select
 from registry.db import session_scope
 from registry.monitoring.sketches import SketchConflict, SketchRow, fold_rows, sketch_values
 from registry.monitoring.store import load_reference
+from registry.monitoring.schemas import (  # noqa: F401  (re-exported: the ingest API's types)
+    MAX_BATCH,
+    FeatureValue,
+    GroundTruthRecord,
+    IngestResult,
+    PredictionBatch,
+    PredictionRecord,
+)
 from registry.monitoring.tables import GroundTruth, PredictionLog
 from registry.monitoring.timeutil import bucket_start, as_utc, utc_now
-
-FeatureValue = float | int | str | bool | None
-MAX_BATCH = 10_000
-
-
-class PredictionRecord(BaseModel):
-    """One prediction as logged by a serving system."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model_version: str = Field(min_length=1, max_length=100)
-    ts: datetime
-    features: dict[str, FeatureValue] = Field(default_factory=dict)
-    prediction: float | str | None = None
-    score: float | None = None
-    request_id: str | None = Field(default=None, max_length=200)
-    latency_ms: float | None = None
-    error: bool = False
-
-
-class PredictionBatch(BaseModel):
-    """The request body of the ingest endpoint."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    records: list[PredictionRecord] = Field(max_length=MAX_BATCH)
-
-
-class GroundTruthRecord(BaseModel):
-    """The actual outcome for a logged prediction, joined later by `request_id`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request_id: str = Field(min_length=1, max_length=200)
-    actual: float | str
-    ts: datetime | None = None
-
-
-class IngestResult(BaseModel):
-    """What an ingest call stored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    stored: int
-    sketched: int
-    versions_without_reference: list[str] = Field(default_factory=list)
-
 
 def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, bucket_seconds: int = 3600) -> IngestResult:
     """Append the raw rows and fold them into the sketches of each version that has a reference registered."""

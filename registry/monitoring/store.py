@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -18,7 +17,7 @@ from registry.monitoring.reference import PREDICTION_FEATURE, SCORE_FEATURE, Ref
 from registry.monitoring.tables import GroundTruth, PredictionLog, ReferenceRecord
 from registry.monitoring.timeutil import as_utc
 
-Task = Literal["classification", "regression", "ranking"]
+from registry.monitoring.schemas import Task  # noqa: E402,F401  (one definition, light module)
 
 
 @dataclass(frozen=True, slots=True)
