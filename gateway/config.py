@@ -145,6 +145,8 @@ class GuardrailSpec(BaseModel):
 
 class PolicyConfig(Strict):
     description: str = ""
+    on_error: Literal["block", "allow"] | None = None
+    """For guardrails that set none: what a failing guardrail does (default: each guardrail's own, `block` for PII)."""
     input: list[GuardrailSpec] = []
     output: list[GuardrailSpec] = []
     logging: Literal["off", "metadata", "full"] = "metadata"

@@ -34,7 +34,8 @@ class GuardrailEngine:
         self.default = config.default_policy
         for name, policy in config.guardrail_policies.items():
             self.policies[name] = Policy(
-                name, policy, Chain(_build(name, "input", policy.input)), Chain(_build(name, "output", policy.output))
+                name, policy, Chain(_build(name, "input", policy.input, policy.on_error)),
+                Chain(_build(name, "output", policy.output, policy.on_error))
             )
 
     async def start(self) -> None:
@@ -50,7 +51,7 @@ class GuardrailEngine:
         return self.policies.get(name) if name else None
 
 
-def _build(policy: str, stage: Stage, specs: Sequence[GuardrailSpec]) -> list[Guardrail]:
+def _build(policy: str, stage: Stage, specs: Sequence[GuardrailSpec], on_error: str | None) -> list[Guardrail]:
     out = []
     for index, spec in enumerate(specs):
         where = f"guardrail_policies.{policy}.{stage}[{index}] ({spec.guardrail})"
@@ -61,7 +62,10 @@ def _build(policy: str, stage: Stage, specs: Sequence[GuardrailSpec]) -> list[Gu
         if stage not in cls.stages:
             raise ConfigError(f"{where}: guardrail {spec.guardrail!r} does not run on the {stage} stage")
         try:
-            options = cls.Options.model_validate(spec.options())
+            values = spec.options()
+            if on_error is not None:
+                values.setdefault("on_error", on_error)
+            options = cls.Options.model_validate(values)
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(p) for p in error["loc"])

@@ -70,3 +70,27 @@ def test_litellm_style_deployments(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (local.transport, local.prices.input_per_token, local.prices.output_per_token) == ("native", 1e-7, 2e-7)
     assert demo.transport == "demo" and demo.is_demo
     assert "sk-from-env" not in repr(gpt)
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({"input": [{"guardrail": "pii", "mode": "mask", "tresh": 1}]}, "option 'tresh'"),
+        ({"input": [{"guardrail": "grounding", "mode": "flag"}]}, "does not run on the input stage"),
+        ({"input": [{"guardrail": "no_such_thing"}]}, "unknown guardrail 'no_such_thing'"),
+        ({"input": [{"guardrail": "injection", "mode": "shout"}]}, "option 'mode'"),
+    ],
+)
+def test_policies_are_checked_at_start_up(policy: dict, message: str) -> None:
+    from gateway.guardrail_engine import GuardrailEngine
+
+    with pytest.raises(ConfigError, match=message):
+        GuardrailEngine(parse_config({"guardrail_policies": {"p": policy}}))
+
+
+def test_policy_on_error_is_the_default_of_its_guardrails() -> None:
+    from gateway.guardrail_engine import GuardrailEngine
+
+    engine = GuardrailEngine(parse_config({"guardrail_policies": {"p": {"on_error": "block", "input": [
+        {"guardrail": "injection", "mode": "block"}, {"guardrail": "topics", "mode": "flag", "on_error": "allow"}]}}}))
+    assert [g.on_error for g in engine.policies["p"].input.guardrails] == ["block", "allow"]
