@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from gateway.auth import KeyCache
 from gateway.config import GatewayConfig, load_config
+from gateway.exchange_log import ExchangeLogger, purge_loop
 from gateway.guardrail_engine import GuardrailEngine
 from gateway.limits.base import BudgetRule, Limiter
 from gateway.limits.factory import build_limiter
@@ -44,6 +45,8 @@ class Gateway:
     guardrails: GuardrailEngine
     registry: RegistryLink
     prompts: PromptStore | None = None
+    exchanges: ExchangeLogger | None = None
+    _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
 
     async def seed_budgets(self, budgets: tuple[BudgetRule, ...]) -> None:
@@ -59,6 +62,10 @@ class Gateway:
             self._seeded.add(marker)
 
     async def close(self) -> None:
+        if self._purge is not None:
+            self._purge.cancel()
+        if self.exchanges is not None:
+            await self.exchanges.stop()
         await self.registry.stop()
         if self.prompts is not None:
             await self.prompts.stop()
@@ -92,6 +99,11 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         prompts=await _open_prompts(config),
     )
+    if any(p.logging == "full" for p in config.guardrail_policies.values()):
+        gateway.exchanges = ExchangeLogger(engine)
+        await gateway.exchanges.start()
+    # Expired exchanges are deleted on a schedule whether or not a policy still logs them.
+    gateway._purge = asyncio.create_task(purge_loop(engine, 3600), name="exchange-purge")
     if settings.workers > 1 and config.limits.backend == "memory":
         log.warning("limits.backend is 'memory' with %d workers: each worker enforces its own limits; "
                     "use the redis backend so they agree", settings.workers)

@@ -21,6 +21,8 @@ COMMANDS = {
     "models": ("gateway.cli.models", "models_group"),
     "audit": ("gateway.cli.models", "audit_group"),
     "monitor": ("gateway.cli.monitor", "monitor_group"),
+    "scan": ("gateway.cli.scan", "scan"),
+    "logs": ("gateway.cli.logs", "logs_group"),
 }
 HELP = {
     "serve": "Run the gateway.",
@@ -32,6 +34,8 @@ HELP = {
     "models": "Model registry: inventory, risk tiers, reviews, promotion, rollout, decommissioning.",
     "audit": "Verify, export and purge the governance audit trail.",
     "monitor": "Model monitoring: drift, performance decay, alerts, re-training triggers.",
+    "scan": "Run guardrails over a JSONL file offline (one result per line).",
+    "logs": "Show or purge the request/response exchanges kept for audit.",
 }
 
 

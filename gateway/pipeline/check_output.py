@@ -28,7 +28,8 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
     ctx.checks.stage = "output"
     if isinstance(result, ChunkStream):
         guard = StreamGuard(chain, ctx.checks)
-        return sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard)
+        keep = policy is not None and policy.config.logging == "full"
+        return sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep)
     if ctx.endpoint != "chat":
         return result
     choices = result.body.get("choices") or []
@@ -39,6 +40,8 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
             choices = result.body.get("choices") or []
             await _check_choices(ctx, chain, choices, may_retry=False)
     _restore(ctx, choices)
+    if policy is not None and policy.config.logging == "full":
+        ctx.answer_texts = [str((c.get("message") or {}).get("content") or "") for c in choices]
     return result
 
 

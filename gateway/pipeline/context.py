@@ -79,6 +79,8 @@ class RequestContext:
     prompt_variables: dict[str, Any] = field(default_factory=dict)
     guardrail_policy: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    answer_texts: list[str] = field(default_factory=list)
+    """The answer as the caller received it, kept only when the policy logs full exchanges."""
     recorded: bool = False
 
     @property

@@ -24,12 +24,23 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     row = usage_row(ctx)
     gw.usage.submit(row)
     _observe(gw, row)
+    _log_exchange(gw, ctx, row)
     if ctx.reservation is not None:
         task = asyncio.get_running_loop().create_task(
             gw.limiter.settle(ctx.reservation, ctx.prompt_tokens + ctx.completion_tokens, ctx.cost_usd)
         )
         _settling.add(task)
         task.add_done_callback(_settling.discard)
+
+
+def _log_exchange(gw: Gateway, ctx: RequestContext, row: UsageRecord) -> None:
+    """Per policy: keep the request and the answer, PII-masked, for audit (`logging: full`)."""
+    policy = gw.guardrails.policy(ctx.guardrail_policy) if gw.exchanges is not None else None
+    if policy is None or policy.config.logging != "full":
+        return
+    gw.exchanges.submit(ctx.request_id, row.team, policy.name, policy.config.retention_days,  # type: ignore[union-attr]
+                        {**ctx.payload, "model": ctx.model}, ctx.answer_texts, mode="full",
+                        created_at=row.created_at)
 
 
 def usage_row(ctx: RequestContext) -> UsageRecord:

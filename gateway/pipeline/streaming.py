@@ -31,7 +31,7 @@ def sse(chunk: dict[str, Any]) -> bytes:
 
 async def sse_stream(
     gw: Gateway, ctx: RequestContext, upstream: ChunkStream, chunks: AsyncIterator[dict[str, Any]],
-    guard: StreamGuard,
+    guard: StreamGuard, *, keep_answer: bool = False,
 ) -> AsyncIterator[bytes]:
     """Relay `chunks` (the upstream's, through the stream guard) to the client and account for them."""
     assert isinstance(ctx.request, ChatRequest)
@@ -49,6 +49,8 @@ async def sse_stream(
                         continue
                     chunk = {k: v for k, v in chunk.items() if k != "usage"}
             chars += _content_chars(chunk)
+            if keep_answer:
+                _keep(ctx.answer_texts, chunk)
             yield sse(chunk)
         yield DONE
     except ProviderError as exc:
@@ -85,6 +87,15 @@ async def sse_stream(
 async def chunks_of(upstream: ChunkStream) -> AsyncIterator[dict[str, Any]]:
     async for chunk in upstream:
         yield chunk
+
+
+def _keep(texts: list[str], chunk: dict[str, Any]) -> None:
+    for choice in chunk.get("choices") or ():
+        content = (choice.get("delta") or {}).get("content")
+        if isinstance(content, str):
+            index = int(choice.get("index") or 0)
+            texts.extend([""] * (index + 1 - len(texts)))
+            texts[index] += content
 
 
 def _content_chars(chunk: dict[str, Any]) -> int:
