@@ -1,7 +1,8 @@
 """Runs a list of guardrails over one request's segments and collects their verdicts.
 
-Masking guardrails run first and in order, each on the text the previous one produced, so later detectors
-see masked text. The others run concurrently. A guardrail that raises follows its `on_error`: `block`
+Masking guardrails run first and in order, each on the text the previous one produced. The detectors run
+concurrently on the original text: masking protects what leaves the process, and a detector judging
+`<PERSON_1>` placeholders instead of the words a user wrote would judge a text nobody wrote. A guardrail that raises follows its `on_error`: `block`
 (fail closed) turns the error into a blocking verdict, `allow` records it and lets the request pass.
 """
 
@@ -50,7 +51,8 @@ class Chain:
             if verdict.rewritten is not None:
                 current = _apply(current, verdict.rewritten)
         if others:
-            verdicts.extend(await asyncio.gather(*(_safe_check(g, current, context) for g in others)))
+            original = tuple(segments)
+            verdicts.extend(await asyncio.gather(*(_safe_check(g, original, context) for g in others)))
         return ChainResult(tuple(verdicts), current)
 
 
