@@ -67,3 +67,23 @@ def test_serve_refuses_a_bad_config(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     bad.write_text("model_list: []\nsurprise: 1\n")
     result = CliRunner().invoke(cli, ["serve", "--config", str(bad)])
     assert result.exit_code == 2 and "unknown key 'surprise'" in result.output
+
+
+def test_first_start_creates_two_keys_once(database_url: str) -> None:
+    from gateway.cli.serve import _bootstrap
+    from registry.keys import find_key, hash_key, list_keys
+    from registry.migrate import upgrade
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    runner = CliRunner()
+    with runner.isolation() as (out, _err, *_):
+        _bootstrap(engine)
+        _bootstrap(engine)  # a second start prints nothing and creates nothing
+        printed = out.getvalue().decode()
+    keys = [line.split()[-1] for line in printed.splitlines() if "key (" in line]
+    assert len(keys) == 2 and printed.count("First start") == 1
+    roles = {find_key(engine, hash_key(k))[0].role for k in keys}
+    assert roles == {"admin", "team"} and len(list_keys(engine)) == 2
+    assert find_key(engine, hash_key(keys[1]))[0].team == "demo"
+    engine.dispose()
