@@ -25,6 +25,7 @@ from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
 from registry import spend
 from registry.db import make_engine
+from registry.monitoring.prometheus import monitor_collector
 from registry.keys import upsert_team
 from registry.migrate import upgrade
 from registry.usage import UsageWriter
@@ -99,6 +100,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         prompts=await _open_prompts(config),
     )
+    gateway.metrics.registry.register(monitor_collector(engine))
     if any(p.logging == "full" for p in config.guardrail_policies.values()):
         gateway.exchanges = ExchangeLogger(engine)
         await gateway.exchanges.start()

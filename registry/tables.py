@@ -54,6 +54,8 @@ class UsageRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_usage_team_created", "team", "created_at"),
         Index("ix_usage_key_created", "key_id", "created_at"),
+        Index("ix_usage_model_created", "requested_model", "created_at"),
+        Index("ix_usage_registry_created", "registry_model", "created_at"),
     )
 
     request_id: str = Field(primary_key=True, max_length=64)

@@ -138,12 +138,15 @@ async def monitoring_run(request: Request, name: str, version: str | None = None
 
 
 def _run(engine: Engine, config: MonitorConfig, name: str, tier: int | None, version: str | None) -> list[CheckReport]:
+    from registry.monitoring.governance_link import governance_hooks, governed_config
     from registry.monitoring.runner import MonitorContext, run_check
     from registry.monitoring.schedule import run_due
 
+    hooks = governance_hooks(engine)
     with httpx.Client() as http:
-        ctx = MonitorContext(engine=engine, config=config, tier_lookup=lambda m: tier if m == name else None,
-                             http=http)
+        # The same governance hooks as `warden monitor`: the tier's schedule, the audit trail, alias rollback.
+        ctx = MonitorContext(engine=engine, config=governed_config(config), tier_lookup=hooks.tier_lookup,
+                             audit=hooks.audit, switcher=hooks.switcher, http=http)
         with session_scope(engine) as session:
             reference = reference_for(session, name, version)
             if reference is None:

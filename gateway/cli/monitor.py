@@ -9,20 +9,37 @@ from pathlib import Path
 
 import click
 import yaml
+from sqlalchemy.engine import Engine
 
 from registry.db import DEFAULT_URL, make_engine, session_scope
 from registry.monitoring.config import MonitorConfig
+from registry.monitoring.llm_check import LlmCheckReport
 from registry.monitoring.protocols import AliasSwitcher, AuditSink, TierLookup
 from registry.monitoring.runner import CheckReport, MonitorContext
+from registry.monitoring.usage_source import UsageCatalog
 
 
 @dataclass(slots=True)
 class MonitorHooks:
-    """Governance pieces the root CLI may put in `ctx.obj` (tier lookup, audit trail, alias switcher)."""
+    """Governance pieces the root CLI may put in `ctx.obj` (tier lookup, audit trail, alias switcher, LLM list).
+
+    Without them the CLI uses `default_hooks`: the registry's own governance, for the models it knows.
+    """
 
     tier_lookup: TierLookup | None = None
     audit: AuditSink | None = None
     switcher: AliasSwitcher | None = None
+    catalog: UsageCatalog | None = None
+    governed: bool = False
+    """Take the tier schedules and alert auditing from the governance tier policies (unless the config sets them)."""
+
+
+def default_hooks(engine: Engine) -> MonitorHooks:
+    """Governance adapters over the registry database; models governance does not know keep the plain behaviour."""
+    from registry.monitoring.governance_link import governance_hooks
+
+    found = governance_hooks(engine)
+    return MonitorHooks(found.tier_lookup, found.audit, found.switcher, found.catalog, governed=True)
 
 
 def _config(path: Path | None) -> MonitorConfig:
@@ -45,11 +62,17 @@ def _settings(ctx: click.Context) -> _Settings:
 
 
 def _context(ctx: click.Context) -> MonitorContext:
-    hooks = ctx.find_object(MonitorHooks) or MonitorHooks()
     settings = _settings(ctx)
+    engine = make_engine(settings.db_url)
+    hooks = ctx.find_object(MonitorHooks) or default_hooks(engine)
+    config = settings.config
+    if hooks.governed:
+        from registry.monitoring.governance_link import governed_config
+
+        config = governed_config(config)
     return MonitorContext(
-        engine=make_engine(settings.db_url), config=settings.config,
-        tier_lookup=hooks.tier_lookup, audit=hooks.audit, switcher=hooks.switcher,
+        engine=engine, config=config, tier_lookup=hooks.tier_lookup, audit=hooks.audit, switcher=hooks.switcher,
+        llm_catalog=hooks.catalog,
     )
 
 
@@ -150,7 +173,14 @@ def rebuild_command(ctx: click.Context, model_name: str, model_version: str) -> 
     click.echo(f"rebuilt sketches from {count} rows")
 
 
-def _echo_report(report: CheckReport) -> None:
+def _echo_report(report: CheckReport | LlmCheckReport) -> None:
+    if isinstance(report, LlmCheckReport):
+        moved = sorted({m.feature for g in report.groups for m in g.metrics if m.drifted} | {r.name for g in report.groups for r in g.rates})
+        click.echo(
+            f"{report.model_name}@{report.model_version} (llm) tier {report.tier}: level={report.level.value} moved={moved} "
+            f"groups={len(report.stats)} alerts={len(report.alerts)} rollback={bool(report.rollback)}"
+        )
+        return
     drifted = [d.feature for d in report.drift if d.drifted]
     click.echo(
         f"{report.model_name}@{report.model_version} tier {report.tier}: level={report.level.value} drifted={drifted} "

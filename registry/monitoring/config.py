@@ -89,6 +89,18 @@ class ActionPolicy(_Strict):
     gateway_alias: str = "production"
     dedup_window_seconds: int = 6 * 3600
     retrain_webhooks: tuple[WebhookTarget, ...] = ()
+    audit_alerts: bool = False
+    """Also record sent alerts (Warning and up) and re-training requests in the audit trail; rollbacks always are."""
+
+
+class LlmMonitorConfig(_Strict):
+    """Drift of gateway traffic: which gateway model names to watch besides governance's `llm` models, and the
+    reference window (the `reference_seconds` before the current window)."""
+
+    gateway_models: tuple[str, ...] = ()
+    reference_seconds: int = Field(default=7 * 86_400, gt=0)
+    min_rate_change: float = Field(default=0.05, gt=0, lt=1)
+    max_rows: int = Field(default=50_000, gt=0)
 
 
 class MonitorConfig(_Strict):
@@ -102,6 +114,7 @@ class MonitorConfig(_Strict):
     bucket_seconds: int = Field(default=3600, gt=0)
     webhooks: tuple[WebhookTarget, ...] = ()
     actions: ActionPolicy = ActionPolicy()
+    llm: LlmMonitorConfig = LlmMonitorConfig()
     actor: str = "warden-monitor"
 
     def tier_schedule(self, tier: int | None) -> TierSchedule:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -23,8 +24,20 @@ from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import RegisteredReference, window_rows
 from registry.monitoring.tables import CheckResult, CheckRun, ReferenceRecord
 from registry.monitoring.timeutil import as_utc, utc_now
+from registry.monitoring.usage_source import UsageCatalog
 
 PSEUDO = {PREDICTION_FEATURE, SCORE_FEATURE}
+
+
+@runtime_checkable
+class SessionBindable(Protocol):
+    """A hook that can work inside the run's transaction instead of opening its own."""
+
+    def bind(self, session: Session) -> object: ...
+
+
+def _bound(hook: object, session: Session) -> object:
+    return hook.bind(session) if isinstance(hook, SessionBindable) else hook
 
 
 @dataclass(slots=True)
@@ -37,6 +50,18 @@ class MonitorContext:
     audit: AuditSink | None = None
     switcher: AliasSwitcher | None = None
     http: httpx.Client = field(default_factory=httpx.Client)
+    llm_catalog: UsageCatalog | None = None
+
+    def joined(self, session: Session) -> MonitorContext:
+        """This context with its hooks bound to `session`: alerts, audit entries and an alias move commit together,
+        and SQLite's single writer is never waited on by a second connection of the same run."""
+        return replace(
+            self,
+            tier_lookup=_bound(self.tier_lookup, session),  # type: ignore[arg-type]
+            audit=_bound(self.audit, session),  # type: ignore[arg-type]
+            switcher=_bound(self.switcher, session),  # type: ignore[arg-type]
+            llm_catalog=_bound(self.llm_catalog, session),  # type: ignore[arg-type]
+        )
 
     def tier(self, model_name: str) -> int:
         found = self.tier_lookup(model_name) if self.tier_lookup else None
@@ -71,6 +96,7 @@ class CheckReport:
 def run_check(ctx: MonitorContext, session: Session, reference: RegisteredReference, now: datetime | None = None) -> CheckReport:
     """Measure drift, performance and concept drift, store the results, alert, request re-training, roll back."""
     moment = as_utc(now) if now else utc_now()
+    ctx = ctx.joined(session)
     tier = ctx.tier(reference.model_name)
     schedule = ctx.config.tier_schedule(tier)
     start = moment - timedelta(seconds=schedule.lookback_seconds)
@@ -89,7 +115,7 @@ def run_check(ctx: MonitorContext, session: Session, reference: RegisteredRefere
     _store_results(session, report)
     report.concept = _concept(session, ctx, reference)
     _act(ctx, session, report, moment, schedule.retrain_every_days)
-    _mark_run(session, report, moment)
+    mark_run(session, report.model_name, report.model_version, report.level, moment)
     return report
 
 
@@ -156,6 +182,7 @@ def _act(ctx: MonitorContext, session: Session, report: CheckReport, now: dateti
     dispatcher = AlertDispatcher(ctx.config.webhooks, policy.dedup_window_seconds, ctx.http)
     for alert in _alerts(report):
         report.alerts.append(dispatcher.dispatch(session, alert, now))
+        audit_alert(ctx, alert, report.alerts[-1])
     triggered = [(reason, level) for reason, level in (
         ("drift", worst([d.level for d in report.drift])),
         ("decay", worst([d.level for d in report.decays])),
@@ -170,9 +197,20 @@ def _act(ctx: MonitorContext, session: Session, report: CheckReport, now: dateti
         request = request_retrain(session, ctx.http, policy, report.model_name, report.model_version, "scheduled",
                                   Level.INFO, f"tier {report.tier} schedule", now)
     report.retrain_request_id = request.id if request else None
+    if request is not None and ctx.audit is not None and policy.audit_alerts:
+        ctx.audit.record(ctx.config.actor, "monitor.retrain_request", f"{report.model_name}@{report.model_version}", None,
+                         {"request_id": request.id, "reason": request.reason, "level": request.level})
     report.rollback = maybe_rollback(policy, report.tier, report.model_name, report.model_version,
                                      Level.EMERGENCY if report.emergency else Level.NONE, report.emergency or "",
                                      ctx.switcher, ctx.audit, ctx.config.actor)
+
+
+def audit_alert(ctx: MonitorContext, alert: Alert, delivery: Delivery) -> None:
+    """Record a sent (not de-duplicated) alert of Warning or above when the policy asks for it."""
+    if ctx.audit is None or not ctx.config.actions.audit_alerts or delivery.suppressed or alert.level < Level.WARNING:
+        return
+    ctx.audit.record(ctx.config.actor, "monitor.alert", f"{alert.model_name}@{alert.model_version}", None,
+                     {"alert_id": delivery.alert_id, "check": alert.check, "level": alert.level.value, "message": alert.message})
 
 
 def _registered_at(session: Session, report: CheckReport) -> datetime:
@@ -181,9 +219,9 @@ def _registered_at(session: Session, report: CheckReport) -> datetime:
     return created or utc_now()
 
 
-def _mark_run(session: Session, report: CheckReport, now: datetime) -> None:
-    run = session.exec(select(CheckRun).where(
-        CheckRun.model_name == report.model_name, CheckRun.model_version == report.model_version)).first()
-    run = run or CheckRun(model_name=report.model_name, model_version=report.model_version, last_run_at=now)
-    run.last_run_at, run.level = now, report.level.value
+def mark_run(session: Session, model_name: str, model_version: str, level: Level, now: datetime) -> None:
+    """Remember when (and with what outcome) a model version was last checked; the schedule reads it."""
+    run = session.exec(select(CheckRun).where(CheckRun.model_name == model_name, CheckRun.model_version == model_version)).first()
+    run = run or CheckRun(model_name=model_name, model_version=model_version, last_run_at=now)
+    run.last_run_at, run.level = now, level.value
     session.add(run)

@@ -1,4 +1,7 @@
-"""Which checks are due (per tier), running them (`warden monitor run`) and a loop over that (`monitor serve`)."""
+"""Which checks are due (per tier), running them (`warden monitor run`) and a loop over that (`monitor serve`).
+
+Classical models are checked from their prediction logs, LLMs from the gateway's usage rows (`llm_check`).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,18 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from registry.db import session_scope
+from registry.monitoring.llm_check import LlmCheckReport, due_llm_scopes, run_llm_check
 from registry.monitoring.runner import CheckReport, MonitorContext, run_check
 from registry.monitoring.store import RegisteredReference, list_references
 from registry.monitoring.tables import CheckRun
 from registry.monitoring.timeutil import as_utc, utc_now
 
+AnyReport = CheckReport | LlmCheckReport
+
 
 def active_references(ctx: MonitorContext, session: Session, model_name: str | None = None) -> list[RegisteredReference]:
     """Per model, the version the gateway alias serves (when a switcher is plugged in), else the latest registered."""
+    ctx = ctx.joined(session)
     latest: dict[str, RegisteredReference] = {}
     by_key = {}
     for reference in list_references(session, model_name):
@@ -30,6 +37,7 @@ def active_references(ctx: MonitorContext, session: Session, model_name: str | N
 
 
 def due_references(ctx: MonitorContext, session: Session, now: datetime, model_name: str | None = None) -> list[RegisteredReference]:
+    ctx = ctx.joined(session)
     runs = {(r.model_name, r.model_version): r.last_run_at for r in session.exec(select(CheckRun))}
     due = []
     for reference in active_references(ctx, session, model_name):
@@ -40,15 +48,19 @@ def due_references(ctx: MonitorContext, session: Session, now: datetime, model_n
     return due
 
 
-def run_due(ctx: MonitorContext, now: datetime | None = None, model_name: str | None = None, force: bool = False) -> list[CheckReport]:
+def run_due(ctx: MonitorContext, now: datetime | None = None, model_name: str | None = None, force: bool = False) -> list[AnyReport]:
     """Run every due check once (all active ones with `force`); each version in its own transaction."""
     moment = as_utc(now) if now else utc_now()
     with session_scope(ctx.engine) as session:
         pending = active_references(ctx, session, model_name) if force else due_references(ctx, session, moment, model_name)
-    reports = []
+        scopes = due_llm_scopes(ctx, session, moment, model_name, force)
+    reports: list[AnyReport] = []
     for reference in pending:
         with session_scope(ctx.engine) as session:
             reports.append(run_check(ctx, session, reference, moment))
+    for scope in scopes:
+        with session_scope(ctx.engine) as session:
+            reports.append(run_llm_check(ctx, session, scope, moment))
     return reports
 
 
@@ -56,7 +68,7 @@ def serve(
     ctx: MonitorContext,
     interval_seconds: float,
     max_iterations: int | None = None,
-    on_report: Callable[[CheckReport], None] | None = None,
+    on_report: Callable[[AnyReport], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Run due checks every `interval_seconds` (forever, or `max_iterations` times); returns checks run."""

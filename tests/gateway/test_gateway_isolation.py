@@ -79,4 +79,5 @@ def test_health_ready_metrics(gw: RunningGateway) -> None:
     assert ready["status"] == "ready" and ready["checks"] == {"database": "ok", "limiter": "ok"}
     assert 'warden_requests_total{model="chat-a",status="ok",team="alpha"} 1.0' in metrics
     assert "warden_overhead_seconds_bucket" in metrics and "warden_cost_usd_total" in metrics
+    assert "warden_model_monitor_up 1.0" in metrics
     assert 'warden_tokens_total{kind="prompt",model="chat-a",team="alpha"}' in metrics
