@@ -83,6 +83,7 @@ def create_key(
     tpm: int | None = None,
     budget_usd: float | None = None,
     budget_period: Period = "month",
+    guardrail_policy: str | None = None,
     expires_in: timedelta | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plain key, which is never stored and cannot be shown again."""
@@ -95,7 +96,7 @@ def create_key(
         row = ApiKey(
             id="key_" + secrets.token_hex(6), key_hash=hash_key(plain), prefix=plain[:10], name=name, role=role,
             team=team, models=list(models) if models is not None else None, rpm=rpm, tpm=tpm,
-            budget_usd=budget_usd, budget_period=budget_period,
+            budget_usd=budget_usd, budget_period=budget_period, guardrail_policy=guardrail_policy,
             expires_at=utcnow() + expires_in if expires_in else None,
         )
         session.add(row)

@@ -8,9 +8,10 @@ from typing import Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from gateway.api.deps import admin_of, gateway_of, principal_of
+from gateway.config import TeamConfig
 from gateway.durations import parse_duration
 from gateway.errors import BadRequest, NotFound
 from gateway.pipeline.context import Principal
@@ -22,27 +23,18 @@ router = APIRouter(tags=["admin"])
 JSON = "application/json"
 
 
-class TeamIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TeamIn(TeamConfig):
+    """A team as the config file declares one, plus its name."""
+
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
-    models: list[str] | None = None
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
-    budget_usd: float | None = Field(default=None, ge=0)
-    budget_period: Literal["day", "week", "month", "total"] = "month"
-    guardrail_policy: str | None = None
 
 
-class KeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeyIn(TeamConfig):
+    """A key carries the same limits as a team, plus who it belongs to and how long it lives."""
+
     team: str | None = None
     role: Literal["admin", "team"] = "team"
     name: str | None = None
-    models: list[str] | None = None
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
-    budget_usd: float | None = Field(default=None, ge=0)
-    budget_period: Literal["day", "week", "month", "total"] = "month"
     expires: str | None = None
 
 

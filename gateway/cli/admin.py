@@ -45,9 +45,10 @@ def keys() -> None:
 @click.option("--budget-period", type=PERIODS, default="month", show_default=True)
 @click.option("--models", help="Comma-separated models the key may use (within its team's).")
 @click.option("--expires", help="Lifetime, e.g. 30d, 12h.")
+@click.option("--policy", help="Guardrail policy of this key (instead of its team's).")
 def keys_create(config_path: str | None, database_url: str | None, team: str | None, is_admin: bool,
                 name: str | None, rpm: int | None, tpm: int | None, budget: float | None, budget_period: str,
-                models: str | None, expires: str | None) -> None:
+                models: str | None, expires: str | None, policy: str | None) -> None:
     """Create a key. The key is printed as the last line, once: it is stored only as a hash."""
     engine = open_registry(settings_from(config_path, database_url))
     try:
@@ -55,6 +56,7 @@ def keys_create(config_path: str | None, database_url: str | None, team: str | N
         row, plain = registry_keys.create_key(
             engine, team=team, role="admin" if is_admin else "team", name=name, models=_models(models), rpm=rpm,
             tpm=tpm, budget_usd=budget, budget_period=budget_period, expires_in=expires_in,  # type: ignore[arg-type]
+            guardrail_policy=policy,
         )
     except (registry_keys.RegistryError, ValueError) as exc:
         _fail(str(exc))

@@ -179,3 +179,13 @@ def test_unknown_policy_refuses_instead_of_skipping_checks(guarded: RunningGatew
         guarded.client(key=key).chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "hi"}])
     assert raised.value.status_code == 503 and "no-such-policy" in raised.value.message
     assert not upstream.requests
+
+
+def test_a_key_can_carry_its_own_policy(guarded: RunningGateway, upstream: FakeUpstream) -> None:
+    with guarded.http() as http:
+        created = http.post("/admin/keys", json={"team": "alpha", "guardrail_policy": "words"},
+                            headers={"authorization": f"Bearer {guarded.admin_key}"}).json()
+    with pytest.raises(openai.BadRequestError):
+        guarded.client(key=created["key"]).chat.completions.create(
+            model="chat-a", messages=[{"role": "user", "content": "FORBIDDEN"}])
+    assert guarded.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "FORBIDDEN"}])
