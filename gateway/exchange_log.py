@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from gateway.exchange_masking import PayloadMasker
+from registry.batching import BackgroundBatcher
 from registry.exchanges import Exchange, store_exchanges
 from registry.tables import utcnow
 
@@ -39,20 +40,17 @@ class PendingExchange:
     answers: tuple[str, ...]
 
 
-class ExchangeLogger:
+class ExchangeLogger(BackgroundBatcher[PendingExchange]):
     """Queues exchanges of `full`-logging policies and writes them masked, in batches, in the background."""
+
+    task_name = "exchange-logger"
 
     def __init__(self, engine: Engine, masker: PayloadMasker | None = None, *, batch_size: int = 32,
                  flush_interval_s: float = 1.0, max_pending: int = 2000) -> None:
+        super().__init__(batch_size=batch_size, flush_interval_s=flush_interval_s)
         self._engine = engine
         self._masker = masker or PayloadMasker()
-        self._batch_size = batch_size
-        self._interval = flush_interval_s
         self._max_pending = max_pending
-        self._pending: list[PendingExchange] = []
-        self._wakeup = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self.stored = 0
         self.dropped = 0
 
@@ -66,49 +64,16 @@ class ExchangeLogger:
             if len(self._pending) >= self._max_pending:
                 raise OverflowError(f"{self._max_pending} exchanges already waiting")
             created = created_at or utcnow()
-            self._pending.append(PendingExchange(
+            item = PendingExchange(
                 request_id, team, policy, created, created + timedelta(days=retention_days),
                 orjson.dumps(request_payload), tuple(answer_texts),
-            ))
+            )
         except Exception as exc:  # the request must not notice
             self.dropped += 1
             log.warning("exchange %s not logged: %s", request_id, type(exc).__name__)
             return False
-        if len(self._pending) >= self._batch_size:
-            self._wakeup.set()
+        self._enqueue(item)
         return True
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="exchange-logger")
-
-    async def stop(self) -> None:
-        """Write everything still queued."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-        await self.flush()
-
-    async def flush(self) -> None:
-        async with self._lock:
-            while self._pending:
-                batch, self._pending = self._pending[: self._batch_size], self._pending[self._batch_size :]
-                await self._write(batch)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
-            try:
-                await self.flush()
-            except Exception as exc:  # keep the loop alive whatever happens to one batch
-                log.error("exchange log flush failed: %s", type(exc).__name__)
 
     async def _write(self, batch: list[PendingExchange]) -> None:
         rows = await asyncio.to_thread(self._mask_rows, batch)

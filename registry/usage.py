@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from registry.batching import BackgroundBatcher
 from registry.db import session_scope
 from registry.tables import UsageRecord
 
@@ -21,7 +22,9 @@ log = logging.getLogger("warden.usage")
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 
 
-class UsageWriter:
+class UsageWriter(BackgroundBatcher[UsageRecord]):
+    task_name = "usage-writer"
+
     def __init__(
         self,
         engine: Engine,
@@ -30,56 +33,28 @@ class UsageWriter:
         flush_interval_s: float = 0.5,
         spool_dir: str | Path = "var/spool",
     ) -> None:
+        super().__init__(batch_size=batch_size, flush_interval_s=flush_interval_s)
         self._engine = engine
-        self._batch_size = batch_size
-        self._interval = flush_interval_s
         self._spool = Path(spool_dir)
-        self._pending: list[UsageRecord] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._last_replay = time.monotonic()
         self.written = 0
         self.spooled = 0
 
     def submit(self, record: UsageRecord) -> None:
         """Queue one row. Never blocks and never raises."""
-        self._pending.append(record)
-        if len(self._pending) >= self._batch_size:
-            self._wakeup.set()
+        self._enqueue(record)
 
     async def start(self) -> None:
         await self.replay_spool()
-        self._task = asyncio.create_task(self._loop(), name="usage-writer")
+        await super().start()
 
-    async def stop(self) -> None:
-        """Flush everything still queued (a graceful shutdown loses nothing)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-        await self.flush()
+    async def _idle(self) -> None:
+        if time.monotonic() - self._last_replay > 30:
+            self._last_replay = time.monotonic()
+            await self.replay_spool()
 
-    async def flush(self) -> None:
-        async with self._lock:
-            while self._pending:
-                batch, self._pending = self._pending[: self._batch_size], self._pending[self._batch_size :]
-                await self._write_or_spool(batch)
-
-    async def _loop(self) -> None:
-        last_replay = time.monotonic()
-        while True:
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wakeup.clear()
-            await self.flush()
-            if time.monotonic() - last_replay > 30:
-                last_replay = time.monotonic()
-                await self.replay_spool()
+    async def _write(self, batch: list[UsageRecord]) -> None:
+        await self._write_or_spool(batch)
 
     async def _write_or_spool(self, batch: list[UsageRecord]) -> None:
         for delay in (*RETRY_DELAYS, None):
