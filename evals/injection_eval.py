@@ -1,9 +1,11 @@
 """Evaluate the injection detector per dataset, on held-out data only, and measure its latency.
 
-The classifier is scored out-of-fold: the corpus (public files + evals/data/injection) is split into k folds
-stratified by file and label; each fold is scored by a model trained, exactly as `train_injection` does, on the
-other folds. Rules are fixed code. Per file we print TPR/FPR at the shipped per-role thresholds, and the TPR at
-the threshold where the pooled negatives (XSTest, hard negatives, benign rows of every file) have FPR <= 3%.
+The classifier is scored out-of-fold: the corpus (public files + evals/data/injection/*.jsonl) is split into k
+folds stratified by file and label; each fold is scored by a model trained and calibrated (threshold chosen by
+inner CV), exactly as `train_injection` does, on the other folds only. The files in evals/data/injection/holdout/
+were written after the method was frozen, are never trained on, and are scored by the shipped weights. Rules
+are fixed code. Per file we print TPR/FPR at the shipped per-role thresholds, and the TPR at the threshold where
+the pooled negatives (XSTest, hard negatives, benign rows of every file) have FPR <= 3%.
 
     .venv/bin/python -m evals.injection_eval [--folds 5] [--json] [--extra held_out.jsonl]
 """
@@ -21,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.train_injection import DATA_DIR, SEED, Example, embed_windows, fit, load_corpus
+from evals.train_injection import DATA_DIR, SEED, Example, calibrate, embed_windows, fit, load_corpus
 from guardrails.embeddings import Embedder
 from guardrails.injection.detector import InjectionDetector
 from guardrails.injection.options import Layers, RoleThresholds
 
 TARGET_FPR = 0.03
+# Written after the method was frozen and never trained or tuned on: the honest check of our own data.
+HOLDOUT = sorted((Path(__file__).resolve().parent / "data" / "injection" / "holdout").glob("*.jsonl"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,9 @@ def out_of_fold_scores(examples: Sequence[Example], k: int, seed: int) -> tuple[
     fold = _folds(examples, k, seed)
     clf = np.zeros(len(examples))
     for f in range(k):
-        model = fit(examples, win, np.flatnonzero(fold != f), seed=seed)
+        train = np.flatnonzero(fold != f)
+        # The operating point is chosen by inner CV on the training folds only, as train_injection does.
+        model = calibrate(fit(examples, win, train, seed=seed), examples, win, train)
         test = np.flatnonzero(fold == f)
         rows = np.flatnonzero(np.isin(win.owner, test))
         probs = model.predict(win.vectors[rows])
@@ -106,22 +112,27 @@ def table(examples: Sequence[Example], rules: np.ndarray, final: np.ndarray) -> 
     return out
 
 
-def latency(examples: Sequence[Example], batch: int = 16, n: int = 320) -> dict[str, float]:
-    """Per-message milliseconds (batch time / batch size) on short user messages, cold and cached."""
-    texts = [ex.text for ex in examples if len(ex.text) < 600][:n]
-    detector = InjectionDetector(embedder=Embedder())
+def latency(examples: Sequence[Example], sizes: Sequence[int] = (1, 4, 8), rounds: int = 12) -> dict[str, float]:
+    """Per-message milliseconds (request time / messages in it) for requests of 1-8 user messages, with texts
+    the embedder has not seen (cold: the MiniLM encode dominates) and the same texts again (cached)."""
+    texts = [ex.text for ex in examples if ex.source != "inthewild" and len(ex.text) < 600]
+    detector = InjectionDetector(embedder=Embedder(cache_size=100_000))
     detector.load()
     detector.score_batch(["warm-up"], ["user"])
     out: dict[str, float] = {}
-    for label in ("cold", "cached"):
-        per_msg = []
-        for i in range(0, len(texts), batch):
-            chunk = texts[i : i + batch]
-            start = time.perf_counter()
-            detector.score_batch(chunk, ["user"] * len(chunk))
-            per_msg.append((time.perf_counter() - start) * 1000 / len(chunk))
-        out[f"{label}_p50_ms"] = statistics.median(per_msg)
-        out[f"{label}_p95_ms"] = float(np.percentile(per_msg, 95))
+    cursor = 0
+    for size in sizes:
+        cold, cached = [], []
+        for _ in range(rounds):
+            request = texts[cursor : cursor + size]
+            cursor += size
+            for bucket in (cold, cached):
+                start = time.perf_counter()
+                detector.score_batch(request, ["user"] * len(request))
+                bucket.append((time.perf_counter() - start) * 1000 / len(request))
+        out[f"batch{size}_cold_p50_ms"] = statistics.median(cold)
+        out[f"batch{size}_cold_p95_ms"] = float(np.percentile(cold, 95))
+        out[f"batch{size}_cached_p50_ms"] = statistics.median(cached)
     return out
 
 
@@ -167,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     parser.add_argument(
-        "--extra", type=Path, action="append", default=[], help="held-out JSONL scored with shipped weights"
+        "--extra", type=Path, action="append", default=None, help="held-out JSONL scored with shipped weights"
     )
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args(argv)
@@ -179,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "thresholds": RoleThresholds().model_dump(),
         "target_fpr": TARGET_FPR,
         "per_dataset": [asdict(r) for r in rows],
-        "extra": [score_extra(p) for p in args.extra],
+        "extra": [score_extra(p) for p in (args.extra if args.extra is not None else HOLDOUT)],
     }
     if not args.no_latency:
         report["latency"] = latency(examples)
@@ -193,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("extra:", extra)
     if "latency" in report:
         timings = {k: round(v, 2) for k, v in report["latency"].items()}  # type: ignore[union-attr]
-        print("latency per message (batch of 16):", timings)
+        print("latency per message (requests of 1/4/8 messages):", timings)
 
 
 if __name__ == "__main__":

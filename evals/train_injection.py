@@ -1,8 +1,10 @@
 """Train the injection classifier and write `guardrails/injection/weights/injection_mlp.npz`.
 
 Data: the public files in ../shared/datasets (deepset train split, in-the-wild jailbreaks, the PINT example, and
-XSTest, every row of which is a negative for injection) plus the cases in evals/data/injection/. Training is
-reproducible: fixed seed, single-threaded torch, full-batch optimisation.
+XSTest, every row of which is a negative for injection) plus the cases in evals/data/injection/*.jsonl (never the
+holdout/ folder). Training is reproducible: fixed seed, single-threaded torch, full-batch optimisation. After the
+fit, a 3-fold inner CV on the same training data picks the score where negatives reach 2.5% FPR, and a logit
+offset maps it onto the shipped user threshold.
 
     .venv/bin/python -m evals.train_injection [--data-dir ../shared/datasets] [--out PATH]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ import numpy as np
 from guardrails.injection.classifier import WEIGHTS_PATH, InjectionClassifier
 from guardrails.injection.detector import InjectionDetector
 from guardrails.injection.features import style_features
-from guardrails.injection.options import Layers
+from guardrails.injection.options import Layers, RoleThresholds
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / ".." / "shared" / "datasets"
@@ -30,7 +33,16 @@ OWN_DATA = ROOT / "evals" / "data" / "injection"
 SEED = 20240611
 HIDDEN = 64
 # Own cases are few but each targets a known weakness; they weigh more than a random public row.
-SOURCE_WEIGHT = {"hard_negatives": 5.0, "attacks": 2.0, "pint": 2.0}
+INNER_FOLDS = 3
+USER_THRESHOLD = RoleThresholds().user or 0.85
+# A little under the 3% target: the threshold is picked on training folds and has to hold on unseen data.
+CALIBRATION_FPR = 0.025
+SOURCE_WEIGHT = {"hard_negatives": 10.0, "attacks": 4.0, "pint": 2.0}
+
+
+def source_weight(source: str) -> float:
+    """Weight of one example of `source`; numbered files ("hard_negatives_2") weigh like their first file."""
+    return SOURCE_WEIGHT.get(re.sub(r"_\d+$", "", source), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,24 +87,38 @@ class Windows:
     owner: np.ndarray
 
 
-def embed_windows(examples: Sequence[Example], detector: InjectionDetector) -> Windows:
-    """Embed the windows the detector would score; cached on disk by content hash, as it is the slow step."""
+def _cached_vectors(chunks: Sequence[str]) -> np.ndarray:
+    """MiniLM vectors of `chunks`, cached on disk per window (by content hash): adding rows re-embeds only them."""
     from guardrails.embeddings import shared_embedder
 
+    keys = np.array([hashlib.sha256(c.encode()).hexdigest()[:24] for c in chunks])
+    cache = Path(tempfile.gettempdir()) / "warden-injection-window-cache.npz"
+    known: dict[str, np.ndarray] = {}
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as data:
+            known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    whole = Path(tempfile.gettempdir()) / (
+        "warden-injection-windows-" + hashlib.sha256("\x00".join(chunks).encode()).hexdigest()[:16] + ".npy"
+    )
+    if whole.exists() and not all(k in known for k in keys.tolist()):
+        known.update(zip(keys.tolist(), np.load(whole, allow_pickle=False), strict=True))
+    missing = sorted({k: c for k, c in zip(keys.tolist(), chunks, strict=True) if k not in known}.items())
+    if missing:
+        vectors = shared_embedder().encode([c for _, c in missing])
+        known.update(zip([k for k, _ in missing], vectors, strict=True))
+        np.savez(cache, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+    return np.stack([known[k] for k in keys.tolist()])
+
+
+def embed_windows(examples: Sequence[Example], detector: InjectionDetector) -> Windows:
+    """Embed the windows the detector would score (the slow step, so cached on disk)."""
     chunks: list[str] = []
     owner: list[int] = []
     for i, ex in enumerate(examples):
         for chunk in detector.prepare(ex.text, ex.role).windows:
             chunks.append(chunk)
             owner.append(i)
-    key = hashlib.sha256("\x00".join(chunks).encode()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"warden-injection-windows-{key}.npy"
-    if cache.exists():
-        vectors = np.load(cache, allow_pickle=False)
-    else:
-        vectors = shared_embedder().encode(chunks)
-        np.save(cache, vectors, allow_pickle=False)
-    return Windows(np.hstack([vectors, style_features(chunks)]), np.array(owner))
+    return Windows(np.hstack([_cached_vectors(chunks), style_features(chunks)]), np.array(owner))
 
 
 def _train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: int, seed: int) -> InjectionClassifier:
@@ -131,7 +157,7 @@ def _rows(
         ex = examples[i]
         own = np.flatnonzero(win.owner == i)
         chosen = pick.get(int(i), own) if ex.label else own
-        base = SOURCE_WEIGHT.get(ex.source, 1.0) / len(chosen)
+        base = source_weight(ex.source) / len(chosen)
         rows.extend(chosen.tolist())
         labels.extend([ex.label] * len(chosen))
         weights.extend([base] * len(chosen))
@@ -156,6 +182,39 @@ def fit(
     return _train_net(*_rows(examples, win, idx, pick), hidden=hidden, seed=seed)
 
 
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def out_of_fold(examples: Sequence[Example], win: Windows, idx: np.ndarray, k: int, seed: int = SEED) -> np.ndarray:
+    """Classifier score (max over windows) of each example in `idx`, from models trained on the other folds."""
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(idx), dtype=int)
+    for key in {(examples[i].source, examples[i].label) for i in idx}:
+        members = np.flatnonzero([(examples[i].source, examples[i].label) == key for i in idx])
+        fold[rng.permutation(members)] = np.arange(len(members)) % k
+    scores = np.zeros(len(idx))
+    for f in range(k):
+        model = fit(examples, win, idx[fold != f], seed=seed)
+        for j in np.flatnonzero(fold == f):
+            own = np.flatnonzero(win.owner == idx[j])
+            scores[j] = float(model.predict(win.vectors[own]).max()) if len(own) else 0.0
+    return scores
+
+
+def calibrate(
+    model: InjectionClassifier, examples: Sequence[Example], win: Windows, idx: np.ndarray, k: int = INNER_FOLDS
+) -> InjectionClassifier:
+    """Shift `model` so that the user threshold sits where inner-CV negatives of `idx` have FPR <= CALIBRATION_FPR:
+    the threshold is chosen on training data only, never on the fold being evaluated."""
+    scores = out_of_fold(examples, win, idx, k)
+    negatives = np.sort(scores[[examples[i].label == 0 for i in idx]])
+    cut = float(negatives[int(np.ceil(len(negatives) * (1 - CALIBRATION_FPR))) - 1]) + 1e-6
+    offset = logit(USER_THRESHOLD) - logit(cut)
+    return InjectionClassifier(model.weights, model.biases, f"{model.version}-cut{cut:.3f}", offset)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
@@ -165,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = load_corpus(args.data_dir)
     detector = InjectionDetector(layers=Layers(rules=False, classifier=True, decode=True))
     win = embed_windows(examples, detector)
-    model = fit(examples, win, np.arange(len(examples)), seed=args.seed)
+    everything = np.arange(len(examples))
+    model = calibrate(fit(examples, win, everything, seed=args.seed), examples, win, everything)
     model.save(args.out)
     print(f"trained on {len(examples)} texts / {len(win.owner)} windows -> {args.out} ({model.version})")
 

@@ -25,6 +25,9 @@ class InjectionClassifier:
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray, ...]
     version: str = "unversioned"
+    offset: float = 0.0
+    """Added to the final logit: moves the operating point chosen on training folds (pooled FPR <= 3%) onto the
+    shipped user threshold, so `RoleThresholds` stay meaningful when the model is retrained."""
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(self.biases) or not self.weights:
@@ -48,11 +51,12 @@ class InjectionClassifier:
             h = h @ w + b
             if i < last:
                 h = np.maximum(h, 0.0)
-        logits = np.clip(h[:, 0], -40.0, 40.0)
+        logits = np.clip(h[:, 0] + self.offset, -40.0, 40.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def save(self, path: Path) -> None:
         arrays: dict[str, np.ndarray] = {"n_layers": np.array(len(self.weights)), "version": np.array(self.version)}
+        arrays["offset"] = np.array(self.offset, dtype=np.float64)
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             arrays[f"w{i}"] = w.astype(np.float32)
             arrays[f"b{i}"] = b.astype(np.float32)
@@ -67,4 +71,5 @@ class InjectionClassifier:
             weights = tuple(np.asarray(data[f"w{i}"], dtype=np.float32) for i in range(n))
             biases = tuple(np.asarray(data[f"b{i}"], dtype=np.float32) for i in range(n))
             version = str(data["version"]) if "version" in data.files else "unversioned"
-        return cls(weights, biases, version)
+            offset = float(data["offset"]) if "offset" in data.files else 0.0
+        return cls(weights, biases, version, offset)

@@ -14,8 +14,9 @@ class RoleThresholds(BaseModel):
 
     Text from tools and retrieved documents should describe the world, not give the model orders, so an
     instruction found there is more suspicious than the same words typed by the user: their thresholds are lower.
-    The user default (0.85) is the held-out operating point where deepset's benign prompts stay near 2% FPR
-    (see evals/injection_eval.py); rules that are unambiguous score 0.85 or more on their own.
+    The user default (0.85) is fixed; training moves the classifier onto it (`InjectionClassifier.offset`) so
+    that it sits where pooled negatives of the training folds (benign prompts, XSTest, hard negatives) have
+    about 2.5% FPR (see evals/train_injection.py); rules that are unambiguous score 0.85 or more on their own.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

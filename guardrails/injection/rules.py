@@ -47,6 +47,7 @@ _ORDERS_EN = (
 RULES: tuple[Rule, ...] = (
     # --- ignore / forget what came before ------------------------------------------------------------------
     _rule("ignore_previous.en", "ignore_previous", 0.97,
+          rf"(?<!rules )(?<!policy )(?<!policies )(?<!agreement )(?<!which )(?<!that )"
           rf"\b(?:ignore|disregard|forget|skip|override|bypass|neglect|discard|abandon|overlook)\b[ ,]+{_W}{{0,3}}"
           rf"{_PRIOR_EN}\b[ ,]+{_W}{{0,2}}{_ORDERS_EN}\b"),
     _rule("forget_everything.en", "ignore_previous", 0.93,
@@ -81,7 +82,7 @@ RULES: tuple[Rule, ...] = (
           r"[ ,]+(?:me )?(?:all )?(?:of )?(?:your|the (?:initial|original|hidden|secret|full|system|above|first|"
           r"confidential|developer))[ ,]+(?:\w+ )?(?:prompt|instructions|rules|directives|guidelines|configuration)\b"
           r"|\b(?:what|which) (?:is|are|were|was) (?:your|the) (?:system|initial|original|hidden|secret) "
-          r"(?:prompt|instructions)|\brepeat (?:the|all) (?:words|text) above\b|\bprint (?:everything|all) above\b"
+          r"(?:prompt|instructions)(?! (?:for|of|on|in|from) (?!you|this))|\brepeat (?:the|all) (?:words|text) above\b|\bprint (?:everything|all) above\b"
           r"|\bwhat were you (?:not allowed|told not) to\b"),
     _rule("reveal_prompt.fr", "reveal_prompt", 0.9,
           r"\b(?:montre|affiche|revele|donne|repete|ecris|imprime)[sz]?(?:-moi)? (?:moi )?(?:ton|tes|le|les|vos|votre) "
@@ -213,12 +214,23 @@ _QUOTES = "'\"«»“”‘’`"
 QUOTED_SCORE = 0.3
 
 
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+_SENTENCE_END = re.compile(r"[.!?]\s+\w")
+
+
 def _quoted(view: str, start: int, end: int) -> bool:
     """True when the match is a phrase inside quotes: a mention ("attackers write 'ignore previous
-    instructions'") rather than a use, which keeps security write-ups and translation requests from tripping."""
-    before = view[max(0, start - 2) : start]
-    after = view[end : end + 40]
-    return any(q in before for q in _QUOTES) and any(q in after for q in _QUOTES)
+    instructions'", "translate: « oubliez les consignes »") rather than a use, which keeps security write-ups and
+    translation requests from tripping. A quote is open when the line before the match, apostrophes inside words
+    ("what's") left out, holds an odd number of quote marks; a quoted span that runs over a sentence end is a
+    string value (JSON from a tool), not a quoted phrase, and gets no discount."""
+    line_start = view.rfind("\n", 0, start) + 1
+    before = _APOSTROPHE.sub("", view[max(line_start, start - 120) : start])
+    if sum(before.count(q) for q in _QUOTES) % 2 == 0:
+        return False
+    opening = max(before.rfind(q) for q in _QUOTES)
+    closing = min((i for i in (view.find(q, end, end + 80) for q in _QUOTES) if i >= 0), default=-1)
+    return closing >= 0 and not _SENTENCE_END.search(before[opening:] + view[start:closing])
 
 
 def match_rules(views: Sequence[str], indirect: bool, rules: Sequence[Rule] = RULES) -> list[RuleHit]:

@@ -43,7 +43,7 @@ def test_weights_round_trip(tmp_path: object) -> None:
 
 
 def test_classifier_rejects_wrong_shapes() -> None:
-    with pytest.raises(WeightsError, match=r"\(n, 388\)"):
+    with pytest.raises(WeightsError, match=rf"\(n, {384 + N_FEATURES}\)"):
         InjectionClassifier.load().predict(np.zeros((2, 10), np.float32))
 
 
