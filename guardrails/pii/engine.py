@@ -2,6 +2,7 @@
 
 One instance per process (`shared_engine()`); models load once in `load()`. A batch is split by language
 and each language's texts go through spaCy in one `nlp.pipe` call, then through Presidio's recognizers.
+PERSON comes from the name finder (`names.py`), which weighs spaCy's entities with a gazetteer and context.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from spacy.tokens import Doc
 
 from guardrails.pii.entities import ALL_ENTITIES, LANGUAGES, Entity, Language
+from guardrails.pii.gazetteer import load as load_gazetteer
 from guardrails.pii.language import detect_language
+from guardrails.pii.names import NameFinder
 from guardrails.pii.nlp import DEFAULT_MODELS, SlimSpacyNlpEngine
 from guardrails.pii.postprocess import Candidate, clean, resolve_overlaps
 from guardrails.pii.recognizers import build_recognizers
 
 _BOOSTED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+_PERSON_LABELS = frozenset({"PERSON", "PER"})
+# Points a spaCy label of something other than a person takes from a name candidate (English and French
+# models). The small models call most unknown capitalised words ORG, so that label weighs little;
+# nationalities (NORP) they get right.
+_NOT_PERSON_LABELS = {"ORG": 1.0, "MISC": 1.0, "PRODUCT": 1.0, "WORK_OF_ART": 1.0, "EVENT": 1.0,
+                      "GPE": 1.5, "LOC": 1.5, "FAC": 1.5, "NORP": 3.0}  # fmt: skip
 
 
 class PiiEngine:
@@ -27,6 +37,7 @@ class PiiEngine:
     def __init__(self, models: Mapping[Language, str] = DEFAULT_MODELS) -> None:
         self._models = dict(models)
         self._analyzer: AnalyzerEngine | None = None
+        self._names: NameFinder | None = None
         self._lock = threading.Lock()
 
     @property
@@ -41,6 +52,7 @@ class PiiEngine:
             if self._analyzer is not None:
                 return
             languages = list(self._models)
+            self._names = NameFinder(load_gazetteer())
             nlp_engine = SlimSpacyNlpEngine(self._models)
             nlp_engine.load()
             registry = RecognizerRegistry(
@@ -88,10 +100,31 @@ class PiiEngine:
         batch = nlp_engine.process_batch(texts, language, batch_size=max(1, len(texts)))
         for text, artifacts in batch:
             raw = self._analyzer.analyze(text, language, nlp_artifacts=artifacts, score_threshold=0.0)
+            persons = [c for c in self._persons(text, artifacts.tokens) if c.entity.score >= threshold]
+            # The name finder has weighed spaCy's place label already: an accepted name beats it.
+            found = [_candidate(r) for r in raw if r.entity_type != "PERSON" and not _under(r, persons)] + persons
             # Threshold before resolution: a sub-threshold guess must not knock out a confident neighbour.
-            candidates = [c for c in clean(text, (_candidate(r) for r in raw)) if c.entity.score >= threshold]
+            candidates = [c for c in clean(text, found) if c.entity.score >= threshold]
             results.append(resolve_overlaps(candidates))
         return results
+
+    def _persons(self, text: str, doc: Doc) -> list[Candidate]:
+        """PERSON candidates from the name finder, which takes spaCy's entities as one piece of evidence."""
+        assert self._names is not None
+        persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in _PERSON_LABELS]
+        others = [
+            (e.start_char, e.end_char, _NOT_PERSON_LABELS[e.label_]) for e in doc.ents if e.label_ in _NOT_PERSON_LABELS
+        ]
+        return [
+            Candidate(Entity("PERSON", span.start, span.end, span.score), span.cued, from_ner=True)
+            for span in self._names.find(text, persons, others)
+        ]
+
+
+def _under(result: RecognizerResult, persons: list[Candidate]) -> bool:
+    return result.entity_type == "LOCATION" and any(
+        result.start < p.entity.end and p.entity.start < result.end for p in persons
+    )
 
 
 def _candidate(result: RecognizerResult) -> Candidate:

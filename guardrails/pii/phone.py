@@ -49,6 +49,34 @@ PHONE_CONTEXT_FR = [
 STRONG_SCORE = 0.6
 WEAK_SCORE = 0.4
 
+# "416 60 039 office", "07700 063 966-Fax": a line label right after the number.
+_LABEL_AFTER = re.compile(
+    r"^[ \t]*[-(/]?[ \t]*(?:office|fax|mobile|cell|home|work|tel|phone|direct|landline|portable|fixe|bureau)\b",
+    re.IGNORECASE,
+)
+# "driver's license number is 6940579": a number that another noun claims is an identifier, not a phone.
+_IDENTIFIER_BEFORE = re.compile(
+    r"\b(?:licen[cs]e|passport|account|acct|order|invoice|policy|serial|tracking|reference|ref|ticket|case|"
+    r"member|customer|client|employee|badge|id|ssn|permis|commande|facture|dossier)\b"
+    r"(?:\s+(?:no|nr|number|num|numéro|#))?[\s:#.]*(?:is\s+|est\s+)?$",
+    re.IGNORECASE,
+)
+_PHONE_WORD = re.compile(r"\b(?:phone|tel|mobile|cell|fax|call|téléphone|tél|portable)\b", re.IGNORECASE)
+# "17031 2202 Rissik St": digits before a street name are a house number.
+_STREET_AFTER = re.compile(
+    r"^[ \t]+(?:[A-ZÀ-Þ][^\W\d_]*[ \t]+){0,3}(?i:st|street|rd|road|ave|avenue|blvd|boulevard|lane|ln|drive|"
+    r"way|place|court|terrace|rue|via|calle|strasse|straße|allée|chemin)\b"
+)
+
+
+def context_score(score: float, before: str, after: str) -> float | None:
+    """The shape score adjusted by the words around the number; None when they say it is not a phone."""
+    if _IDENTIFIER_BEFORE.search(before) and not _PHONE_WORD.search(before):
+        return None
+    if _STREET_AFTER.match(after):
+        return None
+    return max(score, STRONG_SCORE) if _LABEL_AFTER.match(after) else score
+
 
 def phone_score(candidate: str) -> float | None:
     """The score a phone-shaped string earns from its shape alone, or None if it is not a phone number."""
@@ -81,6 +109,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
         results: list[RecognizerResult] = []
         for match in _CANDIDATE.finditer(text):
             score = phone_score(match.group())
+            if score is not None:
+                score = context_score(score, text[max(0, match.start() - 40) : match.start()], text[match.end() :])
             if score is None:
                 continue
             results.append(make_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
