@@ -13,6 +13,7 @@ import orjson
 from gateway.errors import GuardrailViolation, UpstreamError, WardenError
 from gateway.pipeline.call_provider import account
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
 from gateway.providers.base import ChunkStream, ProviderError
@@ -78,8 +79,6 @@ async def sse_stream(
             account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
         else:
             # The stream ended without a usage chunk (cut or cancelled): count what was produced.
-            from gateway.pipeline.enforce_limits import estimate_prompt_tokens
-
             account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)
         record_usage(gw, ctx)
 

@@ -7,8 +7,6 @@ Create Date: 2026-11-26 10:16:43.753839
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 
