@@ -1,7 +1,9 @@
 """Fit the grounding combiner on all grounding files and write guardrails/grounding/weights.json.
 
 The `lexical` variant is always fitted; `--embeddings` also fits the `embedding` variant (adds MiniLM
-similarity; slow to featurise). Held-out figures come from `evals/grounding_eval.py` (leave-one-dataset-out).
+similarity and embedding-aligned coverage; slow to featurise). Fitting is deterministic (full-batch gradient
+descent from zero weights), so the same data gives the same file. Held-out figures come from
+`evals/grounding_eval.py` (leave-one-dataset-out).
 
     python -m evals.train_grounding [--embeddings] [--data-dir DIR]
 """
@@ -29,10 +31,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     lexical = [featurise(items[n], GroundingScorer(), True) for n in DATASETS]
     existing["lexical"] = fit(lexical, LEXICAL).to_json()
     if args.embeddings:
-        from guardrails.embeddings import shared_embedder
+        from guardrails.embeddings import Embedder
 
-        scorer = GroundingScorer(embedder=shared_embedder())
+        embedder = Embedder(cache_size=100_000)  # contexts repeat across rows
+        scorer = GroundingScorer(embedder=embedder)
         existing["embedding"] = fit([featurise(items[n], scorer, True) for n in DATASETS], EMBEDDING).to_json()
+    elif "embedding" in existing:
+        # Stale once the feature set changes; dropped rather than left inconsistent with the code.
+        del existing["embedding"]
     WEIGHTS_PATH.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
     for variant in ("lexical", "embedding"):
         if variant in existing:

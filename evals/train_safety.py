@@ -2,7 +2,9 @@
 
 Positives: XSTest `unsafe` prompts, HarmBench behaviours, and the harmful cases in evals/data/safety/cases.jsonl.
 Negatives: XSTest `safe` prompts (words that look harmful in safe contexts) and the safe cases (incl. refusals,
-so an answer that declines is not flagged). The regression is class-balanced, so its natural cut of 0.5 is the
+so an answer that declines is not flagged). The cases include hand-written contrast pairs in our own words (violent
+words in cooking, sport, code, idioms, definitions, history, fiction next to plain requests to hurt a person):
+MiniLM places a sentence by its topic, and without such pairs "kill a process" and "kill a person" sit together. The regression is class-balanced, so its natural cut of 0.5 is the
 shipped threshold: the balanced-accuracy optimum on the training pool (~0.25, set by XSTest's deliberately
 scary-sounding negatives) flagged everyday requests such as recipes.
 

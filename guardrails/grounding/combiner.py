@@ -17,6 +17,12 @@ from guardrails.grounding.features import FEATURES
 
 Variant = Literal["lexical", "embedding"]
 WEIGHTS_PATH = Path(__file__).with_name("weights.json")
+DEFAULT_CAPS = ("fact_missing", "negation_mismatch")
+CONTRADICTION_CAP = 0.2
+"""Highest support a claim keeps when it contradicts the context (a number, name or negation that differs).
+
+The data has few such contradictions, so the fitted weights under-rate them; an explicit cap makes them decisive.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,8 @@ class Combiner:
     weights: np.ndarray
     bias: float
     threshold: float
+    caps: tuple[str, ...] = DEFAULT_CAPS
+    """Features that cap the support at CONTRADICTION_CAP when positive, whatever the fitted weights say."""
 
     def columns(self) -> list[int]:
         return [FEATURES.index(name) for name in self.features]
@@ -45,12 +53,14 @@ class Combiner:
             "weights": self.weights.tolist(),
             "bias": self.bias,
             "threshold": self.threshold,
+            "caps": list(self.caps),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Combiner:
         features = tuple(str(f) for f in data["features"])  # type: ignore[union-attr]
-        unknown = set(features) - set(FEATURES)
+        caps = tuple(str(f) for f in data.get("caps", DEFAULT_CAPS))  # type: ignore[union-attr]
+        unknown = (set(features) | set(caps)) - set(FEATURES)
         if unknown:
             raise ValueError(f"grounding weights name unknown features {sorted(unknown)!r}")
         return cls(
@@ -60,21 +70,16 @@ class Combiner:
             weights=np.asarray(data["weights"], dtype=np.float32),
             bias=float(data["bias"]),  # type: ignore[arg-type]
             threshold=float(data["threshold"]),  # type: ignore[arg-type]
+            caps=caps,
         )
-
-
-CONTRADICTION_CAP = 0.2
-"""Highest support a claim keeps when it contradicts the context (a number, date or negation that differs).
-
-The data has few such contradictions, so the fitted weights under-rate them; an explicit cap makes them decisive.
-"""
-_CONTRADICTIONS = [FEATURES.index("fact_missing"), FEATURES.index("negation_mismatch")]
 
 
 def support(combiner: Combiner, rows: np.ndarray) -> np.ndarray:
     """Support probability of each feature row: the fitted combiner, capped on contradictions."""
     probs = combiner.predict(rows)
-    contradicted = (rows[:, _CONTRADICTIONS] > 0).any(axis=1)
+    if not combiner.caps:
+        return probs
+    contradicted = (rows[:, [FEATURES.index(f) for f in combiner.caps]] > 0).any(axis=1)
     return np.where(contradicted, np.minimum(probs, CONTRADICTION_CAP), probs)
 
 
@@ -86,15 +91,27 @@ def load_combiner(variant: Variant, path: Path = WEIGHTS_PATH) -> Combiner:
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, features: tuple[str, ...], l2: float = 1e-2, steps: int = 3000, lr: float = 0.5
+    x: np.ndarray,
+    y: np.ndarray,
+    features: tuple[str, ...],
+    l2: float = 1e-2,
+    steps: int = 3000,
+    lr: float = 0.5,
+    sample_weight: np.ndarray | None = None,
 ) -> Combiner:
-    """Class-balanced L2 logistic regression by gradient descent (numpy only; small data)."""
+    """Weighted L2 logistic regression by gradient descent (numpy only; small data).
+
+    Without `sample_weight` the two classes weigh the same; with it, the given weights are used (normalised).
+    """
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + 1e-6
     z = (x - mean) / scale
-    pos = max(1.0, float(y.sum()))
-    neg = max(1.0, float(len(y) - y.sum()))
-    sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+    if sample_weight is None:
+        pos = max(1.0, float(y.sum()))
+        neg = max(1.0, float(len(y) - y.sum()))
+        sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+    else:
+        sample_w = sample_weight * len(y) / float(sample_weight.sum())
     w = np.zeros(z.shape[1])
     b = 0.0
     for _ in range(steps):

@@ -108,9 +108,11 @@ class GroundingScorer:
         evidence = build_evidence(chunks, question)
         rows = np.zeros((len(claims), len(FEATURES)), dtype=np.float32)
         best: list[int] = []
+        embedded = self.embedder is not None and bool(chunks)
         for i, text in enumerate(texts):
             similarity = float(sims[i].max()) if chunks else 0.0
-            rows[i], index = claim_features(text, evidence, similarity)
+            aligned = int(sims[i].argmax()) if embedded else -1
+            rows[i], index = claim_features(text, evidence, similarity, aligned)
             best.append(index)
         return Analysis(claims, rows, tuple(best), tuple(frozenset(c.stems) for c in evidence.chunks))
 

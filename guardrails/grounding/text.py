@@ -76,12 +76,31 @@ def facts(text: str, tokens: list[str]) -> set[str]:
     return found
 
 
+# Words that open a sentence capitalised without naming anything ("Overall, ...", "Note: ...").
+_OPENERS = frozenset(
+    """overall however additionally also note finally first second third next then moreover furthermore therefore
+    thus hence instead otherwise meanwhile today currently recently yesterday tomorrow nowadays summary answer
+    conclusion example instance yes no sure certainly unfortunately fortunately basically generally typically usually
+    actually clearly recently importantly interestingly notably ultimately essentially specifically similarly
+    alternatively consequently accordingly briefly historically originally traditionally""".split()
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|[\"'(\[]\s*)$")
+
+
+def _without_opener(text: str, start: int, span: str) -> str:
+    """The span minus a leading discourse word at a sentence start ("Overall", "Basically the Louvre" -> "Louvre")."""
+    first, _, rest = span.partition(" ")
+    if first.lower() not in _OPENERS or not _SENTENCE_START.search(text[:start]):
+        return span
+    return re.sub(r"^(?:(?:of|the|de|da|van|von|del|and|&)\s+)", "", rest)
+
+
 def names(text: str) -> list[str]:
-    """Capitalised spans, minus a lone sentence-initial function word ('The', 'He')."""
+    """Capitalised spans, minus a lone sentence-initial function word ('The', 'He') or opener ('Overall')."""
     out: list[str] = []
     for match in _NAME.finditer(text):
-        span = match.group(0)
-        if " " not in span and span.lower() in _STOPWORDS | _NEGATIONS:
+        span = _without_opener(text, match.start(), match.group(0))
+        if not span or " " not in span and span.lower() in _STOPWORDS | _NEGATIONS:
             continue
         out.append(span)
     return out

@@ -27,6 +27,9 @@ def scorer() -> GroundingScorer:
         "The Louvre is not open on Tuesdays.",
         "The Seine flows into the English Channel at Le Havre.",
         "Sure! The Eiffel Tower in Paris was completed in 1889 and is 330 metres tall.",
+        "Overall, the Eiffel Tower is 330 metres tall.",
+        "However, the Louvre is not open on Tuesdays.",
+        "Basically the Louvre holds the Mona Lisa.",
     ],
 )
 def test_grounded_claims_pass(scorer: GroundingScorer, answer: str) -> None:
