@@ -5,9 +5,11 @@ folds stratified by file and label; each fold is scored by a model trained and c
 inner CV), exactly as `train_injection` does, on the other folds only. The files in evals/data/injection/holdout/
 were written after the method was frozen, are never trained on, and are scored by the shipped weights. Rules
 are fixed code. Per file we print TPR/FPR at the shipped per-role thresholds, and the TPR at the threshold where
-the pooled negatives (XSTest, hard negatives, benign rows of every file) have FPR <= 3%.
+the pooled negatives (XSTest, hard negatives, benign rows of every file) have FPR <= 3%. The same table is
+printed for the cascade (stage one and its band also fitted on the training folds), with the share of texts per
+file that skip MiniLM, and latency is measured with the cascade off and on.
 
-    .venv/bin/python -m evals.injection_eval [--folds 5] [--json] [--extra held_out.jsonl]
+    .venv/bin/python -m evals.injection_eval [--folds 5] [--json] [--extra held_out.jsonl] [--rounds 12]
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.train_injection import DATA_DIR, SEED, Example, calibrate, embed_windows, fit, load_corpus
+from evals.train_injection import (
+    DATA_DIR,
+    SEED,
+    Example,
+    calibrate,
+    embed_windows,
+    fit,
+    fit_cascade,
+    lexical_matrix,
+    lexical_scores,
+    load_corpus,
+)
 from guardrails.embeddings import Embedder
 from guardrails.injection.detector import InjectionDetector
 from guardrails.injection.options import Layers, RoleThresholds
@@ -80,6 +93,25 @@ def out_of_fold_scores(examples: Sequence[Example], k: int, seed: int) -> tuple[
     return rules, clf
 
 
+def cascade_scores(
+    examples: Sequence[Example], rules: np.ndarray, clf: np.ndarray, k: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(classifier score under the cascade, whether MiniLM ran) per example, out of fold: stage one and its band
+    are fitted on the training folds only, exactly as the detector combines them with the MLP score `clf`."""
+    x = lexical_matrix(examples, InjectionDetector(layers=Layers()))
+    fold = _folds(examples, k, seed)
+    out, encoded = clf.copy(), np.ones(len(examples), dtype=bool)
+    for f in range(k):
+        model = fit_cascade(examples, x, np.flatnonzero(fold != f))
+        test = np.flatnonzero(fold == f)
+        lex = lexical_scores(model, x, test)
+        sure = (lex < model.low) | (lex > model.high) | (rules[test] > model.high)
+        out[test[sure]] = lex[sure]
+        encoded[test[sure]] = False
+        print(f"  cascade fold {f + 1}/{k}: band [{model.low:.4f}, {model.high:.4f}]", file=sys.stderr, flush=True)
+    return out, encoded
+
+
 def _rate(flags: np.ndarray) -> float | None:
     return float(flags.mean()) if len(flags) else None
 
@@ -112,11 +144,13 @@ def table(examples: Sequence[Example], rules: np.ndarray, final: np.ndarray) -> 
     return out
 
 
-def latency(examples: Sequence[Example], sizes: Sequence[int] = (1, 4, 8), rounds: int = 12) -> dict[str, float]:
+def latency(
+    examples: Sequence[Example], sizes: Sequence[int] = (1, 4, 8), rounds: int = 12, cascade: bool = True
+) -> dict[str, float]:
     """Per-message milliseconds (request time / messages in it) for requests of 1-8 user messages, with texts
     the embedder has not seen (cold: the MiniLM encode dominates) and the same texts again (cached)."""
     texts = [ex.text for ex in examples if ex.source != "inthewild" and len(ex.text) < 600]
-    detector = InjectionDetector(embedder=Embedder(cache_size=100_000))
+    detector = InjectionDetector(layers=Layers(cascade=cascade), embedder=Embedder(cache_size=100_000))
     detector.load()
     detector.score_batch(["warm-up"], ["user"])
     out: dict[str, float] = {}
@@ -150,10 +184,10 @@ def print_table(rows: Sequence[Row]) -> None:
         )
 
 
-def score_extra(path: Path) -> dict[str, float | int | None]:
+def score_extra(path: Path, cascade: bool = True) -> dict[str, object]:
     """Score a held-out JSONL file (text, label, optional role) with the shipped weights."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    detector = InjectionDetector()
+    detector = InjectionDetector(layers=Layers(cascade=cascade))
     detector.load()
     roles = [r.get("role", "user") for r in rows]
     results = detector.score_batch([r["text"] for r in rows], roles)
@@ -164,6 +198,8 @@ def score_extra(path: Path) -> dict[str, float | int | None]:
     labels = np.array([int(r["label"]) for r in rows])
     return {
         "file": str(path),
+        "cascade": cascade,
+        "skipped_encoder": _rate(np.array([not r.encoded for r in results])),
         "positives": int(labels.sum()),
         "negatives": int((labels == 0).sum()),
         "tpr": _rate(flags[labels == 1]),
@@ -181,30 +217,45 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--extra", type=Path, action="append", default=None, help="held-out JSONL scored with shipped weights"
     )
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--rounds", type=int, default=12, help="requests timed per request size")
     args = parser.parse_args(argv)
     examples = load_corpus(args.data_dir)
     rules, clf = out_of_fold_scores(examples, args.folds, args.seed)
     rows = table(examples, rules, np.maximum(rules, clf))
+    cascade, encoded = cascade_scores(examples, rules, clf, args.folds, args.seed)
+    cascade_rows = table(examples, rules, np.maximum(rules, cascade))
+    sources = np.array([ex.source for ex in examples])
+    skipped = {s: float(1 - encoded[sources == s].mean()) for s in sorted(set(sources))}
+    skipped["ALL"] = float(1 - encoded.mean())
+    extras = args.extra if args.extra is not None else HOLDOUT
     report: dict[str, object] = {
         "folds": args.folds,
         "thresholds": RoleThresholds().model_dump(),
         "target_fpr": TARGET_FPR,
         "per_dataset": [asdict(r) for r in rows],
-        "extra": [score_extra(p) for p in (args.extra if args.extra is not None else HOLDOUT)],
+        "per_dataset_cascade": [asdict(r) for r in cascade_rows],
+        "skipped_encoder": skipped,
+        "extra": [score_extra(p, cascade=c) for p in extras for c in (False, True)],
     }
     if not args.no_latency:
-        report["latency"] = latency(examples)
+        report["latency"] = latency(examples, rounds=args.rounds, cascade=False)
+        report["latency_cascade"] = latency(examples, rounds=args.rounds, cascade=True)
     if args.json:
         print(json.dumps(report, indent=2))
         return
     print(f"held-out ({args.folds}-fold, stratified by file and label)")
     print(f"per-role thresholds {RoleThresholds().model_dump()}")
     print_table(rows)
+    print("cascade (stage one and its band fitted on the training folds):")
+    print_table(cascade_rows)
+    print("share of texts that skip MiniLM:", {k: round(v, 3) for k, v in skipped.items()})
     for extra in report["extra"]:  # type: ignore[union-attr]
         print("extra:", extra)
     if "latency" in report:
         timings = {k: round(v, 2) for k, v in report["latency"].items()}  # type: ignore[union-attr]
-        print("latency per message (requests of 1/4/8 messages):", timings)
+        print("latency per message, full model (requests of 1/4/8 messages):", timings)
+        timings = {k: round(v, 2) for k, v in report["latency_cascade"].items()}  # type: ignore[union-attr]
+        print("latency per message, cascade (requests of 1/4/8 messages):", timings)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ Data: the public files in ../shared/datasets (deepset train split, in-the-wild j
 XSTest, every row of which is a negative for injection) plus the cases in evals/data/injection/*.jsonl (never the
 holdout/ folder). Training is reproducible: fixed seed, single-threaded torch, full-batch optimisation. After the
 fit, a 3-fold inner CV on the same training data picks the score where negatives reach 2.5% FPR, and a logit
-offset maps it onto the shipped user threshold.
+offset maps it onto the shipped user threshold. It also fits the cascade's stage one (`lexical.py`: logistic
+regression over hashed n-grams) and its uncertain band, chosen per file by inner CV, into injection_lexical.npz.
 
-    .venv/bin/python -m evals.train_injection [--data-dir ../shared/datasets] [--out PATH]
+    .venv/bin/python -m evals.train_injection [--data-dir ../shared/datasets] [--out PATH] [--lexical-out PATH]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from guardrails.injection.classifier import WEIGHTS_PATH, InjectionClassifier
 from guardrails.injection.detector import InjectionDetector
 from guardrails.injection.features import style_features
+from guardrails.injection.lexical import LEXICAL_PATH, N_BUCKETS, LexicalModel, dense_features, hashed_counts
 from guardrails.injection.options import Layers, RoleThresholds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,12 @@ INNER_FOLDS = 3
 USER_THRESHOLD = RoleThresholds().user or 0.85
 # A little under the 3% target: the threshold is picked on training folds and has to hold on unseen data.
 CALIBRATION_FPR = 0.025
+# Cascade band: at most this share of any file's training positives may skip the encoder as "clearly benign",
+# and of its negatives as "clearly injection"; the high edge never sits under the highest default threshold.
+BAND_MISS = 0.02
+BAND_FALSE = 0.005
+BAND_MIN_HIGH = 0.9
+LEXICAL_L2 = 3e-4
 SOURCE_WEIGHT = {"hard_negatives": 10.0, "attacks": 4.0, "pint": 2.0}
 
 
@@ -215,10 +223,78 @@ def calibrate(
     return InjectionClassifier(model.weights, model.biases, f"{model.version}-cut{cut:.3f}", offset)
 
 
+def lexical_matrix(examples: Sequence[Example], detector: InjectionDetector) -> object:
+    """Sparse rows of hashed n-grams + style flags, one per example, over the text stage one reads."""
+    from scipy import sparse
+
+    rows, cols, vals, dense = [], [], [], []
+    for i, ex in enumerate(examples):
+        text = detector.prepare(ex.text, ex.role).lexical_text
+        buckets, values = hashed_counts(text)
+        rows.extend([i] * len(buckets))
+        cols.extend(buckets.tolist())
+        vals.extend(values.tolist())
+        dense.append(dense_features(text))
+    grams = sparse.csr_matrix((vals, (rows, cols)), shape=(len(examples), N_BUCKETS), dtype=np.float64)
+    return sparse.hstack([grams, sparse.csr_matrix(np.array(dense, dtype=np.float64))]).tocsr()
+
+
+def fit_lexical(examples: Sequence[Example], x: object, idx: np.ndarray) -> LexicalModel:
+    """Weighted, L2-regularised logistic regression (L-BFGS), classes balanced like the MLP's."""
+    from scipy.optimize import minimize
+
+    xs = x[idx]  # type: ignore[index]
+    y = np.array([examples[i].label for i in idx], dtype=np.float64)
+    w = np.array([source_weight(examples[i].source) for i in idx], dtype=np.float64)
+    w[y == 1] *= w[y == 0].sum() / max(w[y == 1].sum(), 1e-9)
+    w /= w.sum()
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xs @ theta[:-1] + theta[-1]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+        nll = np.logaddexp(0.0, z) - y * z
+        g = w * (p - y)
+        grad = np.append(xs.T @ g + LEXICAL_L2 * theta[:-1], g.sum())
+        return float(w @ nll + 0.5 * LEXICAL_L2 * theta[:-1] @ theta[:-1]), grad
+
+    theta = minimize(loss, np.zeros(xs.shape[1] + 1), jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
+    return LexicalModel(
+        theta[:N_BUCKETS].astype(np.float32),
+        theta[N_BUCKETS:-1].astype(np.float32),
+        float(theta[-1]),
+        version=f"lexical-l2{LEXICAL_L2}",
+    )
+
+
+def lexical_scores(model: LexicalModel, x: object, idx: np.ndarray) -> np.ndarray:
+    z = x[idx] @ np.append(model.ngram_weights, model.dense_weights) + model.bias  # type: ignore[index]
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def fit_cascade(examples: Sequence[Example], x: object, idx: np.ndarray, k: int = INNER_FOLDS) -> LexicalModel:
+    """Fit stage one on `idx` and set its band from inner-CV scores of `idx` only, per file: `low` lets at most
+    BAND_MISS of any file's positives through as benign, `high` at most BAND_FALSE of its negatives as injection."""
+    rng = np.random.default_rng(SEED)
+    fold = rng.permutation(len(idx)) % k
+    oof = np.zeros(len(idx))
+    for f in range(k):
+        oof[fold == f] = lexical_scores(fit_lexical(examples, x, idx[fold != f]), x, idx[fold == f])
+    low, high = 1.0, BAND_MIN_HIGH
+    for source in {examples[i].source for i in idx}:
+        mine = np.array([examples[i].source == source for i in idx])
+        labels = np.array([examples[i].label for i in idx])
+        if (pos := oof[mine & (labels == 1)]).size:
+            low = min(low, float(np.quantile(pos, BAND_MISS, method="lower")))
+        if (neg := oof[mine & (labels == 0)]).size:
+            high = max(high, float(np.quantile(neg, 1 - BAND_FALSE, method="higher")))
+    return fit_lexical(examples, x, idx).with_band(low, min(high, 1.0))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--lexical-out", type=Path, default=LEXICAL_PATH)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     examples = load_corpus(args.data_dir)
@@ -228,6 +304,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = calibrate(fit(examples, win, everything, seed=args.seed), examples, win, everything)
     model.save(args.out)
     print(f"trained on {len(examples)} texts / {len(win.owner)} windows -> {args.out} ({model.version})")
+    lexical = fit_cascade(examples, lexical_matrix(examples, InjectionDetector(layers=Layers())), everything)
+    lexical.save(args.lexical_out)
+    print(f"stage one -> {args.lexical_out} (band [{lexical.low:.4f}, {lexical.high:.4f}])")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ def _findings(index: int, result: InjectionResult, threshold: float) -> list[Fin
         Finding(kind=f"injection.{h.rule.id}", score=h.score, segment=index, detail=h.rule.family) for h in result.hits
     ]
     if result.classifier_score >= threshold:
-        out.append(Finding(kind="injection.classifier", score=result.classifier_score, segment=index))
+        # A cascade-settled text was judged by the n-gram model alone; say so, for whoever tunes the band.
+        kind = "injection.classifier" if result.encoded else "injection.lexical"
+        out.append(Finding(kind=kind, score=result.classifier_score, segment=index))
     out.extend(
         Finding(kind="injection.decoded", score=result.score, segment=index, detail=d.encoding) for d in result.decoded
     )

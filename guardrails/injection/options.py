@@ -42,6 +42,9 @@ class Layers(BaseModel):
     rules: bool = True
     classifier: bool = True
     decode: bool = True
+    cascade: bool = True
+    """Let the n-gram model (and decisive rule hits) settle clear cases so only uncertain texts pay for a MiniLM
+    encode; `false` embeds every text (the full model, a little slower and a hair more exact)."""
 
 
 class InjectionOptions(GuardrailOptions):
