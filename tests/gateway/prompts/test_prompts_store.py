@@ -107,12 +107,18 @@ async def test_hot_reload_never_mixes_versions(workspace, prompt_text) -> None:
         return count
 
     async def commit_versions() -> None:
+        sha = ""
         for n in range(1, 8):
             text = prompt_text.simple(marker=f"v{n}")
             sha = await asyncio.to_thread(workspace.commit, {"greet.md": text}, f"v{n}")
             commits[sha] = f"v{n}"
             await asyncio.sleep(0.03)
-        await asyncio.sleep(0.1)
+        # Wait (bounded) for the watcher to reach the last commit, however slow the machine, then sample it.
+        for _ in range(1000):
+            if store.head_commit == sha:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
         stop.set()
 
     renders = [asyncio.create_task(render_forever()) for _ in range(4)]
