@@ -103,7 +103,7 @@ async def test_hot_reload_never_mixes_versions(workspace, prompt_text) -> None:
             out = store.render(resolved, {"question": "Q"})
             samples.append((out.commit_sha, out.messages[0].content, out.messages[1].content))
             count += 1
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)  # leave the GIL to the git threads of the watcher and the committer
         return count
 
     async def commit_versions() -> None:
