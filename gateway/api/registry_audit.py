@@ -5,15 +5,13 @@ POSTed to a webhook."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import httpx
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gateway.api.deps import admin_of
-from gateway.api.registry_common import actor_of, api_config, body_as, in_session, json_response
+from gateway.api.registry_common import actor_of, api_config, body_as, engine_of, in_session, json_response
 from gateway.api.registry_models import MODEL
 from gateway.errors import ServiceUnavailable
 from gateway.pipeline.context import Principal
@@ -23,7 +21,6 @@ from registry.governance import (
     DecommissionStart,
     Notifier,
     PostMortem,
-    UsageStats,
     archive_model,
     check_migration,
     cleanup_model,
@@ -34,7 +31,7 @@ from registry.governance import (
     verify,
 )
 from registry.governance.access import readable_model
-from registry.tables import UsageRecord, utcnow
+from registry.usage_stats import usage_lookup
 
 log = logging.getLogger("warden.registry")
 router = APIRouter(tags=["registry"])
@@ -89,8 +86,8 @@ async def decommission_start(request: Request, name: str) -> Response:
 async def decommission_migration(request: Request, name: str) -> Response:
     """Passes when the gateway served no request for the model in the usage window."""
     actor = await actor_of(request)
-    window = timedelta(days=api_config(request).usage_window_days)
-    out = await in_session(request, lambda s: check_migration(s, actor, name, lambda m: usage_stats(s, m, window)))
+    lookup = usage_lookup(engine_of(request), api_config(request).usage_window_days)
+    out = await in_session(request, lambda s: check_migration(s, actor, name, lookup))
     return json_response(out)
 
 
@@ -113,15 +110,6 @@ async def decommission_postmortem(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, PostMortem)
     return json_response(await in_session(request, lambda s: record_postmortem(s, actor, name, data)))
-
-
-def usage_stats(session: Session, model_name: str, window: timedelta) -> UsageStats:
-    """Requests the gateway served for a registry model: the last one ever and the count within `window`."""
-    linked = UsageRecord.registry_model == model_name
-    last = session.exec(select(func.max(UsageRecord.created_at)).where(linked)).one()
-    since = utcnow() - window
-    recent = session.exec(select(func.count()).where(linked, col(UsageRecord.created_at) >= since)).one()
-    return UsageStats(last_request_at=last, requests_last_n_days=int(recent))
 
 
 def _notifier(webhook: str | None) -> Notifier:
