@@ -23,7 +23,7 @@ from registry.monitoring.reference import PREDICTION_FEATURE, SCORE_FEATURE
 from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import RegisteredReference, window_rows
 from registry.monitoring.tables import CheckResult, CheckRun, ReferenceRecord
-from registry.monitoring.timeutil import as_utc, utc_now
+from registry.monitoring.timeutil import as_utc, bucket_start, utc_now
 from registry.monitoring.usage_source import UsageCatalog
 
 PSEUDO = {PREDICTION_FEATURE, SCORE_FEATURE}
@@ -101,7 +101,10 @@ def run_check(ctx: MonitorContext, session: Session, reference: RegisteredRefere
     schedule = ctx.config.tier_schedule(tier)
     start = moment - timedelta(seconds=schedule.lookback_seconds)
     report = CheckReport(reference.model_name, reference.model_version, tier, start, moment)
-    counts = window_counts(session, reference.model_name, reference.model_version, start, moment)
+    # Sketches are per bucket: take every bucket the window touches, so a check never sees less than its lookback
+    # (it may see up to one bucket more).
+    sketch_start = bucket_start(start, ctx.config.bucket_seconds)
+    counts = window_counts(session, reference.model_name, reference.model_version, sketch_start, moment)
     report.drift = detect_drift_from_counts(reference.profile, counts.counts, ctx.config.drift)
     rows = window_rows(session, reference.model_name, reference.model_version, start, moment)
     report.performance = window_performance(reference, rows, schedule.lookback_seconds, ctx.config.decay.min_labelled)
