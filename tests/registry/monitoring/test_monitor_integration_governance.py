@@ -21,8 +21,6 @@ from gateway.registry_link import RegistryLink
 from registry.db import make_engine, session_scope
 from registry.governance import (
     Actor,
-    ClassificationCriteria,
-    Impact,
     ModelIn,
     VersionIn,
     check_servable,
@@ -50,30 +48,9 @@ from registry.monitoring.levels import Level
 from registry.monitoring.runner import CheckReport, MonitorContext
 from registry.monitoring.schedule import run_due
 from registry.monitoring.store import register_reference
+from tests.registry.governance.gov_helpers import CRITERIA  # one table of tier criteria for every test
 
 ADMIN = Actor(name="admin", admin=True)
-CRITERIA = {
-    1: ClassificationCriteria(
-        impact=Impact(financial="high", operational="medium", reputational="high", human="high"),
-        automation="decisive",
-        eu_ai_act="high",
-    ),
-    2: ClassificationCriteria(
-        impact=Impact(financial="high", operational="low", reputational="low", human="low"),
-        automation="assistive",
-        eu_ai_act="minimal",
-    ),
-    3: ClassificationCriteria(
-        impact=Impact(financial="medium", operational="low", reputational="medium", human="low"),
-        automation="assistive",
-        eu_ai_act="minimal",
-    ),
-    4: ClassificationCriteria(
-        impact=Impact(financial="low", operational="low", reputational="low", human="low"),
-        automation="informative",
-        eu_ai_act="minimal",
-    ),
-}
 
 
 @pytest.fixture(scope="module")
