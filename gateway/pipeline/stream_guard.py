@@ -3,8 +3,9 @@
 Text is released at sentence boundaries (or once `max_hold_chars` are waiting, at the last space), after the
 policy's output guardrails have passed it, so no PII and no blocked sentence ever reaches the client. A
 guardrail that needs the whole answer (a JSON schema) holds the whole answer. Placeholders from input masking
-are restored on the way out without ever emitting half of one. With no output guardrails and nothing to
-restore, chunks pass through untouched.
+are restored on the way out without ever emitting half of one, in the text and in tool-call arguments alike
+(as for an answer that is not streamed). With no output guardrails and nothing to restore, chunks pass through
+untouched.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class _Choice:
     held: str = ""
     released: list[str] = field(default_factory=list)
     restorer: StreamRestorer | None = None
+    calls: dict[int, StreamRestorer] = field(default_factory=dict)
+    """One restorer per tool call of the choice, by the call's index."""
 
 
 class StreamGuard:
@@ -69,6 +72,8 @@ class StreamGuard:
             if isinstance(content, str) and content:
                 state.held += content
             finishing = choice.get("finish_reason") is not None
+            if self._vault is not None and (delta.get("tool_calls") or (finishing and state.calls)):
+                delta = self._restore_calls(state, delta, final=finishing)
             text = await self._release(index, state, final=finishing)
             if text:
                 out.append(_content_chunk(chunk, index, text))
@@ -90,6 +95,25 @@ class StreamGuard:
             piece = state.restorer.feed(piece) + (state.restorer.flush() if final else "")
         state.released.append(piece)
         return piece
+
+    def _restore_calls(self, state: _Choice, delta: dict[str, Any], *, final: bool) -> dict[str, Any]:
+        """Restore placeholders in streamed tool-call arguments; what is held back goes out with the finish."""
+        assert self._vault is not None
+        calls = []
+        for call in delta.get("tool_calls") or ():
+            function = dict(call.get("function") or {})
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                restorer = state.calls.setdefault(int(call.get("index") or 0), StreamRestorer(self._vault))
+                function["arguments"] = restorer.feed(arguments)
+                call = {**call, "function": function}
+            calls.append(call)
+        if final:
+            for number, restorer in state.calls.items():
+                rest = restorer.flush()
+                if rest:
+                    calls.append({"index": number, "function": {"arguments": rest}})
+        return {**delta, "tool_calls": calls} if calls else {k: v for k, v in delta.items() if k != "tool_calls"}
 
     def _cut(self, held: str) -> int:
         if self._whole or not held:

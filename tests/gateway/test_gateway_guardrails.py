@@ -85,6 +85,26 @@ def test_pii_in_multipart_content_and_streams(guarded: RunningGateway, upstream:
     assert EMAIL not in _sent_text(upstream)
 
 
+TOOLS = [{"type": "function", "function": {"name": "send_mail", "parameters": {
+    "type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]}}}]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 50])
+def test_placeholders_in_streamed_tool_call_arguments_are_restored(guarded: RunningGateway, upstream: FakeUpstream,
+                                                                   chunk_size: int) -> None:
+    messages = [{"role": "user", "content": f"Mail {EMAIL} [[fake:chunk_size={chunk_size}]]"}]
+    plain = guarded.client().chat.completions.create(model="chat-a", messages=messages, tools=TOOLS)
+    expected = plain.choices[0].message.tool_calls[0].function.arguments
+    assert EMAIL in expected and "<EMAIL" not in expected
+    chunks = list(guarded.client().chat.completions.create(model="chat-a", messages=messages, tools=TOOLS,
+                                                           stream=True))
+    assert EMAIL not in _sent_text(upstream)
+    streamed = "".join(call.function.arguments or "" for c in chunks if c.choices
+                       for call in c.choices[0].delta.tool_calls or ())
+    assert streamed == expected
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
 @pytest.mark.parametrize(
     "messages",
     [
