@@ -92,7 +92,17 @@ def _bootstrap_key(commands: WardenCommands, workdir: Path) -> str:
 
 
 GUARDED_POLICY = {
-    "input": [{"guardrail": "pii", "mode": "mask"}, {"guardrail": "injection", "mode": "block"}],
+    "input": [
+        {"guardrail": "pii", "mode": "mask"},
+        {"guardrail": "injection", "mode": "block"},
+        {"guardrail": "topics", "mode": "block", "topics": [
+            {"name": "credit_decisions", "examples": ["Should we approve this loan application?",
+                                                     "Decide whether this customer gets credit."],
+             "keywords": ["credit score"]},
+            {"name": "hr_decisions", "examples": ["Which of these candidates should we hire?",
+                                                 "Should this employee be fired?"]},
+        ]},
+    ],
     "output": [{"guardrail": "pii", "mode": "mask"}],
 }
 
@@ -107,7 +117,7 @@ def write_warden_config(upstream_base: str, workdir: Path, guarded: bool = False
         ],
     }
     if guarded:
-        # Input: PII masking and injection detection; output: PII masking, streams released sentence by sentence.
+        # Input: PII masking, injection detection, topic filter; output: PII masking, streams released by sentence.
         config |= {"guardrail_policies": {"bench": GUARDED_POLICY}, "default_policy": "bench"}
     path = workdir / ("warden-guarded.yaml" if guarded else "warden.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))

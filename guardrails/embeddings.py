@@ -25,13 +25,25 @@ DIMENSIONS = 384
 log = logging.getLogger("warden.embeddings")
 
 
+class _Pending:
+    """A text being encoded by one thread, waited for by others."""
+
+    __slots__ = ("done", "vector")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.vector: np.ndarray | None = None
+
+
 class Embedder:
     """Normalised MiniLM embeddings, batched, cached, thread-safe."""
 
     def __init__(self, cache_size: int = 4096) -> None:
         self._model = None
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._inflight: dict[str, _Pending] = {}
         self._cache_size = cache_size
 
     @property
@@ -49,34 +61,62 @@ class Embedder:
                 self._model = _load_model()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts (unit-normalised float32 rows). Safe to call from any thread."""
+        """Embed texts (unit-normalised float32 rows). Safe to call from any thread.
+
+        A text another thread is already encoding is waited for rather than encoded twice: the guardrails of
+        one request (injection, topics, content safety) embed the same message at the same moment.
+        """
         self.load()
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        missing: list[int] = []
-        for i, text in enumerate(texts):
-            hit = self._cache.get(text)
-            if hit is None:
-                missing.append(i)
-            else:
-                out[i] = hit
-        if not missing:
-            return out
-        todo = [texts[i] for i in missing]
+        mine: dict[str, list[int]] = {}
+        theirs: dict[str, tuple[_Pending, list[int]]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is not None:
+                    out[i] = hit
+                elif text in mine:
+                    mine[text].append(i)
+                elif text in self._inflight:
+                    theirs.setdefault(text, (self._inflight[text], []))[1].append(i)
+                else:
+                    mine[text] = [i]
+                    self._inflight[text] = _Pending()
+        if mine:
+            self._encode_mine(mine, out)
+        for text, (pending, indexes) in theirs.items():
+            pending.done.wait()
+            out[indexes] = pending.vector if pending.vector is not None else self._run([text])[0]
+        return out
+
+    def _encode_mine(self, mine: dict[str, list[int]], out: np.ndarray) -> None:
+        todo = list(mine)
+        vectors: np.ndarray | None = None
+        try:
+            vectors = self._run(todo)
+        finally:
+            with self._lock:
+                for n, text in enumerate(todo):
+                    pending = self._inflight.pop(text)
+                    if vectors is not None:
+                        pending.vector = vectors[n]
+                        out[mine[text]] = vectors[n]
+                        self._remember(text, vectors[n])
+                    pending.done.set()  # on failure waiters find no vector and encode it themselves
+
+    def _run(self, texts: list[str]) -> np.ndarray:
         if self.backend == "onnx":
             # An ONNX Runtime session serves concurrent callers, so two requests use both cores.
-            vectors = self._model.encode(todo)  # type: ignore[union-attr]
-        else:
-            with self._lock:
-                vectors = self._model.encode(  # type: ignore[union-attr]
-                    todo, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        with self._lock:
-            for i, vector in zip(missing, vectors, strict=True):
-                out[i] = vector
-                if self._cache_size:
-                    self._cache[texts[i]] = vector
-                    if len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
-        return out
+            return self._model.encode(texts)  # type: ignore[union-attr]
+        with self._model_lock:
+            return self._model.encode(  # type: ignore[union-attr]
+                texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        if self._cache_size:
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
         return await asyncio.to_thread(self.encode, texts)
