@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 
 from gateway import pipeline
 from gateway.api.deps import gateway_of, new_context, principal_of, read_body, response_headers
+from gateway.api.sse import SseResponse
 from gateway.providers.base import Completion
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -24,7 +24,7 @@ async def chat_completions(request: Request) -> Response:
     if isinstance(answer, Completion):
         return Response(orjson.dumps(answer.body), media_type=JSON, headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
-    return StreamingResponse(answer, media_type="text/event-stream", headers=headers)
+    return SseResponse(answer, headers=headers)
 
 
 @router.post("/embeddings")

@@ -7,7 +7,6 @@ Every route goes through `chat` or `embeddings`, so no route can skip a step.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.authenticate import authenticate
@@ -18,13 +17,14 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import enforce_limits
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.resolve_prompt import resolve_prompt
+from gateway.pipeline.streaming import SseStream
 from gateway.providers.base import Completion
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
-async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | AsyncIterator[bytes]:
+async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | SseStream:
     """A chat completion. A stream's usage row is written when the stream ends; any other, here."""
     try:
         await authenticate(gw, ctx, authorization, body)

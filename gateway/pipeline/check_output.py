@@ -4,14 +4,13 @@ Placeholders left by input masking are restored in the answer when the policy sa
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.pipeline.streaming import chunks_of, sse_stream
+from gateway.pipeline.streaming import SseStream, chunks_of, sse_stream
 from gateway.pipeline.call_provider import account
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
 from guardrails.base import Segment
@@ -22,14 +21,14 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
-async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | ChunkStream) -> Completion | AsyncIterator[bytes]:
+async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | ChunkStream) -> Completion | SseStream:
     policy = gw.guardrails.policy(ctx.guardrail_policy)
     chain = policy.output if policy is not None and policy.output else None
     ctx.checks.stage = "output"
     if isinstance(result, ChunkStream):
         guard = StreamGuard(chain, ctx.checks)
         keep = policy is not None and policy.config.logging == "full"
-        return sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep)
+        return SseStream(gw, ctx, result, sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep))
     if ctx.endpoint != "chat":
         return result
     choices = result.body.get("choices") or []

@@ -1,11 +1,12 @@
 """A chat stream as Server-Sent Events, exactly as OpenAI sends them, with its usage row written when it
-ends: normally, on an upstream cut, on a guardrail block, or when the client goes away."""
+ends: normally, on an upstream cut, on a guardrail block, or when the client goes away, even before the first
+byte (`SseStream.abandon`)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -71,16 +72,42 @@ async def sse_stream(
         ctx.fail(exc)
         raise
     finally:
-        _close_soon(upstream)
         ctx.verdicts.extend(guard.verdicts.values())
-        if ctx.upstream_started is not None:
-            ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
-        if usage is not None:
-            account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        else:
-            # The stream ended without a usage chunk (cut or cancelled): count what was produced.
-            account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)
-        record_usage(gw, ctx)
+        _finish(gw, ctx, upstream, usage, chars)
+
+
+class SseStream:
+    """The body of one streamed answer. A client that hangs up before the server pulls the first chunk leaves
+    the generator unstarted, so its `finally` never runs: the response calls `abandon`, which closes the
+    upstream stream and writes the usage row instead."""
+
+    def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None]) -> None:
+        self._gw, self._ctx, self._upstream, self._body = gw, ctx, upstream, body
+        self.started = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self.started = True
+        return self._body
+
+    async def abandon(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        await self._body.aclose()  # never started: closing runs none of its code
+        self._ctx.fail(asyncio.CancelledError())
+        _finish(self._gw, self._ctx, self._upstream, None, 0)
+
+
+def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict[str, Any] | None, chars: int) -> None:
+    _close_soon(upstream)
+    if ctx.upstream_started is not None:
+        ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
+    if usage is not None:
+        account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    else:
+        # The stream ended without a usage chunk (cut or cancelled): count what was produced.
+        account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)
+    record_usage(gw, ctx)
 
 
 async def chunks_of(upstream: ChunkStream) -> AsyncIterator[dict[str, Any]]:

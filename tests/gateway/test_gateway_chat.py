@@ -112,3 +112,37 @@ def test_client_disconnect_mid_stream_records_row(gw: RunningGateway) -> None:
             break
         time.sleep(0.05)
     assert rows[-1].status == "cancelled" and rows[-1].status_code == 499
+
+
+def test_client_gone_before_the_stream_starts_still_leaves_a_row(gw: RunningGateway) -> None:
+    """The connection is gone when the response starts (an ASGI 2.4 server raises OSError from `send`), so the
+    stream body is never pulled; the request is still accounted for and its upstream stream closed."""
+    import asyncio
+
+    body = json.dumps({"model": "chat-a", "stream": True,
+                       "messages": [{"role": "user", "content": "hello there [[fake:chunk_delay=50]]"}]}).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2),
+             "headers": [(b"host", b"warden"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode()),
+                         (b"authorization", f"Bearer {gw.keys['alpha']}".encode())]}
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+        raise OSError("connection reset by peer")
+
+    before = len(gw.rows(stream=True))
+    app = gw.server.config.app  # type: ignore[union-attr]
+    with pytest.raises(Exception) as raised:
+        asyncio.run_coroutine_threadsafe(app(scope, receive, send), gw.loop).result(timeout=30)
+    assert type(raised.value).__name__ == "ClientDisconnect"
+    assert [m["type"] for m in sent] == ["http.response.start"]  # not one byte of the answer went out
+    rows = gw.rows(stream=True)
+    assert len(rows) == before + 1
+    assert rows[-1].status == "cancelled" and rows[-1].status_code == 499 and rows[-1].prompt_tokens > 0
