@@ -9,7 +9,13 @@ the pooled negatives (XSTest, hard negatives, benign rows of every file) have FP
 printed for the cascade (stage one and its band also fitted on the training folds), with the share of texts per
 file that skip MiniLM, and latency is measured with the cascade off and on.
 
+Rows `ALL/<role>` split the pooled figures by role (user vs indirect text in documents and tool results).
+`--errors N` lists each file's N worst misses and false alarms (cascade scores). `--corrected` also prints the
+table with the documented label corrections of data/injection/label_corrections.json applied (the public files'
+labels are never changed silently: both tables are printed, and training always uses the original labels).
+
     .venv/bin/python -m evals.injection_eval [--folds 5] [--json] [--extra held_out.jsonl] [--rounds 12]
+        [--errors 10] [--corrected]
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from guardrails.injection.options import Layers, RoleThresholds
 TARGET_FPR = 0.03
 # Written after the method was frozen and never trained or tuned on: the honest check of our own data.
 HOLDOUT = sorted((Path(__file__).resolve().parent / "data" / "injection" / "holdout").glob("*.jsonl"))
+CORRECTIONS = Path(__file__).resolve().parent / "data" / "injection" / "label_corrections.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +123,43 @@ def _rate(flags: np.ndarray) -> float | None:
     return float(flags.mean()) if len(flags) else None
 
 
-def table(examples: Sequence[Example], rules: np.ndarray, final: np.ndarray) -> list[Row]:
+def corrected(examples: Sequence[Example], path: Path = CORRECTIONS) -> tuple[list[Example], int]:
+    """`examples` with the documented label corrections applied (matched on source and exact text), and how
+    many rows changed."""
+    fixes = {(c["source"], c["text"]): int(c["label"]) for c in json.loads(path.read_text())["corrections"]}
+    out = [Example(ex.source, ex.text, fixes.get((ex.source, ex.text), ex.label), ex.role) for ex in examples]
+    return out, sum(a.label != b.label for a, b in zip(examples, out, strict=True))
+
+
+def _shipped(examples: Sequence[Example]) -> np.ndarray:
     thresholds = RoleThresholds()
-    shipped = np.array([thresholds.for_role(ex.role) or 0.5 for ex in examples])  # type: ignore[arg-type]
+    return np.array([thresholds.for_role(ex.role) or 0.5 for ex in examples])  # type: ignore[arg-type]
+
+
+def print_errors(examples: Sequence[Example], final: np.ndarray, n: int) -> None:
+    """Each file's `n` lowest-scored positives under their role's threshold and highest-scored negatives over it."""
+    shipped = _shipped(examples)
+    for source in sorted({ex.source for ex in examples}):
+        idx = [i for i, ex in enumerate(examples) if ex.source == source]
+        misses = sorted((final[i], i) for i in idx if examples[i].label and final[i] < shipped[i])
+        alarms = sorted(((-final[i], i) for i in idx if not examples[i].label and final[i] >= shipped[i]))
+        for kind, picked in (("MISS", misses), ("FALSE", alarms)):
+            for _, i in picked[:n]:
+                text = " ".join(examples[i].text.split())[:150]
+                print(f"  {source:<16} {kind:<5} {final[i]:.3f} {examples[i].role:<8} {text}")
+
+
+def table(examples: Sequence[Example], rules: np.ndarray, final: np.ndarray) -> list[Row]:
+    shipped = _shipped(examples)
     labels = np.array([ex.label for ex in examples])
     negatives = np.sort(final[labels == 0])
     # Smallest threshold keeping pooled FPR at or under the target.
     cut = negatives[int(np.ceil(len(negatives) * (1 - TARGET_FPR))) - 1] + 1e-9
     out = []
     sources = sorted({ex.source for ex in examples})
-    for source in [*sources, "ALL"]:
-        mask = np.array([source in ("ALL", ex.source) for ex in examples])
+    roles = sorted({ex.role for ex in examples})
+    for source in [*sources, "ALL", *(f"ALL/{role}" for role in roles)]:
+        mask = np.array([source in ("ALL", ex.source, f"ALL/{ex.role}") for ex in examples])
         pos, neg = mask & (labels == 1), mask & (labels == 0)
         out.append(
             Row(
@@ -218,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--rounds", type=int, default=12, help="requests timed per request size")
+    parser.add_argument("--errors", type=int, default=0, help="list this many misses/false alarms per file")
+    parser.add_argument("--corrected", action="store_true", help="also score with documented label corrections")
     args = parser.parse_args(argv)
     examples = load_corpus(args.data_dir)
     rules, clf = out_of_fold_scores(examples, args.folds, args.seed)
@@ -237,9 +272,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         "skipped_encoder": skipped,
         "extra": [score_extra(p, cascade=c) for p in extras for c in (False, True)],
     }
+    if args.corrected:
+        fixed, changed = corrected(examples)
+        report["corrected_labels"] = changed
+        report["per_dataset_cascade_corrected"] = [asdict(r) for r in table(fixed, rules, np.maximum(rules, cascade))]
     if not args.no_latency:
         report["latency"] = latency(examples, rounds=args.rounds, cascade=False)
         report["latency_cascade"] = latency(examples, rounds=args.rounds, cascade=True)
+    if args.errors:
+        print_errors(examples, np.maximum(rules, cascade), args.errors)
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -248,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print_table(rows)
     print("cascade (stage one and its band fitted on the training folds):")
     print_table(cascade_rows)
+    if args.corrected:
+        print(f"cascade, with the {report['corrected_labels']} documented label corrections applied:")
+        print_table([Row(**r) for r in report["per_dataset_cascade_corrected"]])  # type: ignore[attr-defined]
     print("share of texts that skip MiniLM:", {k: round(v, 3) for k, v in skipped.items()})
     for extra in report["extra"]:  # type: ignore[union-attr]
         print("extra:", extra)

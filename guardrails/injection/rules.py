@@ -59,16 +59,16 @@ RULES: tuple[Rule, ...] = (
           r"|\binstead,? (?:just )?(?:say|print|output|write|respond with)\b"),
     _rule("ignore_previous.fr", "ignore_previous", 0.95,
           r"\b(?:ignore[rz]?|oublie[rz]?|ne tiens? (?:pas|plus) compte|fais abstraction|faites abstraction)\b"
-          r"[ ,]+(?:de |des )?(?:toutes |tous )?(?:les |tes |vos |ces )?(?:\w+ )?"
+          r"[ ,]+(?:de |des )?(?:toutes |tous )?(?:les |tes |vos |ces )?(?!mes |nos )(?:\w+ )?"
           r"(?:instructions?|consignes?|regles|directives?|ordres|indications|taches)\b"
           r"|\boublie[rz]? tout\b(?: ce qui (?:precede|a ete dit))?"),
     _rule("ignore_previous.es", "ignore_previous", 0.95,
           r"\b(?:ignora[rd]?|ignore|ignoren|olvida[rd]?|olvide|olviden|descarta|omite|haz caso omiso)\b"
-          r"[ ,]+(?:de )?(?:todas |todos )?(?:las |los |tus |sus |esas )?(?:\w+ )?"
+          r"[ ,]+(?:de )?(?:todas |todos )?(?:las |los |tus |sus |esas )?(?!mis |nuestras |nuestros )(?:\w+ )?"
           r"(?:instrucciones|ordenes|reglas|indicaciones|directrices|tareas)\b"
           r"|\bolvida(?:r|d)? todo\b|\b(?:ignora|olvida) todo lo anterior\b"),
     _rule("ignore_previous.de", "ignore_previous", 0.95,
-          r"\b(?:ignorier\w*|vergiss(?! nicht)|vergesst(?! nicht)|vergessen sie(?! nicht)|missacht\w*|verwirf|"
+          r"\b(?:ignorier(?!t\b)\w*|vergiss(?! nicht)|vergesst(?! nicht)|vergessen sie(?! nicht)|missacht\w*|verwirf|"
           r"uberges?\w*)\b[ ,]+(?:\w+ ){0,3}"
           r"(?:anweisungen|befehle|regeln|vorgaben|instruktionen|anordnungen|auftrage|aufgaben|richtlinien)\b"
           r"|\b(?:obigen|vorherigen|bisherigen|vorangegangenen) (?:\w+ ){0,2}(?:ignorieren|vergessen)\b"
@@ -134,6 +134,13 @@ RULES: tuple[Rule, ...] = (
     _rule("jailbreak.dual_response", "jailbreak", 0.9,
           r"\btwo (?:different )?(?:responses|answers|paragraphs)\b.{0,160}\b(?:jailbr\w+|unfiltered|dan|"
           r"developer mode|uncensored|no restrictions)"),
+    # --- a fixed reply forced on every later question, whatever is asked (deepset's "nur noch ... egal was") --
+    _rule("force_output.from_now_on", "role_override", 0.88,
+          r"\b(?:from now on|from this moment on|ab jetzt|ab sofort|von nun an|von jetzt an|desormais|dorenavant|"
+          r"a partir de maintenant|a partir de ahora|de ahora en adelante|desde ahora)\b.{0,100}"
+          r"\b(?:only|nothing else|nur noch|sonst nichts|uniquement|seulement|rien d'autre|solo|solamente|nada mas)\b"
+          r".{0,100}\b(?:no matter what|whatever (?:i|you|the|anyone)|regardless of|egal was|egal wer|egal worum|"
+          r"quelle que soit|peu importe|sin importar|pregunte lo que pregunte|lo que sea)"),
     # --- role override / "you are now" -------------------------------------------------------------------
     _rule("you_are_now.en", "role_override", 0.45,
           r"\byou are now (?:a |an |my |the |going to |in |called |named )|\bfrom now on,? (?:you|your)\b"

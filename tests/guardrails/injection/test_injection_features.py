@@ -78,3 +78,19 @@ def test_holdout_is_never_trained_on() -> None:
     assert holdout and own and "holdout" not in " ".join(own)
     train_texts = {ex.text for ex in load_corpus()}
     assert not holdout & train_texts
+
+
+def test_label_corrections_name_real_rows_and_change_them() -> None:
+    """Each documented correction matches one public row by text and flips its label; the eval applies them
+    only when asked, and training never sees them."""
+    from evals.injection_eval import CORRECTIONS, corrected
+    from evals.train_injection import load_corpus
+
+    doc = json.loads(CORRECTIONS.read_text())
+    assert doc["corrections"] and all(c["reason"] and c["label"] != c["original_label"] for c in doc["corrections"])
+    examples = load_corpus()
+    by_text = {(ex.source, ex.text): ex.label for ex in examples}
+    assert all(by_text[(c["source"], c["text"])] == c["original_label"] for c in doc["corrections"])
+    fixed, changed = corrected(examples)
+    assert changed == len(doc["corrections"])
+    assert [ex.text for ex in fixed] == [ex.text for ex in examples]
