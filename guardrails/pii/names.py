@@ -5,16 +5,23 @@ and takes many capitalised words for names. Here every run of capitalised words 
 any capital or without any lower-case letter, of words that are listed names) is a candidate, and points
 are added or taken away (`names_span.ACCEPT` = 3 points make a name):
 
-- words: a listed name that is not an English word +2, a name that is also a word +1 ("Will"), an English
+- words: a listed name that is not an English word +2 (listed: Census, hand-written European names, world
+  given names; or shaped like a surname, `name_shapes`), a name that is also a word +1 ("Will"), an English
   word only -1, a function word inside -1, an unknown word +0.5 in a longer run; a frequent given name
   alone +1; "first-name surname" shape +1, an initial inside +1; a phrase of English words only -2;
 - spaCy: tagged PERSON +2 (+1.5 for one word); tagged otherwise, minus the label's weight (engine.py);
-- context: a title before +3, 'my name is' +3, 'with'/'contact' +1, "'s daughter"/'... said' +2,
-  a speaker label +1, capitalised where a plain word would not be +1;
-- against (`names_context.against`): a firm or street word next to it, a house number before, a number
-  after, an address block, a place word first ('San', 'Porto'), a country, 'in'/'to' before one word;
-- the whole text (`names_span`): listed next to an accepted name +2, listed with a firm -3, the
-  repeat of part of an accepted full name +3.
+- context: a title before +3, 'my name is'/'call me'/'," says'/'founders:' +3, 'with'/'contact' +1,
+  "'s daughter"/'... said'/'is a kind person' +2, 'Name, can you ...' +3, a pronoun after a name that
+  opens a sentence +1.5, a speaker label +2, a foreign two-word run alone on its line +1, capitalised where a
+  plain word would not be +1 (+0.5 for a listed name opening a sentence);
+- against (`names_context.against`): a firm or street word next to it, 'is a design agency' after it, a
+  house number before, a number after, an address block, a place word first ('San', 'Porto', 'Rue'), a
+  country last, a nationality first ('Japanese Border Force'), 'de'/'del' inside a run that does not start
+  with a given name ('Villafranca del Cid'), 'in'/'to' before one word, 'city'/'flew to' before it;
+- the whole text (`names_span`): listed next to an accepted name (or after 'founders:') +2, two bare names
+  paired by 'and' +1, listed with a firm or after 'manufacturers:' -3, three bare surnames alone on a line
+  -3 (a firm), another speaker label of the dialogue accepted +2, the repeat of part of an accepted full
+  name +3.
 """
 
 from __future__ import annotations
@@ -27,13 +34,23 @@ from spacy.lang.en.stop_words import STOP_WORDS as _EN_STOP
 from spacy.lang.fr.stop_words import STOP_WORDS as _FR_STOP
 
 from guardrails.pii.gazetteer import Gazetteer, Kind
-from guardrails.pii.names_context import LEAD_CUES, PARTICLES, TITLES, against, cue_after, cue_before, sentence_start
+from guardrails.pii.names_context import (
+    LEAD_CUES,
+    PARTICLES,
+    TITLES,
+    against,
+    cue_after,
+    cue_before,
+    pronoun_after,
+    sentence_start,
+)
 from guardrails.pii.names_span import NameSpan, Scored, repeat_names, spread_over_lists
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _STOP = frozenset(_EN_STOP) | frozenset(_FR_STOP)
 # Function words cut from the ends of a run; modal verbs that are also given names stay ("Will Turner").
-_CLOSED_CLASS = _STOP - {"will", "may", "can", "must", "might"}
+_CLOSED_CLASS = (_STOP - {"will", "may", "can", "must", "might"}) | {"i'm", "i’m", "i'll", "i've", "i'd"}
+_ROMANCE_PARTICLES = frozenset("de del da do dos das di della".split())
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+) $")
 _COMMON_FIRST_RANK = 1000
 
@@ -74,7 +91,7 @@ class NameFinder:
             word, end = match.group(), match.end()
             if word[-2:] in ("'s", "’s") and len(word) > 3:
                 word, end = word[:-2], end - 2
-            rank = self._gaz.first.get(word.casefold(), _COMMON_FIRST_RANK + 1)
+            rank = self._gaz.first_rank(word)
             tokens.append(Token(match.start(), end, word, self._gaz.kind(word), rank <= _COMMON_FIRST_RANK))
         return tokens
 
@@ -111,25 +128,47 @@ class NameFinder:
         points += self._shape_points(words, body, flat)
         if len(words) > 1 and all(t.kind in (Kind.WORD, Kind.NAME_WORD) for t in words):
             points -= 2.0  # "Labor Day", "Princess Royal": a phrase of English words
+        ner_penalty = 0.0
         if _covered(start, end, persons):
             points += 2.0 if len(words) > 1 else 1.5
         else:
             penalty = max((w for a, b, w in others if _covered(start, end, [(a, b)])), default=0.0)
             if len(words) == 1 and self._common_first(words[0]) and penalty < 3.0:
                 penalty = min(penalty, 0.5)  # a frequent given name outweighs the small model's ORG/GPE guess
+            ner_penalty = penalty
             points -= penalty
-        support = 3.0 if title else cue_before(text[:start])
-        support += cue_after(text[end:])
+        before_cue = cue_before(text[:start])
+        support = 3.0 if title else before_cue
+        if flat and before_cue >= 3.0 and len(words) == 1 and words[0].kind is not Kind.WORD:
+            points += 2.0  # "my name is vitoria": the cue says what capitals would have said
+        opens = sentence_start(text[:start])
+        foreign = all(t.kind in (Kind.NAME, Kind.UNKNOWN) for t in words)  # no English word in it
+        support += cue_after(text[end:], opens=opens and foreign and len(body) == 1)
+        if len(body) == 1 and opens and pronoun_after(text[end:]):
+            support += 1.0 if support else 1.5  # "Irenka is very reliable. You can always depend on him."
+        if support >= 2.0 and 0.5 < ner_penalty < 3.0:
+            points += ner_penalty - 0.5  # words that say "person" outweigh the small model's ORG/GPE guess
         if not title and not support and len(words) == 1 and self._after_phrase_word(text, start):
             points -= 1.0  # "Cautionary Tales", "Princess Royal": a capitalised phrase, not a name
-        if not flat and (len(words) > 1 or not sentence_start(text[:start])):
+        if not flat and (len(words) > 1 or not opens):
             support += 1.0  # capitalised where a plain word would not be
-        if text[end:].startswith(":") and (not text[:start].strip() or text[:start].rstrip(" \t>").endswith("\n")):
-            support += 1.0  # a speaker label: "Ubul: What a wife."
+        elif not flat and words[0].kind is Kind.NAME and words[0].text[1:].islower():
+            support += 0.5  # opening a sentence, but a listed name and no English word: "Kadiev and Adams were"
+        if len(words) > 1 and foreign and _own_line(text, start, end):
+            support += 1.0  # a header or signature line: "Gyala Antall", "Einojuhani Pyysalo"
+        speaker = _speaker_label(text, start, end) and all(t.kind is not Kind.WORD for t in words)
+        if speaker:
+            support += 2.0  # a speaker label: "Ubul: What a wife."
         not_person, minus = against(text, start, end, [t.text for t in body], title)
         if self._gaz.is_place(body[-1].text):
             minus += 3.0  # "Cyprus", "Southern Austria", "Moosleerau Switzerland"; not "Jordan Peterson"
-        return Scored(NameSpan(start, end, points + support - minus, support > 0), not_person)
+        if any(t.text in _ROMANCE_PARTICLES for t in body[1:-1]) and not self._gaz.is_first(body[0].text):
+            minus += 3.0  # "Villafranca del Cid", "Chiclana de la Frontera"; not "Ricardo de la Fuente"
+        if len(body) > 1 and self._gaz.is_demonym(body[0].text):
+            minus += 3.0  # "Japanese Border Force", "European Union"
+        span = NameSpan(start, end, points + support - minus, support > 0)
+        named = all(t.kind is Kind.NAME for t in words)
+        return Scored(span, not_person, cue=before_cue, speaker=speaker, single=len(body) == 1, named=named)
 
     def _shape_points(self, words: list[Token], body: list[Token], flat: bool) -> float:
         first = words[0]
@@ -137,8 +176,7 @@ class NameFinder:
             return (1.0 if self._common_first(first) else 0.0) - (2.0 if flat else 0.0)
         if flat and not self._gaz.is_first(first.text):
             return -2.0  # without capitals, only "first-name surname" pairs are shaped like a name
-        last = words[-1].text.casefold()
-        shaped = first.kind is Kind.NAME or self._gaz.is_first(first.text) or last in self._gaz.last
+        shaped = first.kind is Kind.NAME or self._gaz.is_first(first.text) or self._gaz.is_last(words[-1].text)
         return (1.0 if shaped else 0.0) + (1.0 if any(t.initial for t in body) else 0.0)
 
     def _common_first(self, token: Token) -> bool:
@@ -162,6 +200,20 @@ def _shaped(token: Token, flat: bool) -> bool:
     if word.isupper():
         return len(word) >= 4 and token.kind is Kind.NAME
     return word[0].isupper()
+
+
+def _speaker_label(text: str, start: int, end: int) -> bool:
+    """A run alone at the start of a line and followed by a colon: 'Ubul: What a wife.'"""
+    line_start = not text[:start].strip() or text[:start].rstrip(" \t>").endswith("\n")
+    return line_start and text[end:].startswith(":")
+
+
+def _own_line(text: str, start: int, end: int) -> bool:
+    """A run that is the whole of its line (quote markers and bullets aside)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    rest = text[end : len(text) if line_end < 0 else line_end]
+    return not text[line_start:start].strip(" \t>*-•") and not rest.strip(" \t.,")
 
 
 def _joins(text: str, previous: Token, token: Token) -> bool:

@@ -1,1 +1,1 @@
-"""Data files of the PII guardrail (name gazetteer, English words, countries); see build_names.py."""
+"""Data files of the PII guardrail (name gazetteers, English words, countries, nationalities); see SOURCES.md."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from guardrails.pii.gazetteer import Gazetteer, Kind, load
+from guardrails.pii.name_shapes import fold_accents, surname_shaped
 from guardrails.pii.names import NameFinder
 from guardrails.pii.names_context import against, cue_after, cue_before, in_address
 from guardrails.pii.names_span import ACCEPT, NameSpan
@@ -95,6 +96,10 @@ def test_scores_grow_with_points_and_split_at_accept() -> None:
         ("je m'appelle ", 3.0),
         ("meet with ", 1.0),
         ("The ", 0.0),
+        ("sometimes people call me ", 3.0),
+        ('"I agree," says ', 3.0),
+        ("the brainchild of our 3 founders: ", 3.0),
+        ("the car manufacturers that dominate the city: ", -3.0),
     ],
 )
 def test_cue_before(before: str, expected: float) -> None:
@@ -155,3 +160,98 @@ def test_shipped_places() -> None:
 )
 def test_phone_context(before: str, after: str, expected: float | None) -> None:
     assert context_score(WEAK_SCORE, before, after) == expected
+
+
+# --- evidence added for foreign names, dialogue, lists and things that are not people ---------------------
+
+RICH = Gazetteer(
+    first=dict(TINY.first),
+    last=TINY.last,
+    words=TINY.words
+    | frozenset(
+        "cool what's the address can you back i agree says our founders car manufacturers were engineers "
+        "hello hi very reliable depend him border force design agency home city of a good friend".split()
+    ),
+    places=TINY.places,
+    demonyms=frozenset({"japanese", "european"}),
+)
+
+
+def rich(text: str) -> list[str]:
+    found = NameFinder(RICH).find(text, [], [])
+    return [text[s.start : s.end] for s in found if s.points >= ACCEPT]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zyxq, can you call me back?", ["Zyxq"]),  # spoken to
+        ("Cool, what's the address?", []),  # ... but not an English word
+        ('"I agree," says Zyxq.', ["Zyxq"]),  # a quote's speaker
+        ("Our founders: Zyxq, Smith and Nowak.", ["Zyxq", "Smith", "Nowak"]),  # people announced
+        ("The car manufacturers: Smith, Nowak and Kowalski.", []),  # firms announced
+        ("Smith, Nowak and Kowalski\n12 Qwerty Road", []),  # three surnames alone on a line: a firm
+        ("Anna: hello\nZyxq: hi", ["Anna", "Zyxq"]),  # a dialogue's speaker labels
+        ("Zyxq is very reliable. You can depend on him.", ["Zyxq"]),  # a pronoun refers back
+        ("He met Zyxq Qwop, a good friend.", ["Zyxq Qwop"]),
+        ("Zyxq Qwop is a design agency.", []),  # what it is said to be
+        ("They moved to the home city Zyxq.", []),
+        ("The Japanese Border Force said", []),  # a nationality opens it
+        ("my name is zyxq", ["zyxq"]),  # no capitals, but the cue
+        ("It is at Rue Zyxq Qwop.", []),  # a street's first word
+        ("Then Yefremova and Kowalski were engineers.", ["Yefremova", "Kowalski"]),  # a pair, a surname shape
+    ],
+)
+def test_context_rules(text: str, expected: list[str]) -> None:
+    assert rich(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "shaped"),
+    [
+        ("Yefremova", True),
+        ("Šušulić", True),
+        ("Ryhänen", True),
+        ("Hartvigsson", True),
+        ("Navrátilová", True),
+        ("Szczepańska", True),
+        ("Guðmundsdóttir", True),
+        ("McPherson", True),
+        ("Ivov", False),  # too short to tell
+        ("Microbilt", False),
+        ("Quionia", False),
+    ],
+)
+def test_surname_shapes(word: str, shaped: bool) -> None:
+    assert surname_shaped(word) is shaped
+
+
+def test_fold_accents() -> None:
+    assert [fold_accents(w) for w in ("Pérez", "Sörös", "Łukasz", "Bjørn")] == ["perez", "soros", "lukasz", "bjorn"]
+
+
+@pytest.mark.parametrize(
+    ("word", "kind"),
+    [
+        ("Katrine", Kind.NAME),  # world given names (nam_dict)
+        ("Akifumi", Kind.NAME),
+        ("Núñez", Kind.NAME),  # the Census spells it without accents
+        ("Yefremova", Kind.NAME),  # no list: the surname's shape
+        ("Flightstats", Kind.WORD),  # two English words run together: a brand
+    ],
+)
+def test_shipped_gazetteer_world_names(word: str, kind: Kind) -> None:
+    assert load().kind(word) is kind
+
+
+def test_shipped_demonyms() -> None:
+    gazetteer = load()
+    assert gazetteer.is_demonym("Japanese") and gazetteer.is_demonym("Française") and not gazetteer.is_demonym("Anna")
+
+
+@pytest.mark.parametrize(
+    ("after", "opens", "expected"),
+    [(", can I speak to you?", True, 3.0), (", can I speak to you?", False, 0.0), (" is a kind person", False, 2.0)],
+)
+def test_cue_after_vocative_and_person_words(after: str, opens: bool, expected: float) -> None:
+    assert cue_after(after, opens=opens) == expected

@@ -37,6 +37,12 @@ def persons(engine: PiiEngine, text: str, language: str | None = None) -> list[s
         ("follow up with patricia desrosiers in a couple of months.", ["patricia desrosiers"]),
         ("can you email john o'brien about the invoice", ["john o'brien"]),
         ("PATIENT: ROBERT WILLIAMS, DOB on file", ["ROBERT WILLIAMS"]),
+        # world given names, surname shapes, quotes, dialogue and people spoken to
+        ("Everyone here calls me Bogumiła", ["Bogumiła"]),
+        ('"The numbers look fine," says Lindqvist.', ["Lindqvist"]),
+        ("Radomir, could you send me the invoice?", ["Radomir"]),
+        ("Teodora: Where is it?\nMarcus: On the desk.", ["Teodora", "Marcus"]),
+        ("Vukašinović and Henderson were the engineers on call.", ["Vukašinović", "Henderson"]),
         # next to an organisation
         ("Amadeo Vitorović from Rapid Cycle Solutions is the keynote speaker", ["Amadeo Vitorović"]),
     ],
@@ -78,6 +84,13 @@ def test_french_names_caught(engine: PiiEngine, text: str, expected: list[str]) 
         "The band toured Southern Austria and Cyprus in 2019.",  # places
         "Hello I moved, my new address is 30497 Ibirapita 8057\n Suite 100\n Dolores\n Uruguay",
         "Persint is a German multinational investment bank",  # a nationality
+        "The Japanese Border Force detained the crew.",  # a nationality opens it
+        "The Treaty on European Union was signed in Maastricht.",
+        "Harrowgate Hathaway is a design agency based in Leeds.",  # what it is said to be
+        "The big manufacturers in town: Hollis, Barnard and Whitcombe.",  # firms announced
+        "Cool, what's the address?",  # a plain word opening the sentence
+        "I work for Cloudmetrics now.",  # two English words run together
+        "We drove through Villafranca del Cid at night.",  # a Romance place name
     ],
 )
 def test_look_alikes_are_not_persons(engine: PiiEngine, text: str) -> None:
