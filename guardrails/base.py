@@ -20,8 +20,9 @@ Mode = Literal["block", "mask", "flag", "annotate", "off"]
 Action = Literal["allow", "block", "mask", "flag", "annotate", "error"]
 """What happened: `allow` when the guardrail did not trigger, else the mode it ran in (or `error`)."""
 
-Role = Literal["system", "user", "assistant", "tool", "document", "output"]
-"""Where a segment came from: a message role, a retrieved document, or the model's answer."""
+Role = Literal["system", "user", "assistant", "tool", "document", "output", "tool_call"]
+"""Where a segment came from: a message role, a retrieved document, the model's answer (`output`), or the
+arguments of a tool call in the answer (`tool_call`, JSON text)."""
 
 Stage = Literal["input", "output"]
 
@@ -128,6 +129,9 @@ class Guardrail(ABC):
     stages: ClassVar[tuple[Stage, ...]] = ("input", "output")
     needs_full_text: ClassVar[bool] = False
     """True when the check only makes sense on the whole answer (a stream is then held until it ends)."""
+    checks_tool_calls: ClassVar[bool] = False
+    """True when the guardrail also reads the arguments of the tool calls in an answer (PII, content safety,
+    leaks do; grounding and the JSON schema of `response_format` do not apply to them)."""
 
     def __init__(self, options: GuardrailOptions) -> None:
         self.options = options
@@ -144,6 +148,8 @@ class Guardrail(ABC):
         return self.options.on_error or self.default_on_error
 
     def applies_to(self, segment: Segment) -> bool:
+        if segment.role == "tool_call" and not self.checks_tool_calls:
+            return False
         roles = self.options.roles
         return roles is None or segment.role in roles
 

@@ -72,6 +72,7 @@ class SystemPromptLeakGuardrail(Guardrail):
     Options: ClassVar[type[GuardrailOptions]] = LeakOptions
     default_on_error: ClassVar[Literal["block", "allow"]] = "allow"
     stages: ClassVar[tuple[Stage, ...]] = ("output",)
+    checks_tool_calls: ClassVar[bool] = True
 
     def triggered_by(self, score: LeakScore) -> bool:
         options: LeakOptions = self.options  # type: ignore[assignment]
@@ -86,7 +87,7 @@ class SystemPromptLeakGuardrail(Guardrail):
         top = 0.0
         if prompt.strip():
             for i, segment in enumerate(segments):
-                if segment.role != "output" or not self.applies_to(segment):
+                if segment.role not in ("output", "tool_call") or not self.applies_to(segment):
                     continue
                 score = leak_score(prompt, segment.text)
                 top = max(top, score.containment)

@@ -47,8 +47,7 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
 async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[str, Any]], *,
                          may_retry: bool) -> str | None:
     """Run the chain on every choice; returns the reason to ask again when a retry is allowed and wanted."""
-    segments = [Segment(c["message"]["content"], "output", i) for i, c in enumerate(choices)
-                if isinstance(c.get("message"), dict) and isinstance(c["message"].get("content"), str)]
+    segments = _segments(choices)
     if not segments:
         return None
     outcome = await chain.run(segments, ctx.checks)
@@ -61,7 +60,27 @@ async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[s
         raise GuardrailViolation(f"the answer was blocked by the {blocked.guardrail!r} guardrail", param=blocked.guardrail)
     if outcome.masked:
         for segment in outcome.segments:
-            choices[segment.message_index]["message"]["content"] = segment.text
+            message = choices[segment.message_index]["message"]
+            if segment.role == "tool_call":
+                message["tool_calls"][segment.part_index]["function"]["arguments"] = segment.text
+            else:
+                message["content"] = segment.text
+
+
+def _segments(choices: list[dict[str, Any]]) -> list[Segment]:
+    """Each choice's text, and the arguments of each of its tool calls (role `tool_call`)."""
+    segments: list[Segment] = []
+    for i, choice in enumerate(choices):
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            continue
+        if isinstance(message.get("content"), str):
+            segments.append(Segment(message["content"], "output", i))
+        for j, call in enumerate(message.get("tool_calls") or ()):
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                segments.append(Segment(function["arguments"], "tool_call", i, j, source=function.get("name")))
+    return segments
 
 
 def _wants_retry(chain: Chain, name: str) -> bool:

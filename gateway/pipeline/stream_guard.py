@@ -3,9 +3,9 @@
 Text is released at sentence boundaries (or once `max_hold_chars` are waiting, at the last space), after the
 policy's output guardrails have passed it, so no PII and no blocked sentence ever reaches the client. A
 guardrail that needs the whole answer (a JSON schema) holds the whole answer. Placeholders from input masking
-are restored on the way out without ever emitting half of one, in the text and in tool-call arguments alike
-(as for an answer that is not streamed). With no output guardrails and nothing to restore, chunks pass through
-untouched.
+are restored on the way out without ever emitting half of one. Tool-call arguments are handled by
+`stream_tool_calls` (checked whole when a guardrail reads them, restored as they flow otherwise). With no
+output guardrails and nothing to restore, chunks pass through untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gateway.errors import GuardrailViolation
-from guardrails.base import CheckContext, Segment, Verdict
+from gateway.pipeline.stream_tool_calls import ToolCallStream
+from guardrails.base import CheckContext, Role, Segment, Verdict
 from guardrails.chain import Chain
 from guardrails.pii.stream import StreamRestorer
 from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
@@ -30,8 +31,7 @@ class _Choice:
     held: str = ""
     released: list[str] = field(default_factory=list)
     restorer: StreamRestorer | None = None
-    calls: dict[int, StreamRestorer] = field(default_factory=dict)
-    """One restorer per tool call of the choice, by the call's index."""
+    calls: ToolCallStream | None = None
 
 
 class StreamGuard:
@@ -42,6 +42,7 @@ class StreamGuard:
         vault = checks.state.get(VAULT_KEY)
         self._vault = vault if isinstance(vault, PlaceholderVault) and vault.restore_output and len(vault) else None
         self._whole = bool(self._chain and any(g.needs_full_text for g in self._chain.guardrails))
+        self._checks_calls = bool(self._chain and any(g.checks_tool_calls for g in self._chain.guardrails))
         self._choices: dict[int, _Choice] = {}
         self.verdicts: dict[str, Verdict] = {}
 
@@ -72,8 +73,8 @@ class StreamGuard:
             if isinstance(content, str) and content:
                 state.held += content
             finishing = choice.get("finish_reason") is not None
-            if self._vault is not None and (delta.get("tool_calls") or (finishing and state.calls)):
-                delta = self._restore_calls(state, delta, final=finishing)
+            if delta.get("tool_calls") or (finishing and state.calls is not None):
+                delta = await self._tool_calls(index, state).feed(delta, final=finishing)
             text = await self._release(index, state, final=finishing)
             if text:
                 out.append(_content_chunk(chunk, index, text))
@@ -96,24 +97,13 @@ class StreamGuard:
         state.released.append(piece)
         return piece
 
-    def _restore_calls(self, state: _Choice, delta: dict[str, Any], *, final: bool) -> dict[str, Any]:
-        """Restore placeholders in streamed tool-call arguments; what is held back goes out with the finish."""
-        assert self._vault is not None
-        calls = []
-        for call in delta.get("tool_calls") or ():
-            function = dict(call.get("function") or {})
-            arguments = function.get("arguments")
-            if isinstance(arguments, str):
-                restorer = state.calls.setdefault(int(call.get("index") or 0), StreamRestorer(self._vault))
-                function["arguments"] = restorer.feed(arguments)
-                call = {**call, "function": function}
-            calls.append(call)
-        if final:
-            for number, restorer in state.calls.items():
-                rest = restorer.flush()
-                if rest:
-                    calls.append({"index": number, "function": {"arguments": rest}})
-        return {**delta, "tool_calls": calls} if calls else {k: v for k, v in delta.items() if k != "tool_calls"}
+    def _tool_calls(self, index: int, state: _Choice) -> ToolCallStream:
+        if state.calls is None:
+            async def check(number: int, arguments: str, name: str | None) -> str:
+                return await self._check(index, arguments, role="tool_call", part=number, source=name)
+
+            state.calls = ToolCallStream(self._vault, check if self._checks_calls else None)
+        return state.calls
 
     def _cut(self, held: str) -> int:
         if self._whole or not held:
@@ -125,9 +115,10 @@ class StreamGuard:
             boundary = held.rfind(" ", 0, len(held)) + 1 or len(held)
         return boundary
 
-    async def _check(self, index: int, piece: str) -> str:
+    async def _check(self, index: int, piece: str, role: Role = "output", part: int | None = None,
+                     source: str | None = None) -> str:
         assert self._chain is not None
-        result = await self._chain.run([Segment(piece, "output", index)], self._checks)
+        result = await self._chain.run([Segment(piece, role, index, part, source)], self._checks)
         for verdict in result.verdicts:
             self._merge(verdict)
         blocked = result.blocked

@@ -48,6 +48,7 @@ class PiiGuardrail(Guardrail):
     name: ClassVar[str] = "pii"
     Options: ClassVar[type[GuardrailOptions]] = PiiOptions
     default_on_error: ClassVar[Literal["block", "allow"]] = "block"
+    checks_tool_calls: ClassVar[bool] = True
 
     def __init__(self, options: GuardrailOptions) -> None:
         super().__init__(options)

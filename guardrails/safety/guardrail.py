@@ -51,6 +51,7 @@ class ContentSafetyGuardrail(Guardrail):
     Options: ClassVar[type[GuardrailOptions]] = ContentSafetyOptions
     default_on_error: ClassVar[Literal["block", "allow"]] = "block"
     stages: ClassVar[tuple[Stage, ...]] = ("input", "output")
+    checks_tool_calls: ClassVar[bool] = True
 
     def __init__(self, options: GuardrailOptions) -> None:
         super().__init__(options)

@@ -105,6 +105,20 @@ def test_placeholders_in_streamed_tool_call_arguments_are_restored(guarded: Runn
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_output_pii_in_tool_call_arguments_is_masked(guarded: RunningGateway, upstream: FakeUpstream, stream: bool) -> None:
+    messages = [{"role": "user", "content": f"Mail {EMAIL} [[fake:chunk_size=3]]"}]
+    client = guarded.client("outpii").chat.completions
+    if stream:
+        chunks = list(client.create(model="chat-a", messages=messages, tools=TOOLS, stream=True))
+        arguments = "".join(call.function.arguments or "" for c in chunks if c.choices
+                            for call in c.choices[0].delta.tool_calls or ())
+    else:
+        arguments = client.create(model="chat-a", messages=messages, tools=TOOLS).choices[0].message.tool_calls[0].function.arguments
+    assert EMAIL in _sent_text(upstream)  # this policy checks only the output
+    assert EMAIL not in arguments and json.loads(arguments)["to"] == "Mail <EMAIL_ADDRESS_1>"
+
+
 @pytest.mark.parametrize(
     "messages",
     [
