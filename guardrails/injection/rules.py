@@ -57,6 +57,32 @@ RULES: tuple[Rule, ...] = (
     _rule("new_instructions.en", "ignore_previous", 0.88,
           r"\b(?:your|the) (?:new|real|actual|updated|true) (?:instructions?|task|orders|objective|goal) (?:is|are)\b"
           r"|\binstead,? (?:just )?(?:say|print|output|write|respond with)\b"),
+    # --- the supplied context set aside ("do not look in the documents", "disregarding the articles, write") --
+    _rule("ignore_context", "ignore_previous", 0.9,
+          r"\b(?:do(?:n['\u2019]?t| not)|never) (?:look (?:at|in|into)|use|read|consult|rely on|refer to|consider) "
+          r"(?:the |any |these |those )?(?:provided |given |attached |supplied )?(?:documents?|articles?|context|sources)\b"
+          r".{0,30}?\b(?:just|only|instead|simply)\b,? (?:output|say|write|print|answer|reply|respond|tell)\b"
+          r"|\bdisregard(?:ing)? (?:the |any |all )?(?:provided |given )?(?:documents?|articles?|context|sources)\b"
+          r"[ ,]+(?:and )?(?:just )?(?:provide|write|tell|say|give|answer|explain|list|output|describe|make)\b"
+          r"|\b(?:by|from) your own knowledge,? (?:and )?not (?:by|from|with) the (?:documents?|articles?|context|sources)\b"
+          r"|\b(?:ignoriere|vergiss|missachte) (?:den kontext|die (?:artikel|dokumente|quellen))\b"
+          r"|\b(?:ignore[rz]?|oublie[rz]?) (?:le contexte|les (?:articles|documents|sources))\b"
+          r"|\b(?:ignora|olvida) (?:el contexto|los (?:articulos|documentos)|las fuentes)\b"),
+    _rule("despite_told", "ignore_previous", 0.88,
+          r"(?:\b(?:despite|regardless of|in spite of|no matter) (?:what|everything|anything) (?:you(?:['\u2019]ve| have)?|"
+          r"you were|you(?:['\u2019]ve| have) been) (?:been )?(?:told|instructed|programmed|trained)"
+          r"|\b(?:malgre|peu importe) ce qu['\u2019]on (?:t['\u2019]a|vous a) (?:dit|demande|ordonne|programme)"
+          r"|\begal,? was (?:man )?(?:dir|ihnen) (?:gesagt|befohlen|beigebracht) (?:wurde|hat)"
+          r"|\b(?:a pesar de|sin importar) lo que te (?:han|hayan) (?:dicho|ordenado|programado))"
+          r"\b(?!,? (?:about|regarding|concerning|on|of|sur|de|uber|zu|sobre)\b)"),
+    _rule("attention_stop", "ignore_previous", 0.9,
+          r"\b(?:attention|achtung|atencion|alerte)\s*[-\u2013\u2014!:]+\s*(?:stop|stopp|alto|arrete|arretez)\s*[-\u2013\u2014!:]"),
+    _rule("task_switch", "ignore_previous", 0.88,
+          r"\b(?:very good|well done|great|perfect|excellent|sehr gut|gut gemacht|super|tres bien|parfait|muy bien|"
+          r"perfecto)\s*[.!]+ (?:(?:that|this|das|c['\u2019]est|eso) (?:is |was |ist |war |est |esta )?(?:done|finished|"
+          r"erledigt|fertig|termine|fait|hecho|listo)\s*[.!]+ )?(?:\w+[ ,]+){0,2}(?:now|nun|jetzt|maintenant|ahora)\b.{0,40}?"
+          r"\b(?:new|further|neue|weitere|nouvelles?|autres|nuevas?|otras) (?:instructions?|anweisungen|consignes|"
+          r"instrucciones)\b"),
     _rule("ignore_previous.fr", "ignore_previous", 0.95,
           r"\b(?:ignore[rz]?|oublie[rz]?|ne tiens? (?:pas|plus) compte|fais abstraction|faites abstraction)\b"
           r"[ ,]+(?:de |des )?(?:toutes |tous )?(?:les |tes |vos |ces )?(?!mes |nos )(?:\w+ )?"
