@@ -32,7 +32,7 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "warden", "warden-guarded", "litellm")
+TARGET_ORDER = ("upstream", "warden", "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 
 
@@ -54,7 +54,7 @@ def loadgen(target: gw_targets.Target, mode: str, concurrency: int, args: argpar
         str(args.duration),
         "--warmup",
         str(args.warmup),
-        *(["--vary"] if target.name == "warden-guarded" else []),
+        *(["--vary"] if target.name in gw_targets.GUARDED else []),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
     if done.returncode != 0:
@@ -80,7 +80,7 @@ def measure(target: gw_targets.Target, args: argparse.Namespace, workdir: Path) 
         f"[{target.name}] up in {target.startup_s:.1f} s, idle RSS {idle.rss_mib:.0f} MiB; measuring", file=sys.stderr
     )
     # wrk repeats one body, which guardrail caches would answer: the guarded target uses unique prompts.
-    use_wrk = gw_wrk.available() and not args.no_wrk and target.name != "warden-guarded"
+    use_wrk = gw_wrk.available() and not args.no_wrk and target.name not in gw_targets.GUARDED
     url = f"{target.base_url}/chat/completions"
     with PeakSampler(pid) as sampler:
         latency = _with_cpu(pid, lambda: loadgen(target, "latency", 1, args), args.warmup)
@@ -104,8 +104,8 @@ def measure(target: gw_targets.Target, args: argparse.Namespace, workdir: Path) 
 
 
 def start(name: str, upstream: gw_targets.Target, workdir: Path) -> gw_targets.Target:
-    if name in ("warden", "warden-guarded"):
-        return gw_targets.start_warden(upstream.base_url, workdir, guarded=name == "warden-guarded")
+    if name in gw_targets.POLICIES:
+        return gw_targets.start_warden(upstream.base_url, workdir, name)
     gw_targets.ensure_litellm_venv()
     return gw_targets.start_litellm(upstream.base_url, workdir)
 

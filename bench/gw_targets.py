@@ -91,23 +91,28 @@ def _bootstrap_key(commands: WardenCommands, workdir: Path) -> str:
     return lines[-1].strip()
 
 
-GUARDED_POLICY = {
-    "input": [
-        {"guardrail": "pii", "mode": "mask"},
-        {"guardrail": "injection", "mode": "block"},
-        {"guardrail": "topics", "mode": "block", "topics": [
-            {"name": "credit_decisions", "examples": ["Should we approve this loan application?",
-                                                     "Decide whether this customer gets credit."],
-             "keywords": ["credit score"]},
-            {"name": "hr_decisions", "examples": ["Which of these candidates should we hire?",
-                                                 "Should this employee be fired?"]},
-        ]},
-    ],
-    "output": [{"guardrail": "pii", "mode": "mask"}],
+INPUT_GUARDRAILS = [
+    {"guardrail": "pii", "mode": "mask"},
+    {"guardrail": "injection", "mode": "block"},
+    {"guardrail": "topics", "mode": "block", "topics": [
+        {"name": "credit_decisions", "examples": ["Should we approve this loan application?",
+                                                 "Decide whether this customer gets credit."],
+         "keywords": ["credit score"]},
+        {"name": "hr_decisions", "examples": ["Which of these candidates should we hire?",
+                                             "Should this employee be fired?"]},
+    ]},
+]
+POLICIES: dict[str, dict[str, object] | None] = {
+    "warden": None,
+    # Every input guardrail: PII masking, injection detection, topic filter.
+    "warden-input": {"input": INPUT_GUARDRAILS},
+    # The same plus PII masking of the answer (streams released sentence by sentence once checked).
+    "warden-guarded": {"input": INPUT_GUARDRAILS, "output": [{"guardrail": "pii", "mode": "mask"}]},
 }
+GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
 
 
-def write_warden_config(upstream_base: str, workdir: Path, guarded: bool = False) -> Path:
+def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden") -> Path:
     config: dict[str, object] = {
         "model_list": [
             {
@@ -116,21 +121,21 @@ def write_warden_config(upstream_base: str, workdir: Path, guarded: bool = False
             }
         ],
     }
-    if guarded:
-        # Input: PII masking, injection detection, topic filter; output: PII masking, streams released by sentence.
-        config |= {"guardrail_policies": {"bench": GUARDED_POLICY}, "default_policy": "bench"}
-    path = workdir / ("warden-guarded.yaml" if guarded else "warden.yaml")
+    policy = POLICIES[name]
+    if policy is not None:
+        config |= {"guardrail_policies": {"bench": policy}, "default_policy": "bench"}
+    path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def start_warden(upstream_base: str, workdir: Path, guarded: bool = False) -> Target:
+def start_warden(upstream_base: str, workdir: Path, name: str = "warden") -> Target:
     if not WARDEN_BIN.exists():
         raise FileNotFoundError(f"Warden CLI not found at {str(WARDEN_BIN)!r}; install the project into .venv")
     port = free_port()
-    workdir = workdir / ("guarded" if guarded else "plain")
+    workdir = workdir / name
     workdir.mkdir(exist_ok=True)
-    commands = warden_commands(write_warden_config(upstream_base, workdir, guarded), port, workdir)
+    commands = warden_commands(write_warden_config(upstream_base, workdir, name), port, workdir)
     key = _bootstrap_key(commands, workdir)
     log = workdir / "warden.log"
     proc = spawn(commands.serve, commands.env, log, cwd=workdir)
@@ -139,7 +144,7 @@ def start_warden(upstream_base: str, workdir: Path, guarded: bool = False) -> Ta
     except Exception:
         stop(proc)
         raise
-    return Target("warden-guarded" if guarded else "warden", f"http://127.0.0.1:{port}/v1", key, proc, startup, log)
+    return Target(name, f"http://127.0.0.1:{port}/v1", key, proc, startup, log)
 
 
 def litellm_version() -> str | None:

@@ -96,23 +96,27 @@ class Windows:
 
 
 def _cached_vectors(chunks: Sequence[str]) -> np.ndarray:
-    """MiniLM vectors of `chunks`, cached on disk per window (by content hash): adding rows re-embeds only them."""
+    """MiniLM vectors of `chunks`, cached on disk per window (by content hash and embedder backend): adding rows
+    re-embeds only them, and int8 and float vectors never mix."""
     from guardrails.embeddings import shared_embedder
 
+    embedder = shared_embedder()
+    embedder.load()
     keys = np.array([hashlib.sha256(c.encode()).hexdigest()[:24] for c in chunks])
-    cache = Path(tempfile.gettempdir()) / "warden-injection-window-cache.npz"
+    cache = Path(tempfile.gettempdir()) / f"warden-injection-window-cache-{embedder.backend}.npz"
     known: dict[str, np.ndarray] = {}
     if cache.exists():
         with np.load(cache, allow_pickle=False) as data:
             known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
     whole = Path(tempfile.gettempdir()) / (
-        "warden-injection-windows-" + hashlib.sha256("\x00".join(chunks).encode()).hexdigest()[:16] + ".npy"
+        f"warden-injection-windows-{embedder.backend}-" + hashlib.sha256("\x00".join(chunks).encode()).hexdigest()[:16]
+        + ".npy"
     )
     if whole.exists() and not all(k in known for k in keys.tolist()):
         known.update(zip(keys.tolist(), np.load(whole, allow_pickle=False), strict=True))
     missing = sorted({k: c for k, c in zip(keys.tolist(), chunks, strict=True) if k not in known}.items())
     if missing:
-        vectors = shared_embedder().encode([c for _, c in missing])
+        vectors = embedder.encode([c for _, c in missing])
         known.update(zip([k for k, _ in missing], vectors, strict=True))
         np.savez(cache, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
     return np.stack([known[k] for k in keys.tolist()])

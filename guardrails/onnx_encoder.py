@@ -8,7 +8,11 @@ and by the exporter's versions, so a new package or a new PyTorch exports again,
 temporary name then renamed, so replicas starting together never read half a file.
 
 The output is the sentence-transformers pipeline of the package (mean pooling over the attention mask, then
-unit normalisation), equal to it within float rounding (cosine >= 0.99999, tested).
+unit normalisation). In float32 it equals it within rounding (cosine >= 0.99999, tested). By default the
+weights of the matrix products are quantised to int8, per output channel, with activations quantised on the
+fly: 2.5 times faster again (5 ms against 13 ms for a 50-token message) for vectors within cosine 0.98 of the
+float ones (0.993 on average over the deepset prompts). The classifiers that read these vectors (injection,
+content safety) are trained on the same int8 vectors, so what they learn is what they see.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -47,22 +51,37 @@ def _key(model_dir: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def exported_model(model_dir: Path) -> Path:
-    """The path of the ONNX file for these weights, exporting it first if no cached copy exists."""
-    target = cache_dir() / f"minilm-{_key(model_dir)}.onnx"
+def exported_model(model_dir: Path, quantized: bool = True) -> Path:
+    """The path of the ONNX file for these weights, exporting (and quantising) it first if not cached."""
+    key = _key(model_dir)
+    plain = _cached(cache_dir() / f"minilm-{key}.onnx", lambda path: _export(model_dir, path))
+    if not quantized:
+        return plain
+    return _cached(cache_dir() / f"minilm-{key}-int8.onnx", lambda path: _quantize(plain, path))
+
+
+def _cached(target: Path, build: Callable[[Path], None]) -> Path:
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".onnx.part")
     os.close(handle)
     try:
-        _export(model_dir, Path(partial))
+        build(Path(partial))
         os.chmod(partial, 0o644)  # mkstemp makes it private; other users of a shared cache read it too
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)
-    log.info("exported MiniLM to ONNX at %s", target)
+    log.info("wrote %s", target)
     return target
+
+
+def _quantize(source: Path, path: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Per output channel: one scale per row of each weight matrix (per-tensor scales lost too much: cosine
+    # 0.89 at worst against 0.98 here).
+    quantize_dynamic(str(source), str(path), per_channel=True, weight_type=QuantType.QInt8)
 
 
 def _export(model_dir: Path, path: Path) -> None:
@@ -94,7 +113,7 @@ def _export(model_dir: Path, path: Path) -> None:
 class OnnxEncoder:
     """Tokenise, run the exported MiniLM, mean-pool and normalise. Thread-safe: one session, many callers."""
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, quantized: bool = True) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -106,7 +125,8 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = onnxruntime.InferenceSession(str(exported_model(model_dir)), options,
+        self.quantized = quantized
+        self._session = onnxruntime.InferenceSession(str(exported_model(model_dir, quantized)), options,
                                                      providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The ONNX MiniLM gives the vectors sentence-transformers gives, and its export is cached on disk."""
+"""The ONNX MiniLM gives the vectors sentence-transformers gives (float32: to rounding; int8: closely), and its
+export is cached on disk."""
 
 from __future__ import annotations
 
@@ -30,7 +31,18 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def onnx_embedder(cache: Path) -> Embedder:
     mp = pytest.MonkeyPatch()
     mp.setenv("WARDEN_MODEL_CACHE", str(cache))
-    mp.delenv("WARDEN_EMBEDDER", raising=False)
+    mp.setenv("WARDEN_EMBEDDER", "onnx")
+    embedder = Embedder(cache_size=0)
+    embedder.load()
+    mp.undo()
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def int8_embedder(cache: Path, onnx_embedder: Embedder) -> Embedder:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WARDEN_MODEL_CACHE", str(cache))
+    mp.delenv("WARDEN_EMBEDDER", raising=False)  # the default
     embedder = Embedder(cache_size=0)
     embedder.load()
     mp.undo()
@@ -47,9 +59,25 @@ def torch_embedder() -> Embedder:
     return embedder
 
 
-def test_backends_are_the_ones_asked_for(onnx_embedder: Embedder, torch_embedder: Embedder) -> None:
+def test_backends_are_the_ones_asked_for(onnx_embedder: Embedder, int8_embedder: Embedder,
+                                         torch_embedder: Embedder) -> None:
     assert onnx_embedder.backend == "onnx"
+    assert int8_embedder.backend == "onnx-int8"
     assert torch_embedder.backend == "torch"
+
+
+def test_unknown_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARDEN_EMBEDDER", "tensorflow")
+    with pytest.raises(ValueError, match="tensorflow"):
+        Embedder().load()
+
+
+@pytest.mark.parametrize("index", range(len(TEXTS)))
+def test_int8_stays_close_to_float(int8_embedder: Embedder, torch_embedder: Embedder, index: int) -> None:
+    a = int8_embedder.encode([TEXTS[index]])[0]
+    b = torch_embedder.encode([TEXTS[index]])[0]
+    assert abs(float(np.linalg.norm(a)) - 1.0) < 1e-4
+    assert float(a @ b) > 0.97
 
 
 @pytest.mark.parametrize("index", range(len(TEXTS)))
@@ -77,12 +105,13 @@ def test_different_texts_give_different_vectors(onnx_embedder: Embedder) -> None
 
 
 def test_export_is_cached_once_and_readable(onnx_embedder: Embedder, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = list(cache.glob("minilm-*.onnx"))
+    files = [f for f in cache.glob("minilm-*.onnx") if not f.name.endswith("-int8.onnx")]
     assert len(files) == 1 and files[0].stat().st_size > 10_000_000
     assert files[0].stat().st_mode & 0o044 == 0o044
     assert not list(cache.glob("*.part"))
     before = files[0].stat().st_mtime_ns
     monkeypatch.setenv("WARDEN_MODEL_CACHE", str(cache))
+    monkeypatch.setenv("WARDEN_EMBEDDER", "onnx")
     again = Embedder(cache_size=0)
     again.load()
     assert again.backend == "onnx"
