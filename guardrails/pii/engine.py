@@ -2,12 +2,15 @@
 
 One instance per process (`shared_engine()`); models load once in `load()`. A batch is split by language
 and each language's texts go through spaCy in one `nlp.pipe` call, then through Presidio's recognizers.
+Results are kept in a small LRU cache per (text, language, threshold): a chat resends its whole history and
+system prompt on every turn, and only the new message needs the 5-10 ms of NER.
 PERSON comes from the name finder (`names.py`), which weighs spaCy's entities with a gazetteer and context.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
@@ -34,11 +37,13 @@ _NOT_PERSON_LABELS = {"ORG": 1.0, "MISC": 1.0, "PRODUCT": 1.0, "WORK_OF_ART": 1.
 class PiiEngine:
     """Detects PII entities in batches of texts (English and French)."""
 
-    def __init__(self, models: Mapping[Language, str] = DEFAULT_MODELS) -> None:
+    def __init__(self, models: Mapping[Language, str] = DEFAULT_MODELS, cache_size: int = 2048) -> None:
         self._models = dict(models)
         self._analyzer: AnalyzerEngine | None = None
         self._names: NameFinder | None = None
         self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str, float], tuple[Entity, ...]] = OrderedDict()
+        self._cache_size = cache_size
 
     @property
     def loaded(self) -> bool:
@@ -88,10 +93,26 @@ class PiiEngine:
             by_language.setdefault(lang if lang in self._models else LANGUAGES[0], []).append(index)
         out: list[list[Entity]] = [[] for _ in texts]
         for lang, indexes in by_language.items():
-            found = self._analyze_language([texts[i] for i in indexes], lang, threshold)
+            found = self._cached_analyze([texts[i] for i in indexes], lang, threshold)
             for index, entities_found in zip(indexes, found, strict=True):
                 out[index] = [e for e in entities_found if e.entity_type in wanted]
         return out
+
+    def _cached_analyze(self, texts: list[str], language: str, threshold: float) -> list[tuple[Entity, ...]]:
+        keys = [(text, language, threshold) for text in texts]
+        with self._lock:
+            hits = [self._cache.get(key) for key in keys]
+        todo = [i for i, hit in enumerate(hits) if hit is None]
+        if todo:
+            fresh = self._analyze_language([texts[i] for i in todo], language, threshold)
+            with self._lock:
+                for i, entities in zip(todo, fresh, strict=True):
+                    hits[i] = tuple(entities)
+                    if self._cache_size:
+                        self._cache[keys[i]] = hits[i]  # type: ignore[assignment]
+                        if len(self._cache) > self._cache_size:
+                            self._cache.popitem(last=False)
+        return [hit or () for hit in hits]
 
     def _analyze_language(self, texts: list[str], language: str, threshold: float) -> list[list[Entity]]:
         assert self._analyzer is not None

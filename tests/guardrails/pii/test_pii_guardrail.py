@@ -103,3 +103,25 @@ def test_options_are_strict() -> None:
     with pytest.raises(ValueError):
         PiiOptions(language="de")
     assert PiiGuardrail.default_on_error == "block" and PiiOptions().mode == "mask"
+
+
+def test_repeated_texts_come_from_the_cache_with_the_same_entities(engine: PiiEngine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    cached = PiiEngine(cache_size=8)
+    cached._analyzer, cached._names = engine._analyzer, engine._names  # the loaded models, shared
+    history = ["Hello, I am Jean Dupont, write to jean.dupont@example.com.", "Call me on 06 12 34 56 78."]
+    first = cached.analyze_batch(history)
+    analysed: list[list[str]] = []
+    real = cached._analyze_language
+
+    def spy(texts: list[str], language: str, threshold: float):  # type: ignore[no-untyped-def]
+        analysed.append(texts)
+        return real(texts, language, threshold)
+
+    monkeypatch.setattr(cached, "_analyze_language", spy)
+    again = cached.analyze_batch([*history, "And my IBAN is FR76 3000 6000 0112 3456 7890 189."])
+    assert again[:2] == first and analysed == [["And my IBAN is FR76 3000 6000 0112 3456 7890 189."]]
+    assert [e.entity_type for e in again[2]] == ["IBAN_CODE"]
+    cached.analyze_batch(history, threshold=0.99)
+    assert analysed[-1] == history  # the threshold is part of the key: analysed again
+    assert engine.analyze_batch(history) == first  # the same entities as an engine that analyses afresh
