@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import re
+import secrets
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -51,6 +52,11 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+# Each load-generator process numbers its prompts from its own random base, so no scenario of a run repeats a
+# prompt that an earlier one sent (the gateway's PII and embedding caches would answer it).
+_SERIAL_BASE = secrets.randbelow(10**9) * 10**4
+
+
 def request_body(stream: bool, model: str, serial: int | None = None) -> bytes:
     content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
     body: dict[str, object] = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 64}
@@ -81,7 +87,8 @@ class Runner:
         started = time.perf_counter()
         first_token: float | None = None
         try:
-            body = request_body(self.args.mode == "stream", self.args.model, self.issued) if self.args.vary else self.body
+            body = (request_body(self.args.mode == "stream", self.args.model, _SERIAL_BASE + self.issued)
+                    if self.args.vary else self.body)
             async with session.post(self.args.url, data=body, headers=self.headers) as response:
                 if response.status != 200:
                     self._error(f"HTTP {response.status}: {(await response.text())[:200]}")

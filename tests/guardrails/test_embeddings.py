@@ -158,3 +158,19 @@ def test_concurrent_callers_share_one_encode_of_the_same_text(onnx_embedder: Emb
     for rows in results:
         assert np.allclose(rows[0], rows[1]) and np.allclose(rows[0], results[0][0])
         assert float(rows[0] @ onnx_embedder.encode([text])[0]) > 0.99999
+
+
+@pytest.mark.parametrize(
+    ("lengths", "batch_size", "expected"),
+    [
+        ([], 32, []),
+        ([50], 32, [[0]]),
+        ([50, 15], 32, [[1], [0]]),  # a short sentence is not padded to a long message
+        ([10, 12, 11, 40, 45], 32, [[0, 2, 1], [3, 4]]),
+        ([8, 8, 8, 8, 8], 2, [[0, 1], [2, 3], [4]]),
+    ],
+)
+def test_batches_group_texts_of_similar_length(lengths: list[int], batch_size: int, expected: list[list[int]]) -> None:
+    from guardrails.onnx_encoder import _buckets
+
+    assert _buckets(lengths, batch_size) == expected
