@@ -14,10 +14,11 @@ import asyncio
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+
+from guardrails.lru import Lru
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")
@@ -44,9 +45,8 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: Lru[str, np.ndarray] = Lru(cache_size)
         self._inflight: dict[str, _Pending] = {}
-        self._cache_size = cache_size
 
     @property
     def backend(self) -> str:
@@ -105,7 +105,7 @@ class Embedder:
                     if vectors is not None:
                         pending.vector = vectors[n]
                         out[mine[text]] = vectors[n]
-                        self._remember(text, vectors[n])
+                        self._cache.put(text, vectors[n])
                     pending.done.set()  # on failure waiters find no vector and encode it themselves
 
     def _run(self, texts: list[str]) -> np.ndarray:
@@ -115,12 +115,6 @@ class Embedder:
         with self._model_lock:
             return self._model.encode(  # type: ignore[union-attr]
                 texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-
-    def _remember(self, text: str, vector: np.ndarray) -> None:
-        if self._cache_size:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
         return await asyncio.to_thread(self.encode, texts)

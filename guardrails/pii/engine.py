@@ -10,13 +10,13 @@ PERSON comes from the name finder (`names.py`), which weighs spaCy's entities wi
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from spacy.tokens import Doc
 
+from guardrails.lru import Lru
 from guardrails.pii.entities import ALL_ENTITIES, LANGUAGES, Entity, Language
 from guardrails.pii.gazetteer import load as load_gazetteer
 from guardrails.pii.language import detect_language
@@ -42,8 +42,7 @@ class PiiEngine:
         self._analyzer: AnalyzerEngine | None = None
         self._names: NameFinder | None = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[str, str, float], tuple[Entity, ...]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: Lru[tuple[str, str, float], tuple[Entity, ...]] = Lru(cache_size)
 
     @property
     def loaded(self) -> bool:
@@ -108,10 +107,7 @@ class PiiEngine:
             with self._lock:
                 for i, entities in zip(todo, fresh, strict=True):
                     hits[i] = tuple(entities)
-                    if self._cache_size:
-                        self._cache[keys[i]] = hits[i]  # type: ignore[assignment]
-                        if len(self._cache) > self._cache_size:
-                            self._cache.popitem(last=False)
+                    self._cache.put(keys[i], hits[i])  # type: ignore[arg-type]
         return [hit or () for hit in hits]
 
     def _analyze_language(self, texts: list[str], language: str, threshold: float) -> list[list[Entity]]:
