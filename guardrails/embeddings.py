@@ -140,11 +140,9 @@ def _load_model() -> object:
         raise ValueError(f"WARDEN_EMBEDDER={choice!r}; expected one of {', '.join(BACKENDS)}")
     if choice != "torch":
         try:
-            from pathlib import Path
-
             from guardrails.onnx_encoder import OnnxEncoder
 
-            return OnnxEncoder(Path(model_dir), quantized=choice == "onnx-int8")
+            return OnnxEncoder(model_dir, quantized=choice == "onnx-int8")
         except Exception as exc:  # any failure here still leaves a working (slower) embedder
             log.warning("ONNX embedder unavailable (%s: %s); using PyTorch", type(exc).__name__, exc)
     import torch
