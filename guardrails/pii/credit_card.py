@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from guardrails.pii.checksums import luhn_valid
-from guardrails.pii.result import make_result
+from guardrails.pii.result import CodeRecognizer, make_result
 
 _CANDIDATE = re.compile(
     r"(?<![\w\-.+])(?:\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\d{4}[ \-]\d{6}[ \-]\d{4,5}|\d{12,19})(?![\w]|[\-.]\d)"
@@ -29,19 +29,14 @@ CARD_CONTEXT = [
 ]  # fmt: skip
 
 
-class CreditCardNumberRecognizer(LocalRecognizer):
+class CreditCardNumberRecognizer(CodeRecognizer):
     """Payment card numbers of every length the ISO/IEC 7812 scheme allows, checked with Luhn."""
 
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=["CREDIT_CARD"],
-            supported_language=supported_language,
-            context=CARD_CONTEXT,
-            name=f"CreditCardNumberRecognizer_{supported_language}",
-        )
+    entity = "CREDIT_CARD"
+    label = "CreditCardNumberRecognizer"
 
-    def load(self) -> None:
-        """Nothing to load: the pattern is compiled at import."""
+    def context_for(self, language: str) -> list[str]:
+        return CARD_CONTEXT
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from guardrails.pii.result import make_result
+from guardrails.pii.result import CodeRecognizer, make_result
 
 _CANDIDATE = re.compile(
     r"(?<![\w+\-./:@])"
@@ -89,19 +89,14 @@ def phone_score(candidate: str) -> float | None:
     return WEAK_SCORE
 
 
-class PhoneNumberRecognizer(LocalRecognizer):
+class PhoneNumberRecognizer(CodeRecognizer):
     """Phone numbers of any country, scored by shape, confirmed by context words."""
 
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=["PHONE_NUMBER"],
-            supported_language=supported_language,
-            context=PHONE_CONTEXT_FR if supported_language == "fr" else PHONE_CONTEXT_EN,
-            name=f"PhoneNumberRecognizer_{supported_language}",
-        )
+    entity = "PHONE_NUMBER"
+    label = "PhoneNumberRecognizer"
 
-    def load(self) -> None:
-        """Nothing to load: the pattern is compiled at import."""
+    def context_for(self, language: str) -> list[str]:
+        return PHONE_CONTEXT_FR if language == "fr" else PHONE_CONTEXT_EN
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

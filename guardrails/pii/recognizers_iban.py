@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from guardrails.pii.checksums import SEPA_IBAN_LENGTHS, iban_valid
-from guardrails.pii.result import make_result
+from guardrails.pii.result import CodeRecognizer, make_result
 
 _CANDIDATE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{1,4}){3,8}", re.IGNORECASE)
 
@@ -30,21 +30,16 @@ def _cut_to_length(text: str, start: int, end: int, length: int) -> int | None:
     return None
 
 
-class IbanRecognizer(LocalRecognizer):
+class IbanRecognizer(CodeRecognizer):
     """SEPA IBANs (all SEPA country lengths) with the ISO 13616 mod-97 check."""
 
     SCORE = 1.0
 
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=["IBAN_CODE"],
-            supported_language=supported_language,
-            context=IBAN_CONTEXT,
-            name=f"SepaIbanRecognizer_{supported_language}",
-        )
+    entity = "IBAN_CODE"
+    label = "SepaIbanRecognizer"
 
-    def load(self) -> None:
-        """Nothing to load: the pattern is compiled at import."""
+    def context_for(self, language: str) -> list[str]:
+        return IBAN_CONTEXT
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
