@@ -125,8 +125,14 @@ def _rate(flags: np.ndarray) -> float | None:
 
 def corrected(examples: Sequence[Example], path: Path = CORRECTIONS) -> tuple[list[Example], int]:
     """`examples` with the documented label corrections applied (matched on source and exact text), and how
-    many rows changed."""
-    fixes = {(c["source"], c["text"]): int(c["label"]) for c in json.loads(path.read_text())["corrections"]}
+    many rows changed. A correction that names no row, or a label the row does not have, is an error: the
+    file must describe the public data as it is."""
+    corrections = json.loads(path.read_text())["corrections"]
+    original = {(ex.source, ex.text): ex.label for ex in examples}
+    stale = [c["text"][:60] for c in corrections if original.get((c["source"], c["text"])) != c["original_label"]]
+    if stale:
+        raise ValueError(f"label corrections that match no row with their original label: {stale!r}")
+    fixes = {(c["source"], c["text"]): int(c["label"]) for c in corrections}
     out = [Example(ex.source, ex.text, fixes.get((ex.source, ex.text), ex.label), ex.role) for ex in examples]
     return out, sum(a.label != b.label for a, b in zip(examples, out, strict=True))
 

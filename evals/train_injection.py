@@ -78,6 +78,12 @@ def load_corpus(data_dir: Path = DATA_DIR, own_dir: Path = OWN_DATA) -> list[Exa
         for r in yaml.safe_load((inj / "pint_example.yaml").read_text())
     ]
     out += [Example("xstest", str(t), 0) for t in pd.read_csv(data_dir / "safety" / "xstest_prompts.csv")["prompt"]]
+    return out + load_own(own_dir)
+
+
+def load_own(own_dir: Path = OWN_DATA) -> list[Example]:
+    """The cases written for this project (evals/data/injection/*.jsonl; never the holdout/ folder)."""
+    out = []
     for path in sorted(own_dir.glob("*.jsonl")):
         for line in path.read_text().splitlines():
             if line.strip():

@@ -71,26 +71,28 @@ def test_own_data_files_are_well_formed(path: Path) -> None:
 
 
 def test_holdout_is_never_trained_on() -> None:
-    from evals.train_injection import load_corpus
+    from evals.train_injection import load_own
 
     holdout = {json.loads(line)["text"] for p in (DATA / "holdout").glob("*.jsonl") for line in p.open()}
     own = [p.stem for p in DATA.glob("*.jsonl")]
     assert holdout and own and "holdout" not in " ".join(own)
-    train_texts = {ex.text for ex in load_corpus()}
-    assert not holdout & train_texts
+    train_texts = {ex.text for ex in load_own()}
+    assert train_texts and not holdout & train_texts
 
 
-def test_label_corrections_name_real_rows_and_change_them() -> None:
-    """Each documented correction matches one public row by text and flips its label; the eval applies them
-    only when asked, and training never sees them."""
+def test_label_corrections_flip_the_rows_they_name_and_refuse_stale_ones(tmp_path: Path) -> None:
+    """Each documented correction flips its row's label; the eval applies them only when asked (training
+    never sees them), and a correction naming no row with its original label stops the eval."""
     from evals.injection_eval import CORRECTIONS, corrected
-    from evals.train_injection import load_corpus
+    from evals.train_injection import Example
 
     doc = json.loads(CORRECTIONS.read_text())
     assert doc["corrections"] and all(c["reason"] and c["label"] != c["original_label"] for c in doc["corrections"])
-    examples = load_corpus()
-    by_text = {(ex.source, ex.text): ex.label for ex in examples}
-    assert all(by_text[(c["source"], c["text"])] == c["original_label"] for c in doc["corrections"])
+    rows = [Example(c["source"], c["text"], c["original_label"]) for c in doc["corrections"]]
+    examples = [Example("deepset", "What is the capital of France?", 0), *rows]
     fixed, changed = corrected(examples)
     assert changed == len(doc["corrections"])
     assert [ex.text for ex in fixed] == [ex.text for ex in examples]
+    assert fixed[0].label == 0 and [ex.label for ex in fixed[1:]] == [c["label"] for c in doc["corrections"]]
+    with pytest.raises(ValueError, match="match no row"):
+        corrected(examples[:-1])
