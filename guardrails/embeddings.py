@@ -15,15 +15,22 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from guardrails.lru import Lru
 
+if TYPE_CHECKING:
+    from guardrails.onnx_encoder import TokenStates
+
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")
 
 DIMENSIONS = 384
+STATE_TOKENS = 160
+"""Texts of at most this many tokens keep their token states for `Embedder.encode_parts` (a 400-character
+message, the longest the topic filter splits by sentence, is about 100)."""
 BACKENDS = ("onnx-int8", "onnx", "torch")
 log = logging.getLogger("warden.embeddings")
 
@@ -41,11 +48,13 @@ class _Pending:
 class Embedder:
     """Normalised MiniLM embeddings, batched, cached, thread-safe."""
 
-    def __init__(self, cache_size: int = 4096) -> None:
+    def __init__(self, cache_size: int = 4096, states_size: int = 64) -> None:
         self._model = None
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._cache: Lru[str, np.ndarray] = Lru(cache_size)
+        # Token states of the last short texts encoded, for `encode_parts` (about 90 KiB for a 60-token text).
+        self._states: Lru[str, TokenStates] = Lru(states_size)
         self._inflight: dict[str, _Pending] = {}
 
     @property
@@ -108,10 +117,40 @@ class Embedder:
                         self._cache.put(text, vectors[n])
                     pending.done.set()  # on failure waiters find no vector and encode it themselves
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a fixed bank of texts (a guardrail's reference sentences) without filling the per-text cache."""
+        self.load()
+        return self._run(list(texts), keep_states=False) if texts else np.zeros((0, DIMENSIONS), np.float32)
+
+    def encode_parts(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The text's vector and one vector per character span of it (its sentences, say), from one pass.
+
+        The span vectors pool the span's tokens as the model saw them in the whole text ("late chunking"): a
+        message and its sentences cost one pass instead of one each. The whole-text vector is the one `encode`
+        gives, shared with the other guardrails embedding the same message. The PyTorch backend, and texts
+        longer than `STATE_TOKENS` tokens, encode each span on its own instead.
+        """
+        with self._lock:
+            states = self._states.get(text)
+            vector = self._cache.get(text)
+        if states is None:
+            vector = self.encode([text])[0]  # or wait for the guardrail already encoding it; keeps its states
+            with self._lock:
+                states = self._states.get(text)
+        if states is None:
+            return vector, self.encode([text[start:end] for start, end in spans])
+        return (states.vector() if vector is None else vector), states.spans(spans)
+
+    def _run(self, texts: list[str], keep_states: bool = True) -> np.ndarray:
         if self.backend != "torch":
             # An ONNX Runtime session serves concurrent callers, so two requests use both cores.
-            return self._model.encode(texts)  # type: ignore[union-attr]
+            vectors, states = self._model.encode_with_states(  # type: ignore[union-attr]
+                texts, keep_states=STATE_TOKENS if keep_states else 0)
+            with self._lock:
+                for text, state in zip(texts, states, strict=True):
+                    if state is not None:
+                        self._states.put(text, state)
+            return vectors
         with self._model_lock:
             return self._model.encode(  # type: ignore[union-attr]
                 texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

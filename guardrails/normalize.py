@@ -197,7 +197,23 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n+")
 
 def sentences(text: str) -> list[str]:
     """Split on sentence ends and line breaks (a cheap splitter: good enough to isolate instructions)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) character span of each sentence `sentences` gives, surrounding whitespace excluded."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*_SENTENCE_END.finditer(text), None]:
+        end = cut.start() if cut is not None else len(text)
+        piece = text[start:end]
+        stripped = piece.strip()
+        if stripped:
+            left = start + (len(piece) - len(piece.lstrip()))
+            spans.append((left, left + len(stripped)))
+        if cut is not None:
+            start = cut.end()
+    return spans
 
 
 def windows(text: str, max_chars: int = 400, max_windows: int = 48) -> list[str]:

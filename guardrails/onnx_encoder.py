@@ -24,6 +24,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from importlib.metadata import version
 from pathlib import Path
@@ -136,13 +137,26 @@ class OnnxEncoder:
                                                      providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self.encode_with_states(texts, batch_size)[0]
+
+    def encode_with_states(self, texts: Sequence[str], batch_size: int = 32,
+                           keep_states: int = 0) -> tuple[np.ndarray, list[TokenStates | None]]:
+        """The pooled vectors, plus the token states of each text of at most `keep_states` tokens (else None)."""
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self._dimensions), dtype=np.float32)
+        states: list[TokenStates | None] = [None] * len(texts)
         for batch in _buckets([len(e.ids) for e in encodings], batch_size):
-            out[batch] = self._encode_batch([encodings[i] for i in batch])
-        return out
+            rows = [encodings[i] for i in batch]
+            hidden, mask = self._run(rows)
+            out[batch] = _normalised(_mean(hidden, mask))
+            for row, index in enumerate(batch):
+                size = len(rows[row].ids)
+                if size <= keep_states:
+                    states[index] = TokenStates(hidden[row, :size].copy(), np.asarray(rows[row].offsets, np.int32),
+                                                np.asarray(rows[row].special_tokens_mask, bool))
+        return out, states
 
-    def _encode_batch(self, encodings: list[Encoding]) -> np.ndarray:
+    def _run(self, encodings: list[Encoding]) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -151,10 +165,48 @@ class OnnxEncoder:
             size = len(encoding.ids)
             ids[row, :size], mask[row, :size], types[row, :size] = encoding.ids, 1, encoding.type_ids
         (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return pooled / np.clip(norms, 1e-12, None)
+        return hidden, mask
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStates:
+    """MiniLM's last hidden states for one text (padding dropped), with each token's character span.
+
+    Mean-pooling the tokens of one sentence gives that sentence's vector *in context* ("late chunking"): the
+    sentences of a short message get vectors from the single pass that embeds the whole message, instead of one
+    pass each."""
+
+    hidden: np.ndarray
+    """(tokens, dimensions) float32."""
+    offsets: np.ndarray
+    """(tokens, 2) character offsets into the text."""
+    special: np.ndarray
+    """(tokens,) True for [CLS] and [SEP]."""
+
+    def vector(self) -> np.ndarray:
+        """The whole text's vector, as `OnnxEncoder.encode` gives it."""
+        return _normalised(self.hidden.mean(axis=0, keepdims=True))[0]
+
+    def spans(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """One unit vector per character span, pooled over the (non-special) tokens inside it; a span that holds
+        no token gets a zero row."""
+        out = np.zeros((len(spans), self.hidden.shape[1]), dtype=np.float32)
+        starts, ends = self.offsets[:, 0], self.offsets[:, 1]
+        for row, (start, end) in enumerate(spans):
+            inside = ~self.special & (starts >= start) & (ends <= end) & (ends > starts)
+            if inside.any():
+                out[row] = self.hidden[inside].mean(axis=0)
+        return _normalised(out)
+
+
+def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(np.float32)
+    return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.clip(norms, 1e-12, None)
 
 
 def _buckets(lengths: list[int], batch_size: int, slack: float = 1.25) -> list[list[int]]:

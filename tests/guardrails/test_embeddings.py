@@ -174,3 +174,54 @@ def test_batches_group_texts_of_similar_length(lengths: list[int], batch_size: i
     from guardrails.onnx_encoder import _buckets
 
     assert _buckets(lengths, batch_size) == expected
+
+
+# --- sentence vectors in context ("late chunking") ------------------------------------------------------------
+
+
+def test_token_states_pool_exactly_the_tokens_inside_each_span() -> None:
+    from guardrails.onnx_encoder import TokenStates
+
+    hidden = np.array([[9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [9.0, 9.0]], dtype=np.float32)
+    offsets = np.array([[0, 0], [0, 3], [4, 7], [9, 12], [0, 0]], dtype=np.int32)
+    special = np.array([True, False, False, False, True])
+    states = TokenStates(hidden, offsets, special)
+    pooled = states.spans([(0, 7), (9, 12), (20, 30)])
+    assert pooled[0] == pytest.approx([1.0, 0.0])  # mean of tokens 1-2, [CLS]/[SEP] left out, then unit length
+    assert pooled[1] == pytest.approx([0.0, 1.0])
+    assert not pooled[2].any()  # a span holding no token gets a zero row, not a NaN
+
+
+def test_encode_parts_gives_the_whole_vector_and_one_unit_vector_per_sentence(int8_embedder: Embedder) -> None:
+    text = "Summarise the attached report in three bullets. Then decide whether we should fire Tom."
+    spans = [(0, 47), (48, len(text))]
+    whole, parts = int8_embedder.encode_parts(text, spans)
+    assert whole == pytest.approx(int8_embedder.encode([text])[0], abs=1e-6)
+    assert parts.shape == (2, 384)
+    assert np.linalg.norm(parts, axis=1) == pytest.approx([1.0, 1.0], abs=1e-5)
+    alone = int8_embedder.encode([text[s:e] for s, e in spans])
+    # In context each sentence stays closest to itself embedded alone, and far from the other sentence.
+    sims = parts @ alone.T
+    assert sims[0, 0] > 0.7 and sims[1, 1] > 0.7
+    assert sims[0, 0] > sims[0, 1] + 0.2 and sims[1, 1] > sims[1, 0] + 0.2
+
+
+def test_encode_parts_reuses_the_pass_that_embedded_the_text(int8_embedder: Embedder,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Book a room for Thursday. Ask whether the caterer can do vegetarian options."
+    int8_embedder.encode([text])
+    model = int8_embedder._model  # noqa: SLF001 - counting the model's passes
+    calls: list[int] = []
+    real = model.encode_with_states
+    monkeypatch.setattr(model, "encode_with_states", lambda *a, **k: calls.append(1) or real(*a, **k))
+    int8_embedder.encode_parts(text, [(0, 25), (26, len(text))])
+    assert calls == []
+
+
+def test_fixed_banks_are_encoded_without_filling_the_cache() -> None:
+    embedder = Embedder(cache_size=16)
+    bank = [f"background sentence number {i}" for i in range(40)]
+    vectors = embedder.encode_uncached(bank)
+    assert vectors.shape == (40, 384)
+    assert len(embedder._cache) == 0  # noqa: SLF001
+    assert embedder.encode_uncached([]).shape == (0, 384)

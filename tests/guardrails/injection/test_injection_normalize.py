@@ -110,3 +110,15 @@ def test_windows_cap_spreads_over_the_text() -> None:
     assert len(parts) == 10
     assert parts[0].startswith("Sentence number 0 ")
     assert int(parts[-1].split()[2]) > 300
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a. b! c?", "  Hi there.  How are you?\n\nFine ", "x", "", "\n\n", "one.two. three", "Line one\nLine two."],
+)
+def test_sentence_spans_point_at_the_sentences(text: str) -> None:
+    from guardrails.normalize import sentence_spans, sentences
+
+    spans = sentence_spans(text)
+    assert [text[start:end] for start, end in spans] == sentences(text)
+    assert all(text[start:end] == text[start:end].strip() and end > start for start, end in spans)
