@@ -122,3 +122,55 @@ def test_defaults() -> None:
     assert TopicGuardrail.name == "topics"
     assert TopicOptions().mode == "block"
     assert TopicGuardrail.default_on_error == "allow"
+
+
+# --- background bank, allowed examples, sentences in context ---------------------------------------------------
+
+PLAIN_HR = TopicSpec(name="hr_decisions", examples=HR.examples)
+PLAIN_CREDIT = TopicSpec(name="credit_decisions", examples=CREDIT.examples)
+ABOUT_CREDIT = "Explain what a credit score is and how lenders use it in general."
+
+
+async def test_the_background_keeps_informational_text_out_that_a_plain_cut_would_deny() -> None:
+    with_background = TopicGuardrail(TopicOptions(topics=(PLAIN_CREDIT,)))
+    plain = TopicGuardrail(TopicOptions(topics=(PLAIN_CREDIT.model_copy(update={"margin": None}),)))
+    await with_background.setup()
+    await plain.setup()
+    assert [m.topic for m in plain.match([ABOUT_CREDIT])] == ["credit_decisions"]
+    assert with_background.match([ABOUT_CREDIT]) == []
+    decision = "Should the bank grant Ana Silva the 20k loan she asked for?"
+    assert [m.topic for m in with_background.match([decision])] == ["credit_decisions"]
+
+
+async def test_allow_examples_settle_a_false_positive() -> None:
+    text = "Rate these two employees' performance and tell me who gets the bonus."
+    strict = TopicGuardrail(TopicOptions(topics=(PLAIN_HR,)))
+    await strict.setup()
+    assert [m.topic for m in strict.match([text])] == ["hr_decisions"]
+    relaxed = TopicGuardrail(TopicOptions(topics=(PLAIN_HR,), allow_examples=(
+        "Rate the performance of these two employees and say who gets the bonus.",)))
+    await relaxed.setup()
+    assert relaxed.match([text]) == []
+
+
+@pytest.mark.parametrize("vectors", ["contextual", "separate"])
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Please book a room for Thursday. Then decide whether we should fire Tom after his review.", "hr_decisions"),
+        ("Fix the typo in this email. Should the bank grant Ana Silva the 20k loan she asked for?",
+         "credit_decisions"),
+    ],
+)
+async def test_one_off_limits_sentence_in_a_mixed_message_is_found(vectors: str, text: str, topic: str) -> None:
+    g = TopicGuardrail(TopicOptions(topics=(PLAIN_HR, PLAIN_CREDIT), sentence_vectors=vectors))  # type: ignore[arg-type]
+    await g.setup()
+    assert [m.topic for m in g.match([text])] == [topic]
+    assert g.match(["Please book a room for Thursday. Then send the agenda to the team."]) == []
+
+
+def test_scoring_defaults() -> None:
+    spec = TopicSpec(name="x", examples=("a",))
+    assert (spec.threshold, spec.margin) == (0.35, 0.05)
+    assert TopicOptions().sentence_vectors == "contextual"
+    assert TopicOptions().allow_examples == ()
