@@ -21,8 +21,9 @@ Action = Literal["allow", "block", "mask", "flag", "annotate", "error"]
 """What happened: `allow` when the guardrail did not trigger, else the mode it ran in (or `error`)."""
 
 Role = Literal["system", "user", "assistant", "tool", "document", "output", "tool_call"]
-"""Where a segment came from: a message role, a retrieved document, the model's answer (`output`), or the
-arguments of a tool call in the answer (`tool_call`, JSON text)."""
+"""Where a segment came from: a message role, a retrieved document, the model's answer (`output`), or one value
+(string or number) of the JSON arguments of a tool call (`tool_call`: in the answer, or an earlier call of the
+assistant sent back with the history)."""
 
 Stage = Literal["input", "output"]
 

@@ -11,6 +11,7 @@ from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.stream_guard import StreamGuard
 from gateway.pipeline.streaming import SseStream, chunks_of, sse_stream
+from gateway.pipeline.tool_arguments import ToolArguments, json_escape, split, text_calls
 from gateway.pipeline.call_provider import account
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
 from guardrails.base import Segment
@@ -47,7 +48,8 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
 async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[str, Any]], *,
                          may_retry: bool) -> str | None:
     """Run the chain on every choice; returns the reason to ask again when a retry is allowed and wanted."""
-    segments = _segments(choices)
+    texts, calls = _segments(choices)
+    segments = [*texts, *(segment for call in calls for segment in call.segments)]
     if not segments:
         return None
     outcome = await chain.run(segments, ctx.checks)
@@ -59,28 +61,30 @@ async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[s
         ctx.status = "blocked"
         raise GuardrailViolation(f"the answer was blocked by the {blocked.guardrail!r} guardrail", param=blocked.guardrail)
     if outcome.masked:
-        for segment in outcome.segments:
-            message = choices[segment.message_index]["message"]
-            if segment.role == "tool_call":
-                message["tool_calls"][segment.part_index]["function"]["arguments"] = segment.text
-            else:
-                message["content"] = segment.text
+        checked = iter(outcome.segments)
+        for segment in texts:
+            choices[segment.message_index]["message"]["content"] = next(checked).text
+        for call in calls:
+            first = call.segments[0] if call.segments else None
+            masked = [next(checked).text for _ in call.segments]
+            if first is not None:
+                function = choices[first.message_index]["message"]["tool_calls"][first.part_index]["function"]
+                function["arguments"] = call.rebuild(masked)
 
 
-def _segments(choices: list[dict[str, Any]]) -> list[Segment]:
-    """Each choice's text, and the arguments of each of its tool calls (role `tool_call`)."""
-    segments: list[Segment] = []
+def _segments(choices: list[dict[str, Any]]) -> tuple[list[Segment], list[ToolArguments]]:
+    """Each choice's text, and the values in the arguments of each of its tool calls (role `tool_call`)."""
+    texts: list[Segment] = []
+    calls: list[ToolArguments] = []
     for i, choice in enumerate(choices):
         message = choice.get("message")
         if not isinstance(message, dict):
             continue
         if isinstance(message.get("content"), str):
-            segments.append(Segment(message["content"], "output", i))
-        for j, call in enumerate(message.get("tool_calls") or ()):
-            function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                segments.append(Segment(function["arguments"], "tool_call", i, j, source=function.get("name")))
-    return segments
+            texts.append(Segment(message["content"], "output", i))
+        for j, function in text_calls(message.get("tool_calls")):
+            calls.append(split(function["arguments"], i, j, function.get("name")))
+    return texts, calls
 
 
 def _wants_retry(chain: Chain, name: str) -> bool:
@@ -122,4 +126,4 @@ def _restore(ctx: RequestContext, choices: list[dict[str, Any]]) -> None:
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
             if isinstance(function.get("arguments"), str):
-                function["arguments"] = vault.restore(function["arguments"])
+                function["arguments"] = vault.restore(function["arguments"], json_escape)

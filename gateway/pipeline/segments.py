@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.pipeline.tool_arguments import split, text_calls
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import Role, Segment
 
@@ -26,6 +27,9 @@ def request_segments(request: ChatRequest | EmbeddingRequest, variables: dict[st
         source = message.name or message.tool_call_id
         for part, text in message.texts():
             out.append(Segment(text, role, index, part, source))
+        for number, function in text_calls(message.tool_calls):
+            # The arguments of the assistant's earlier tool calls go upstream again with the history.
+            out.extend(split(function["arguments"], index, number, function.get("name")).segments)
     for position, document in enumerate(request_documents(request)):
         out.append(Segment(document, "document", None, position, f"document[{position}]"))
     for name, value in (variables or {}).items():
@@ -59,18 +63,29 @@ def apply_rewrites(payload: dict[str, Any], segments: Sequence[Segment], variabl
     messages = payload.get("messages")
     if isinstance(messages, list):
         payload["messages"] = messages = [dict(m) if isinstance(m, dict) else m for m in messages]
+    calls: dict[tuple[int, int], list[str]] = {}
     for segment in segments:
         if segment.message_index is None or not isinstance(messages, list):
             if "input" in payload and segment.message_index is not None:
                 _rewrite_input(payload, segment)
             continue
         message = messages[segment.message_index]
-        if segment.part_index is None:
+        if segment.role == "tool_call" and segment.part_index is not None:
+            calls.setdefault((segment.message_index, segment.part_index), []).append(segment.text)
+        elif segment.part_index is None:
             message["content"] = segment.text
         else:
             parts = [dict(p) for p in message["content"]]
             parts[segment.part_index]["text"] = segment.text
             message["content"] = parts
+
+
+    for (index, number), texts in calls.items():
+        assert isinstance(messages, list)
+        message = messages[index]
+        message["tool_calls"] = tool_calls = [dict(call) for call in message["tool_calls"]]
+        tool_calls[number]["function"] = function = dict(tool_calls[number]["function"])
+        function["arguments"] = split(function["arguments"], index, number, None).rebuild(texts)
 
 
 def _rewrite_input(payload: dict[str, Any], segment: Segment) -> None:

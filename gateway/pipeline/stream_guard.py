@@ -17,7 +17,8 @@ from typing import Any
 
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.stream_tool_calls import ToolCallStream
-from guardrails.base import CheckContext, Role, Segment, Verdict
+from gateway.pipeline.tool_arguments import split
+from guardrails.base import CheckContext, Segment, Verdict
 from guardrails.chain import Chain
 from guardrails.pii.stream import StreamRestorer
 from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
@@ -100,7 +101,8 @@ class StreamGuard:
     def _tool_calls(self, index: int, state: _Choice) -> ToolCallStream:
         if state.calls is None:
             async def check(number: int, arguments: str, name: str | None) -> str:
-                return await self._check(index, arguments, role="tool_call", part=number, source=name)
+                call = split(arguments, index, number, name)
+                return call.rebuild(await self._check_all(list(call.segments))) if call.segments else arguments
 
             state.calls = ToolCallStream(self._vault, check if self._checks_calls else None)
         return state.calls
@@ -115,17 +117,20 @@ class StreamGuard:
             boundary = held.rfind(" ", 0, len(held)) + 1 or len(held)
         return boundary
 
-    async def _check(self, index: int, piece: str, role: Role = "output", part: int | None = None,
-                     source: str | None = None) -> str:
+    async def _check(self, index: int, piece: str) -> str:
+        return (await self._check_all([Segment(piece, "output", index)]))[0]
+
+    async def _check_all(self, segments: list[Segment]) -> list[str]:
+        """The texts of `segments` once checked (masked where the policy masks); raises when one is blocked."""
         assert self._chain is not None
-        result = await self._chain.run([Segment(piece, role, index, part, source)], self._checks)
+        result = await self._chain.run(segments, self._checks)
         for verdict in result.verdicts:
             self._merge(verdict)
         blocked = result.blocked
         if blocked is not None:
             raise GuardrailViolation(f"the answer was blocked by the {blocked.guardrail!r} guardrail",
                                      param=blocked.guardrail)
-        return result.segments[0].text if result.masked else piece
+        return [segment.text for segment in (result.segments if result.masked else segments)]
 
     def _merge(self, verdict: Verdict) -> None:
         seen = self.verdicts.get(verdict.guardrail)

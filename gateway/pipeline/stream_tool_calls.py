@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gateway.pipeline.tool_arguments import json_escape
 from guardrails.pii.stream import StreamRestorer
 from guardrails.pii.vault import PlaceholderVault
 
@@ -50,7 +51,7 @@ class ToolCallStream:
             self._held.setdefault(number, []).append(arguments)
             function["arguments"] = ""
         elif self._vault is not None:
-            restorer = self._restorers.setdefault(number, StreamRestorer(self._vault))
+            restorer = self._restorers.setdefault(number, StreamRestorer(self._vault, json_escape))
             function["arguments"] = restorer.feed(arguments)
         return {**call, "function": function}
 
@@ -60,7 +61,7 @@ class ToolCallStream:
             for number, pieces in sorted(self._held.items()):
                 text = await self._check(number, "".join(pieces), self._names.get(number))
                 if self._vault is not None:
-                    text = self._vault.restore(text)
+                    text = self._vault.restore(text, json_escape)
                 out.append({"index": number, "function": {"arguments": text}})
             self._held.clear()
         for number, restorer in self._restorers.items():

@@ -6,6 +6,7 @@ Text from a `<` that could still grow into a placeholder is held back until the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from guardrails.pii.vault import PlaceholderVault
 
@@ -17,8 +18,9 @@ _MAX_PLACEHOLDER = 64
 class StreamRestorer:
     """Feeds answer deltas through `vault.restore`, holding back a possible placeholder prefix."""
 
-    def __init__(self, vault: PlaceholderVault) -> None:
+    def __init__(self, vault: PlaceholderVault, escape: Callable[[str], str] | None = None) -> None:
         self._vault = vault
+        self._escape = escape
         self._pending = ""
 
     def feed(self, delta: str) -> str:
@@ -26,12 +28,12 @@ class StreamRestorer:
         text = self._pending + delta
         cut = _hold_back_from(text)
         self._pending = text[cut:]
-        return self._vault.restore(text[:cut])
+        return self._vault.restore(text[:cut], self._escape)
 
     def flush(self) -> str:
         """Everything still held back, restored (call once at the end of the stream)."""
         text, self._pending = self._pending, ""
-        return self._vault.restore(text)
+        return self._vault.restore(text, self._escape)
 
 
 def _hold_back_from(text: str) -> int:

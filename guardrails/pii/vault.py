@@ -8,6 +8,7 @@ every message of a request, so the model sees a consistent conversation. The vau
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from guardrails.pii.postprocess import PLACEHOLDER
@@ -62,8 +63,17 @@ class PlaceholderVault:
     def value_of(self, placeholder: str) -> str | None:
         return self._values.get(placeholder) if placeholder in self._restorable else None
 
-    def restore(self, text: str) -> str:
-        """Put the original values back in place of every restorable placeholder; others are left as is."""
+    def restore(self, text: str, escape: Callable[[str], str] | None = None) -> str:
+        """Put the original values back in place of every restorable placeholder; others are left as is.
+
+        `escape` encodes each value for where it goes (a JSON string inside tool-call arguments, say)."""
         if not self._restorable or "<" not in text:
             return text
-        return PLACEHOLDER.sub(lambda m: self._values[m.group()] if m.group() in self._restorable else m.group(), text)
+
+        def value(match: re.Match[str]) -> str:
+            found = match.group()
+            if found not in self._restorable:
+                return found
+            return escape(self._values[found]) if escape is not None else self._values[found]
+
+        return PLACEHOLDER.sub(value, text)

@@ -105,18 +105,57 @@ def test_placeholders_in_streamed_tool_call_arguments_are_restored(guarded: Runn
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+def _tool_arguments(client: openai.OpenAI, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                    stream: bool) -> str:
+    """The first tool call's arguments in the answer, put together from the chunks when streamed."""
+    if not stream:
+        answer = client.chat.completions.create(model="chat-a", messages=messages, tools=tools)
+        return answer.choices[0].message.tool_calls[0].function.arguments
+    chunks = list(client.chat.completions.create(model="chat-a", messages=messages, tools=tools, stream=True))
+    return "".join(call.function.arguments or "" for c in chunks if c.choices
+                   for call in c.choices[0].delta.tool_calls or ())
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_output_pii_in_tool_call_arguments_is_masked(guarded: RunningGateway, upstream: FakeUpstream, stream: bool) -> None:
     messages = [{"role": "user", "content": f"Mail {EMAIL} [[fake:chunk_size=3]]"}]
-    client = guarded.client("outpii").chat.completions
-    if stream:
-        chunks = list(client.create(model="chat-a", messages=messages, tools=TOOLS, stream=True))
-        arguments = "".join(call.function.arguments or "" for c in chunks if c.choices
-                            for call in c.choices[0].delta.tool_calls or ())
-    else:
-        arguments = client.create(model="chat-a", messages=messages, tools=TOOLS).choices[0].message.tool_calls[0].function.arguments
+    arguments = _tool_arguments(guarded.client("outpii"), messages, TOOLS, stream)
     assert EMAIL in _sent_text(upstream)  # this policy checks only the output
     assert EMAIL not in arguments and json.loads(arguments)["to"] == "Mail <EMAIL_ADDRESS_1>"
+
+
+NESTED_TOOLS = [{"type": "function", "function": {"name": "file_ticket", "parameters": {
+    "type": "object", "required": ["title", "details"], "properties": {
+        "title": {"type": "string"},
+        "details": {"type": "object", "required": ["notes"],
+                    "properties": {"notes": {"type": "array", "items": {"type": "string"}}}}}}}}]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_output_pii_is_masked_in_every_nested_value_and_the_arguments_stay_json(
+        guarded: RunningGateway, upstream: FakeUpstream, stream: bool) -> None:
+    messages = [{"role": "user", "content": f"Customer {NAME} ({EMAIL}) asks for a call back [[fake:chunk_size=4]]"}]
+    parsed = json.loads(_tool_arguments(guarded.client("outpii"), messages, NESTED_TOOLS, stream))
+    values = [parsed["title"], *parsed["details"]["notes"]]
+    assert values and all(EMAIL not in v and NAME not in v for v in values)
+    assert all("<EMAIL_ADDRESS_1>" in v and "<PERSON_1>" in v for v in values)
+
+
+def test_pii_in_the_arguments_of_earlier_tool_calls_is_masked_upstream(guarded: RunningGateway,
+                                                                       upstream: FakeUpstream) -> None:
+    history = [
+        {"role": "user", "content": "Send the welcome mail."},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+            "name": "send_mail", "arguments": json.dumps({"to": EMAIL, "greeting": f"Dear {NAME}", "retries": 2})}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sent"},
+        {"role": "user", "content": f"Did it reach {NAME}?"},
+    ]
+    guarded.client().chat.completions.create(model="chat-a", messages=history)
+    sent = upstream.requests[-1].json["messages"]
+    arguments = json.loads(sent[1]["tool_calls"][0]["function"]["arguments"])
+    assert arguments == {"to": "<EMAIL_ADDRESS_1>", "greeting": "Dear <PERSON_1>", "retries": 2}
+    assert sent[1]["tool_calls"][0]["id"] == "c1" and sent[3]["content"] == "Did it reach <PERSON_1>?"
+    assert EMAIL not in json.dumps(sent) and NAME not in json.dumps(sent)
 
 
 @pytest.mark.parametrize(
