@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
+from thinc.api import use_ops
 
 from guardrails.pii.entities import Language
 
@@ -41,7 +42,11 @@ class SlimSpacyNlpEngine(SpacyNlpEngine):
             name = model["model_name"]
             if not spacy.util.is_package(name):
                 raise RuntimeError(f"spaCy model package {name!r} is not installed (no download at run time)")
-            self.nlp[model["lang_code"]] = spacy.load(name, exclude=_non_ner_pipes(name))
+            # Matrix products through NumPy's BLAS rather than thinc's bundled BLIS: on this project's machine
+            # (AMD EPYC, AVX-512) BLIS ran the NER's 41x288 @ 288x288 products 4x slower than NumPy, and the
+            # NER went from 6.0 to 3.8 ms for a 41-token message, with the same entities.
+            with use_ops("numpy", use_blis=False):
+                self.nlp[model["lang_code"]] = spacy.load(name, exclude=_non_ner_pipes(name))
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         artifacts = super()._doc_to_nlp_artifact(doc, language)
