@@ -47,6 +47,8 @@ class GuardrailEngine:
                 if id(guardrail) not in seen:
                     seen.add(id(guardrail))
                     await guardrail.setup()
+        if self.policies:
+            _one_blas_thread()  # again: loading the models brought in more BLAS libraries (SciPy's OpenBLAS)
 
     def policy(self, name: str | None) -> Policy | None:
         name = name or self.default

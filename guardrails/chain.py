@@ -45,6 +45,11 @@ class Chain:
         # Detectors read the original text, so they need not wait for the maskers: both run at once, and the
         # request pays the slower of the two instead of their sum (each does its CPU work in a worker thread).
         detecting = asyncio.gather(*(_safe_check(g, original, context) for g in others)) if others else None
+        if detecting is not None and maskers:
+            # Let the detectors hand their work to their threads before the maskers start theirs: the embedding
+            # pass they wait on is the longest piece of work, and a masker thread busy in Python first would hold
+            # the interpreter lock while the detectors' threads wait to start.
+            await asyncio.sleep(0)
         try:
             current, verdicts = await _mask(maskers, original, context)
         except BaseException:
