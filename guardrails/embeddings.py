@@ -53,8 +53,10 @@ class Embedder:
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._cache: Lru[str, np.ndarray] = Lru(cache_size)
-        # Token states of the last short texts encoded, for `encode_parts` (about 90 KiB for a 60-token text).
+        # Token states of the last short texts encoded, for `encode_parts` (about 90 KiB for a 60-token text);
+        # kept only once a guardrail asks for them (`keep_token_states`), so others pay nothing for them.
         self._states: Lru[str, TokenStates] = Lru(states_size)
+        self._keep_states = False
         self._inflight: dict[str, _Pending] = {}
 
     @property
@@ -117,18 +119,22 @@ class Embedder:
                         self._cache.put(text, vectors[n])
                     pending.done.set()  # on failure waiters find no vector and encode it themselves
 
+    def keep_token_states(self) -> None:
+        """From now on, keep the token states of short texts, so `encode_parts` reuses the pass that embedded them."""
+        self._keep_states = True
+
     def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         """Embed a fixed bank of texts (a guardrail's reference sentences) without filling the per-text cache."""
         self.load()
-        return self._run(list(texts), keep_states=False) if texts else np.zeros((0, DIMENSIONS), np.float32)
+        return self._run(list(texts), bank=True) if texts else np.zeros((0, DIMENSIONS), np.float32)
 
     def encode_parts(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """The text's vector and one vector per character span of it (its sentences, say), from one pass.
 
         The span vectors pool the span's tokens as the model saw them in the whole text ("late chunking"): a
         message and its sentences cost one pass instead of one each. The whole-text vector is the one `encode`
-        gives, shared with the other guardrails embedding the same message. The PyTorch backend, and texts
-        longer than `STATE_TOKENS` tokens, encode each span on its own instead.
+        gives, shared with the other guardrails embedding the same message. The PyTorch backend, texts longer
+        than `STATE_TOKENS` tokens and an embedder never told to `keep_token_states` encode each span on its own.
         """
         with self._lock:
             states = self._states.get(text)
@@ -141,15 +147,16 @@ class Embedder:
             return vector, self.encode([text[start:end] for start, end in spans])
         return (states.vector() if vector is None else vector), states.spans(spans)
 
-    def _run(self, texts: list[str], keep_states: bool = True) -> np.ndarray:
+    def _run(self, texts: list[str], bank: bool = False) -> np.ndarray:
         if self.backend != "torch":
             # An ONNX Runtime session serves concurrent callers, so two requests use both cores.
             vectors, states = self._model.encode_with_states(  # type: ignore[union-attr]
-                texts, keep_states=STATE_TOKENS if keep_states else 0)
-            with self._lock:
-                for text, state in zip(texts, states, strict=True):
-                    if state is not None:
-                        self._states.put(text, state)
+                texts, keep_states=STATE_TOKENS if self._keep_states and not bank else 0)
+            if self._keep_states and not bank:
+                with self._lock:
+                    for text, state in zip(texts, states, strict=True):
+                        if state is not None:
+                            self._states.put(text, state)
             return vectors
         with self._model_lock:
             return self._model.encode(  # type: ignore[union-attr]

@@ -139,6 +139,8 @@ class TopicGuardrail(Guardrail):
         if not any(spec.examples for spec in self.opts.topics):
             return
         self._embedder = self._embedder or shared_embedder()
+        if self.opts.sentence_vectors == "contextual":
+            self._embedder.keep_token_states()
         self._examples = [self._embedder.encode([clean(e) for e in spec.examples]) for spec in self.opts.topics]
         if any(spec.margin is not None for spec in self.opts.topics):
             own = self._embedder.encode([clean(e) for e in self.opts.allow_examples])
