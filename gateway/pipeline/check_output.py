@@ -65,9 +65,9 @@ async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[s
         for segment in texts:
             choices[segment.message_index]["message"]["content"] = next(checked).text
         for call in calls:
-            first = call.segments[0] if call.segments else None
             masked = [next(checked).text for _ in call.segments]
-            if first is not None:
+            if call.segments:
+                first = call.segments[0]
                 function = choices[first.message_index]["message"]["tool_calls"][first.part_index]["function"]
                 function["arguments"] = call.rebuild(masked)
 
@@ -123,7 +123,5 @@ def _restore(ctx: RequestContext, choices: list[dict[str, Any]]) -> None:
             continue
         if isinstance(message.get("content"), str):
             message["content"] = vault.restore(message["content"])
-        for call in message.get("tool_calls") or ():
-            function = call.get("function") or {}
-            if isinstance(function.get("arguments"), str):
-                function["arguments"] = vault.restore(function["arguments"], json_escape)
+        for _, function in text_calls(message.get("tool_calls")):
+            function["arguments"] = vault.restore(function["arguments"], json_escape)
