@@ -1,23 +1,21 @@
-"""OpenAI's request shapes, typed where Warden reads them and passed through where it does not.
+"""OpenAI's request shapes, typed where Warden reads them.
 
-Known fields are validated (a wrong type is a 400 naming the field); unknown fields travel to the upstream
-unchanged, so new OpenAI parameters work without a Warden release. Warden's own extension fields (sent by the
-SDK through `extra_body`) are taken out before the request goes upstream.
+Known fields are validated (a wrong type is a 400 naming the field). A field naming an endpoint, a credential,
+a header or a callback is refused with a 400 naming it. What may reach a provider is decided by the allow-list
+in `gateway/providers/parameters.py`: litellm sees only OpenAI's documented parameters; an OpenAI-compatible
+upstream also gets unknown fields, as JSON body fields only. Warden's own extension fields (sent by the SDK
+through `extra_body`) are taken out before the request goes upstream.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.errors import BadRequest
+from gateway.providers.parameters import forbidden_field
 
-# Fields a client may never set: the upstream and its credentials come only from config.
-FORBIDDEN_FIELDS = frozenset(
-    {"api_base", "base_url", "api_key", "api_version", "custom_llm_provider", "organization", "extra_headers",
-     "litellm_params", "aws_access_key_id", "aws_secret_access_key", "vertex_credentials", "mock_response"}
-)
 # Warden's extensions: read by the pipeline, never sent upstream.
 EXTENSION_FIELDS = frozenset({"prompt", "context", "documents", "warden"})
 
@@ -56,8 +54,16 @@ class FunctionDef(Open):
 
 
 class Tool(Open):
-    type: str = "function"
-    function: FunctionDef
+    type: Literal["function", "custom"] = "function"
+    """Chat completions' documented tool types; others (`mcp`...) would make litellm dial a server itself."""
+    function: FunctionDef | None = None
+    custom: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _described(self) -> Tool:
+        if getattr(self, self.type) is None:
+            raise ValueError(f"a {self.type!r} tool needs a {self.type!r} object")
+        return self
 
 
 class ResponseFormat(Open):
@@ -112,7 +118,7 @@ def parse_request(model: type[ChatRequest] | type[EmbeddingRequest], data: objec
     """Validate a decoded JSON body; a bad field is a 400 that names it."""
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", code="invalid_body")
-    for name in FORBIDDEN_FIELDS.intersection(data):
+    for name in sorted(filter(forbidden_field, data)):
         raise BadRequest(f"the field {name!r} may not be set by clients", param=name, code="forbidden_parameter")
     try:
         return model.model_validate(data)

@@ -87,7 +87,7 @@ def _answer(payload: dict[str, Any], index: int) -> tuple[dict[str, Any], str, i
     tools = payload.get("tools") or []
     choice = payload.get("tool_choice")
     if tools and choice != "none":
-        name = tools[0]["function"]["name"]
+        name = (tools[0].get("function") or tools[0].get("custom") or {}).get("name", "tool")
         if isinstance(choice, dict):
             name = choice.get("function", {}).get("name", name)
         call = {"id": f"call_demo_{index}", "type": "function",

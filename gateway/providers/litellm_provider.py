@@ -12,7 +12,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gateway.errors import BadRequest
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+from gateway.providers.parameters import litellm_chat_arguments, litellm_embedding_arguments, remote_media
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_LOG", "ERROR")
@@ -29,8 +31,9 @@ def _litellm() -> Any:
 class LiteLLMProvider(Provider):
     async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         started = time.perf_counter()
+        arguments = _arguments(deployment, payload, stream=False)
         try:
-            response = await _litellm().acompletion(**_arguments(deployment, payload, stream=False))
+            response = await _litellm().acompletion(**arguments)
         except Exception as exc:  # litellm raises its own hierarchy; map it once, here
             raise _map_error(deployment, exc) from None
         body = response.model_dump(exclude_none=True)
@@ -38,18 +41,20 @@ class LiteLLMProvider(Provider):
         return Completion(body, prompt_tokens, completion_tokens, (time.perf_counter() - started) * 1000)
 
     async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
+        arguments = _arguments(deployment, payload, stream=True)
         try:
-            response = await _litellm().acompletion(**_arguments(deployment, payload, stream=True))
+            response = await _litellm().acompletion(**arguments)
         except Exception as exc:
             raise _map_error(deployment, exc) from None
         return _LiteLLMStream(response, deployment)
 
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         started = time.perf_counter()
-        arguments = _credentials(deployment)
-        arguments.update({k: v for k, v in payload.items() if k != "model"})
+        arguments = litellm_embedding_arguments(payload)
+        arguments.update(_credentials(deployment))
+        arguments["model"] = deployment.litellm_model
         try:
-            response = await _litellm().aembedding(model=deployment.litellm_model, **arguments)
+            response = await _litellm().aembedding(**arguments)
         except Exception as exc:
             raise _map_error(deployment, exc) from None
         body = response.model_dump(exclude_none=True)
@@ -88,8 +93,13 @@ def _credentials(deployment: Deployment) -> dict[str, Any]:
 
 
 def _arguments(deployment: Deployment, payload: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-    arguments = _credentials(deployment)
-    arguments.update({k: v for k, v in payload.items() if k not in ("model", "stream")})
+    """The client's allow-listed fields first, then the deployment's own settings over them."""
+    url = remote_media(payload.get("messages"))
+    if url is not None:
+        raise BadRequest(f"model {deployment.model_name!r} takes images and files only inline (data: URLs), not "
+                         f"{url[:80]!r}", param="messages", code="remote_media_refused")
+    arguments = litellm_chat_arguments(payload)
+    arguments.update(_credentials(deployment))
     arguments["model"] = deployment.litellm_model
     arguments["stream"] = stream
     if stream:
