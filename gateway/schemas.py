@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gateway.errors import BadRequest
 from gateway.providers.parameters import forbidden_field
+from guardrails.schema_validation import schema_problem
 
 # Warden's extensions: read by the pipeline, never sent upstream.
 EXTENSION_FIELDS = frozenset({"prompt", "context", "documents", "warden"})
@@ -69,6 +70,15 @@ class Tool(Open):
 class ResponseFormat(Open):
     type: Literal["text", "json_object", "json_schema"]
     json_schema: dict[str, Any] | None = None
+
+    @field_validator("json_schema")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Refs outside the document would be fetched by a validator (SSRF, file reads): refused up front.
+        problem = schema_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ChatRequest(Open):

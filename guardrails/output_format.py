@@ -4,20 +4,26 @@ The schema comes from the request's `response_format` via `context.json_schema` 
 OpenAI's `{"name": ..., "schema": {...}}` wrapper). `response_format: json_object` arrives as the empty schema
 `{}`: the answer must then parse as JSON, nothing more. With no schema at all (plain text requested) the
 answer is not checked, unless the policy sets `require_json` (a route whose every answer must be JSON).
+
+The schema is the client's: it is validated by `schema_validation` (no reference leaves the document, bounded
+size and time) in a worker thread, so no schema can hold the event loop. A schema that cannot be used (a
+reference that does not resolve, a validation past `timeout_s`) is a guardrail error: it follows `on_error`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from pydantic import Field
 
 from guardrails.base import CheckContext, Finding, Guardrail, GuardrailOptions, Mode, Segment, Stage, Verdict
+from guardrails.schema_validation import SchemaRefused, check_schema, schema_errors
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON|jsonc)?[ \t]*\n(.*?)\n?```", re.DOTALL)
 _MAX_MESSAGE = 300
@@ -31,6 +37,8 @@ class JsonSchemaOptions(GuardrailOptions):
     """Overrides `mode` when set. `retry` blocks with the validation error in `message`; the gateway re-asks."""
     allow_fences: bool = True
     """Accept an answer wrapped in a ```json fence (the fence is not part of the JSON)."""
+    timeout_s: float = Field(default=2.0, gt=0, le=30)
+    """Time budget of one answer's validation; past it the check is a guardrail error (see `on_error`)."""
 
 
 def unwrap_schema(raw: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -52,8 +60,10 @@ def extract_json_text(answer: str, allow_fences: bool) -> str:
     return answer.strip()
 
 
-def validation_error(answer: str, schema: dict[str, Any] | None, allow_fences: bool) -> str | None:
-    """None when the answer is valid; otherwise a short reason (JSON error or the first schema error)."""
+def validation_error(answer: str, schema: dict[str, Any] | None, allow_fences: bool,
+                     timeout_s: float = 2.0) -> str | None:
+    """None when the answer is valid; otherwise a short reason (JSON error or the first schema error).
+    Blocking (bounded by `timeout_s`): the guardrail runs it in a worker thread."""
     text = extract_json_text(answer, allow_fences)
     try:
         document = json.loads(text)
@@ -61,13 +71,29 @@ def validation_error(answer: str, schema: dict[str, Any] | None, allow_fences: b
         return f"answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     if not schema:
         return None
-    errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))
+    errors = sorted(schema_errors(schema, document, timeout_s), key=lambda e: [str(p) for p in e.absolute_path])
     if not errors:
         return None
     first = errors[0]
     path = "/".join(str(p) for p in first.absolute_path) or "(root)"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"answer does not match the JSON schema at {path}: {first.message}"[:_MAX_MESSAGE] + more
+
+
+# A few threads of its own: a burst of hostile schemas waits here, not in the loop or the shared executor.
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="json-schema")
+
+
+async def _off_loop(answer: str, schema: dict[str, Any] | None, options: JsonSchemaOptions) -> str | None:
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(_WORKERS, validation_error, answer, schema, options.allow_fences, options.timeout_s)
+    try:
+        # The validator stops itself at its deadline; the wait allows for the queue in front of it.
+        return await asyncio.wait_for(future, timeout=options.timeout_s * 4)
+    except (TimeoutError, asyncio.TimeoutError):
+        raise ValueError(f"JSON schema validation took longer than {options.timeout_s}s") from None
+    except SchemaRefused as exc:
+        raise ValueError(f"JSON schema in response_format refused: {str(exc)[:_MAX_MESSAGE]}") from None
 
 
 def _answers(segments: Sequence[Segment], guardrail: Guardrail) -> list[tuple[list[int], str]]:
@@ -96,13 +122,13 @@ class JsonSchemaGuardrail(Guardrail):
             return self.verdict(False, 0.0, started=started)
         if schema:
             try:
-                Draft202012Validator.check_schema(schema)
-            except SchemaError as exc:
-                raise ValueError(f"invalid JSON schema in response_format: {exc.message[:_MAX_MESSAGE]!r}") from exc
+                check_schema(schema)
+            except SchemaRefused as exc:
+                raise ValueError(f"JSON schema in response_format refused: {str(exc)[:_MAX_MESSAGE]}") from None
         findings: list[Finding] = []
         messages: list[str] = []
         for indices, answer in _answers(segments, self):
-            error = validation_error(answer, schema, options.allow_fences)
+            error = await _off_loop(answer, schema, options)
             if error is not None:
                 findings.append(Finding(kind="json_invalid", score=1.0, segment=indices[0], detail=error))
                 messages.append(error)

@@ -16,7 +16,8 @@ from tests.support.gateway_server import RunningGateway, running_gateway
 PROVIDER_KEY = "sk-canary-provider-7f3c9a1e5b2d4680"
 LITELLM_MODELS = ("lit-chat", "lit-broken")
 NATIVE_MODELS = ("native-chat", "native-broken")
-POLICIES = {"schema": {"output": [{"guardrail": "json_schema", "mode": "block"}]}}
+POLICIES = {"schema": {"output": [{"guardrail": "json_schema", "mode": "block"}]},
+            "slow_schema": {"output": [{"guardrail": "json_schema", "mode": "block", "timeout_s": 10}]}}
 
 
 def _deployment(name: str, up: FakeUpstream, transport: str, mode: str = "chat") -> dict[str, Any]:
@@ -62,8 +63,9 @@ def broken_upstream() -> Iterator[FakeUpstream]:
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory, good_upstream: FakeUpstream,
            broken_upstream: FakeUpstream) -> Iterator[RunningGateway]:
-    """Team `alpha` (no policy) and team `schema` (the json_schema output guardrail)."""
+    """Team `alpha` (no policy), teams `schema` and `slow` (the json_schema output guardrail, the second with a
+    10 s validation budget)."""
     tmp: Path = tmp_path_factory.mktemp("attack")
     with running_gateway(attack_config(good_upstream, broken_upstream), f"sqlite:///{tmp / 'gw.db'}",
-                         {"alpha": {}, "schema": {"guardrail_policy": "schema"}}, tmp) as running:
+                         {"alpha": {}, "schema": {"guardrail_policy": "schema"}, "slow": {"guardrail_policy": "slow_schema"}}, tmp) as running:
         yield running

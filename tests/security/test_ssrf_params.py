@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -22,16 +23,20 @@ from tests.support.gateway_server import RunningGateway
 ALL_MODELS = ["lit-broken", "lit-chat", "native-broken", "native-chat"]
 
 
-def _send(gw: RunningGateway, placements: Iterable[Placement]) -> Counter[int]:
+def send(gw: RunningGateway, placements: Iterable[Placement], workers: int = 4) -> Counter[int]:
+    """Every placement over HTTP (a few at a time); none may give a 500 or a body without an error message."""
     statuses: Counter[int] = Counter()
     with httpx.Client(base_url=gw.base_url, timeout=30) as http:
-        for p in placements:
-            headers = {"authorization": f"Bearer {gw.keys['alpha']}", **p.headers}
-            response = http.post(p.path, json=p.body, headers=headers)
-            assert response.status_code != 500 and response.status_code < 503, (p.where, response.text[:300])
-            if response.status_code >= 400:
-                assert response.json()["error"]["message"], p.where
-            statuses[response.status_code] += 1
+        def one(p: Placement) -> tuple[Placement, httpx.Response]:
+            return p, http.post(p.path, json=p.body, headers={"authorization": f"Bearer {gw.keys['alpha']}",
+                                                              **p.headers})
+
+        with ThreadPoolExecutor(workers) as pool:
+            for p, response in pool.map(one, placements):
+                assert response.status_code != 500 and response.status_code < 503, (p.where, response.text[:300])
+                if response.status_code >= 400:
+                    assert response.json()["error"]["message"], p.where
+                statuses[response.status_code] += 1
     return statuses
 
 
@@ -53,10 +58,11 @@ def test_every_litellm_keyword_with_a_canary_url_reaches_nothing(
         target: RunningGateway, canary: Canary, good_upstream: FakeUpstream, broken_upstream: FakeUpstream) -> None:
     names = litellm_names()
     assert len(names) > 300 and {"fallbacks", "callbacks", "success_callback", "headers", "model_list"} <= set(names)
-    placements = list(top_level(ALL_MODELS, canary.url, PROVIDER_KEY))
-    statuses = _send(target, placements)
+    # The failing primaries: a fallback a client slipped in would fire there (bench/attack_probe.py tries all).
+    placements = list(top_level(["lit-broken", "native-broken"], canary.url, PROVIDER_KEY))
+    statuses = send(target, placements)
     _assert_only_configured_upstreams(canary, good_upstream, broken_upstream)
-    assert statuses[400] >= 100 and statuses[200] >= 100, statuses
+    assert statuses[400] >= 100 and statuses[502] >= 100, statuses
 
 
 @pytest.mark.parametrize("name", ["fallbacks", "callbacks", "success_callback", "failure_callback", "headers",
@@ -103,7 +109,7 @@ def test_nested_urls_headers_and_prompt_names_reach_nothing(
     placements = [*nested(ALL_MODELS, canary.url), *in_headers(ALL_MODELS, canary.url),
                   *embeddings(["lit-embed", "native-embed"], canary.url, PROVIDER_KEY)]
     assert len(placements) >= 150
-    _send(target, placements)
+    send(target, placements)
     _assert_only_configured_upstreams(canary, good_upstream, broken_upstream)
 
 
