@@ -96,8 +96,9 @@ def _arguments(deployment: Deployment, payload: dict[str, Any], *, stream: bool)
     """The client's allow-listed fields first, then the deployment's own settings over them."""
     url = remote_media(payload.get("messages"))
     if url is not None:
-        raise BadRequest(f"model {deployment.model_name!r} takes images and files only inline (data: URLs), not "
-                         f"{url[:80]!r}", param="messages", code="remote_media_refused")
+        scheme = url.split(":", 1)[0][:16] if ":" in url else url[:4]
+        raise BadRequest(f"model {deployment.model_name!r} takes images and files only inline (data: URLs), not as "
+                         f"{scheme!r} URLs", param="messages", code="remote_media_refused")
     arguments = litellm_chat_arguments(payload)
     arguments.update(_credentials(deployment))
     arguments["model"] = deployment.litellm_model
