@@ -25,6 +25,7 @@ def _litellm() -> Any:
 
     litellm.telemetry = False
     litellm.drop_params = True
+    litellm.suppress_debug_info = True  # no "Give Feedback" banner on stdout for every failed call
     return litellm
 
 

@@ -7,9 +7,15 @@ Shared by the SSRF suite (a sample that runs in CI) and `bench/attack_probe.py` 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
+
+from tests.support.gateway_server import RunningGateway
 
 USER = [{"role": "user", "content": "hi"}]
 ROUTING_HEADERS = ("host", "x-forwarded-host", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip",
@@ -131,3 +137,20 @@ def embeddings(models: list[str], url: str, key: str) -> Iterator[Placement]:
         for model in models:
             yield Placement(f"embeddings.{name}@{model}", {"model": model, "input": "hi", name: values(url, key)[0]},
                             path="/v1/embeddings")
+
+
+def send(gw: RunningGateway, placements: Iterable[Placement], workers: int = 4, team: str = "alpha") -> Counter[int]:
+    """Every placement over HTTP (a few at a time); none may give a 500 or a body without an error message."""
+    statuses: Counter[int] = Counter()
+    with httpx.Client(base_url=gw.base_url, timeout=30) as http:
+        def one(p: Placement) -> tuple[Placement, httpx.Response]:
+            return p, http.post(p.path, json=p.body, headers={"authorization": f"Bearer {gw.keys[team]}",
+                                                              **p.headers})
+
+        with ThreadPoolExecutor(workers) as pool:
+            for p, response in pool.map(one, placements):
+                assert response.status_code != 500 and response.status_code < 503, (p.where, response.text[:300])
+                if response.status_code >= 400:
+                    assert response.json()["error"]["message"], p.where
+                statuses[response.status_code] += 1
+    return statuses

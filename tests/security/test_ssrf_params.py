@@ -5,39 +5,18 @@ goes only to its configured host."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 import pytest
 
 from gateway.providers.parameters import CHAT_PARAMETERS, EMBEDDING_PARAMETERS, forbidden_field
 from tests.security.canary import Canary
 from tests.security.conftest import PROVIDER_KEY
-from tests.security.placements import ROUTING_HEADERS, Placement, embeddings, in_headers, litellm_names, nested, \
+from tests.security.placements import ROUTING_HEADERS, embeddings, in_headers, litellm_names, nested, send, \
     top_level
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
 
 ALL_MODELS = ["lit-broken", "lit-chat", "native-broken", "native-chat"]
-
-
-def send(gw: RunningGateway, placements: Iterable[Placement], workers: int = 4) -> Counter[int]:
-    """Every placement over HTTP (a few at a time); none may give a 500 or a body without an error message."""
-    statuses: Counter[int] = Counter()
-    with httpx.Client(base_url=gw.base_url, timeout=30) as http:
-        def one(p: Placement) -> tuple[Placement, httpx.Response]:
-            return p, http.post(p.path, json=p.body, headers={"authorization": f"Bearer {gw.keys['alpha']}",
-                                                              **p.headers})
-
-        with ThreadPoolExecutor(workers) as pool:
-            for p, response in pool.map(one, placements):
-                assert response.status_code != 500 and response.status_code < 503, (p.where, response.text[:300])
-                if response.status_code >= 400:
-                    assert response.json()["error"]["message"], p.where
-                statuses[response.status_code] += 1
-    return statuses
 
 
 def _assert_only_configured_upstreams(canary: Canary, *upstreams: FakeUpstream) -> None:
@@ -56,6 +35,10 @@ def _assert_only_configured_upstreams(canary: Canary, *upstreams: FakeUpstream) 
 
 def test_every_litellm_keyword_with_a_canary_url_reaches_nothing(
         target: RunningGateway, canary: Canary, good_upstream: FakeUpstream, broken_upstream: FakeUpstream) -> None:
+    import litellm
+
+    callbacks = {n: list(getattr(litellm, n)) for n in dir(litellm)
+                 if n.endswith(("callback", "callbacks")) and isinstance(getattr(litellm, n), list)}
     names = litellm_names()
     assert len(names) > 300 and {"fallbacks", "callbacks", "success_callback", "headers", "model_list"} <= set(names)
     # The failing primaries: a fallback a client slipped in would fire there (bench/attack_probe.py tries all).
@@ -63,6 +46,8 @@ def test_every_litellm_keyword_with_a_canary_url_reaches_nothing(
     statuses = send(target, placements)
     _assert_only_configured_upstreams(canary, good_upstream, broken_upstream)
     assert statuses[400] >= 100 and statuses[502] >= 100, statuses
+    # No process-wide litellm callback was installed by a request (it would see every team's later calls).
+    assert {n: list(getattr(litellm, n)) for n in callbacks} == callbacks
 
 
 @pytest.mark.parametrize("name", ["fallbacks", "callbacks", "success_callback", "failure_callback", "headers",
