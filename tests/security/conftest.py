@@ -35,7 +35,8 @@ def attack_config(good: FakeUpstream, broken: FakeUpstream) -> dict[str, Any]:
             _deployment("lit-embed", good, "litellm", "embedding"),
             _deployment("native-embed", good, "native", "embedding"),
         ],
-        "router_settings": {"num_retries": 0, "retry_backoff_s": 0.01, "timeout": 5, "allowed_fails": 1000},
+        # Never cooled: the failing primaries must keep failing (and so keep tempting fallbacks) for every probe.
+        "router_settings": {"num_retries": 0, "retry_backoff_s": 0.01, "timeout": 5, "cooldown_time": 0},
         "guardrail_policies": POLICIES,
         "prompts": None,
     }

@@ -103,6 +103,7 @@ def _database(gw: RunningGateway) -> bytes:
     return "\n".join(dump).encode()
 
 
+@pytest.mark.timeout(360)  # the set-up loads the PII models, slow on a busy machine
 def test_no_secret_or_pii_is_written_shown_or_forwarded(
         secret_gw: RunningGateway, good_upstream: FakeUpstream, caplog: pytest.LogCaptureFixture,
         capfd: pytest.CaptureFixture[str]) -> None:
