@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -41,6 +42,7 @@ def _refuse(uri: str) -> Resource[Any]:
     raise NoSuchResource(ref=uri)
 
 
+@lru_cache(maxsize=1)
 def _registry() -> SchemaRegistry:
     from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 
@@ -49,7 +51,6 @@ def _registry() -> SchemaRegistry:
     ).crawl()
 
 
-_REGISTRY = _registry()
 _deadline = threading.local()
 
 
@@ -135,7 +136,7 @@ def schema_errors(schema: dict[str, Any], document: Any, seconds: float) -> list
     it in a thread. An unresolvable reference raises SchemaRefused."""
     _deadline.at = time.monotonic() + seconds
     try:
-        return list(SafeValidator(schema, registry=_REGISTRY).iter_errors(document))
+        return list(SafeValidator(schema, registry=_registry()).iter_errors(document))
     except Unresolvable as exc:
         raise SchemaRefused(f"the schema's reference {str(exc)[:120]!r} does not resolve in the document") from None
     except RecursionError:

@@ -12,6 +12,14 @@ import pytest
 
 from guardrails.base import CheckContext, Segment
 from guardrails.output_format import JsonSchemaGuardrail, JsonSchemaOptions
+from guardrails.schema_validation import (
+    MAX_SCHEMA_BYTES,
+    MAX_SCHEMA_DEPTH,
+    SchemaRefused,
+    ValidationExpired,
+    schema_errors,
+    schema_problem,
+)
 from tests.security.canary import Canary
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
@@ -31,6 +39,13 @@ def _refs(canary: Canary) -> dict[str, dict[str, Any]]:
         "dynamic": {"$dynamicRef": canary.url + "/d.json#meta"},
         "nested-defs": {"$defs": {"x": {"items": {"$ref": canary.url + "/deep.json"}}}, "$ref": "#/$defs/x"},
     }
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels // 2):
+        schema = {"type": "object", "properties": {"a": schema}}
+    return schema
 
 
 def _post(gw: RunningGateway, team: str, body: dict[str, Any], timeout: float = 30) -> httpx.Response:
@@ -101,3 +116,26 @@ def test_a_hostile_schema_does_not_hold_the_gateway(target: RunningGateway, good
     assert response.status_code < 500, response.text
     verdicts = target.row(response.headers["x-request-id"]).guardrails or []
     assert [(v["guardrail"], v["action"]) for v in verdicts] == [("json_schema", "error")], verdicts
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"$defs": {"a": {"type": "integer"}}, "properties": {"x": {"$ref": "#/$defs/a"}}}, None),
+    ({"$defs": {"a": {"$anchor": "here", "type": "string"}}, "$ref": "#here"}, None),
+    ({"$ref": "https://json-schema.org/draft/2020-12/schema"}, "is not in the document"),
+    ({"items": {"$recursiveRef": "other.json"}}, "is not in the document"),
+    ({"properties": {"a": {"$ref": 7}}}, "is not in the document"),
+    ({"description": "x" * (MAX_SCHEMA_BYTES + 1)}, "bytes; the limit is"),
+    (_nested(MAX_SCHEMA_DEPTH + 1), "nests deeper than"),
+    (_nested(MAX_SCHEMA_DEPTH - 2), None),
+])
+def test_schema_bounds(schema: dict[str, Any], problem: str | None) -> None:
+    found = schema_problem(schema)
+    assert (found is None) if problem is None else (problem in (found or "")), found
+
+
+def test_validation_stops_at_its_budget_and_loops_are_refused() -> None:
+    with pytest.raises(ValidationExpired):
+        schema_errors(_exponential_schema(), {}, 0.2)
+    with pytest.raises(SchemaRefused):
+        schema_errors({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, {}, 1.0)
+    assert [e.message for e in schema_errors({"pattern": "^(a+)+$"}, "a" * 64 + "!", 1.0)] != []
