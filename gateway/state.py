@@ -101,6 +101,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
         prompts=await _open_prompts(config),
     )
     gateway.metrics.registry.register(monitor_collector(engine))
+    gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
     if any(p.logging == "full" for p in config.guardrail_policies.values()):
         gateway.exchanges = ExchangeLogger(engine)
         await gateway.exchanges.start()
