@@ -28,6 +28,7 @@ from registry.db import make_engine
 from registry.monitoring.prometheus import monitor_collector
 from registry.keys import upsert_team
 from registry.migrate import upgrade
+from registry.outage import is_outage
 from registry.usage import UsageWriter
 
 log = logging.getLogger("warden")
@@ -57,8 +58,15 @@ class Gateway:
             marker = f"{budget.name}:{budget.period}:{spend.period_start(budget.period).isoformat()}"
             if marker in self._seeded:
                 continue
-            spent = await asyncio.to_thread(spend.spent_since, self.engine, budget.scope, budget.subject,
-                                            spend.period_start(budget.period))
+            try:
+                spent = await asyncio.to_thread(spend.spent_since, self.engine, budget.scope, budget.subject,
+                                                spend.period_start(budget.period))
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                # The limiter keeps counting what it sees; the spend is loaded once the database is back.
+                log.warning("budget %s not seeded from usage rows yet: %s", budget.name, type(exc).__name__)
+                continue
             await self.limiter.seed(budget, spent)
             self._seeded.add(marker)
 

@@ -20,8 +20,9 @@ from sqlmodel import select
 from registry.batching import BackgroundBatcher
 from registry.db import session_scope
 from registry.tables import UsageRecord
+from registry.outage import is_outage
 from registry.usage_quarantine import Quarantine
-from registry.usage_rows import decode, encode, fit, is_outage
+from registry.usage_rows import decode, encode, fit
 
 log = logging.getLogger("warden.usage")
 RETRY_DELAYS = (0.05, 0.25, 1.0)
@@ -47,6 +48,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
         self.quarantine = Quarantine(self._spool / "quarantine")
         self.written = 0
         self.spooled = 0
+        self._spool_waiting = True  # files may be left from an earlier run
 
     @property
     def quarantined(self) -> int:
@@ -70,6 +72,8 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
             try:
                 await asyncio.to_thread(_insert, self._engine, batch)
                 self.written += len(batch)
+                if self._spool_waiting:  # the database is back: replay what the outage left at once
+                    await self.replay_spool()
                 return
             except Exception as exc:  # any database failure: retry, then spool
                 if not is_outage(exc):
@@ -102,6 +106,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
 
     def _spool_batch(self, batch: list[UsageRecord]) -> None:
         self._spool.mkdir(parents=True, exist_ok=True)
+        self._spool_waiting = True
         path = self._spool / f"usage-{int(time.time() * 1000)}-{os.getpid()}.jsonl"
         with path.open("ab") as handle:
             for record in batch:
@@ -117,6 +122,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
         """Insert rows left in spool files by an earlier outage; rows already present are skipped. Stops
         (until the next try) only when the database is away; a bad line or row is quarantined."""
         if not self._spool.is_dir():
+            self._spool_waiting = False
             return 0
         replayed = 0
         for path in sorted(self._spool.glob("usage-*.jsonl")):
@@ -134,6 +140,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
                     log.warning("spool replay postponed: the database went away")
                     return replayed
             path.unlink()
+        self._spool_waiting = False
         return replayed
 
     def _read_spool(self, path: Path) -> list[UsageRecord]:

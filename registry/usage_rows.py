@@ -1,17 +1,11 @@
-"""What makes a usage row safe to write: values fitted to their columns, and which database errors mean
-"the database is away" (retry, spool) rather than "this row is bad" (isolate, quarantine)."""
+"""What makes a usage row safe to write and to spool: values fitted to their columns, one JSON line a row."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import orjson
-from sqlalchemy import exc as sa_exc
-
 from registry.tables import UsageRecord
-
-_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError,
-            ConnectionError, TimeoutError)
 
 
 def _string_limits() -> dict[str, int]:
@@ -31,11 +25,6 @@ def fit(record: UsageRecord) -> UsageRecord:
         if isinstance(value, str) and (len(value) > limit or "\x00" in value):
             setattr(record, name, value.replace("\x00", "")[:limit])
     return record
-
-
-def is_outage(exc: BaseException) -> bool:
-    """True when the database (or the way to it) failed, not the rows: the same rows may succeed later."""
-    return isinstance(exc, _OUTAGES)
 
 
 def encode(record: UsageRecord) -> bytes:
