@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from gateway.auth import KeyCache
+from gateway.drain import Drain
 from gateway.config import GatewayConfig, load_config
 from gateway.exchange_log import ExchangeLogger, purge_loop
 from gateway.guardrail_engine import GuardrailEngine
@@ -46,6 +47,7 @@ class Gateway:
     metrics: Metrics
     guardrails: GuardrailEngine
     registry: RegistryLink
+    drain: Drain
     prompts: PromptStore | None = None
     exchanges: ExchangeLogger | None = None
     _purge: asyncio.Task[None] | None = None
@@ -71,6 +73,7 @@ class Gateway:
             self._seeded.add(marker)
 
     async def close(self) -> None:
+        self.drain.uninstall()
         if self._purge is not None:
             self._purge.cancel()
         if self.exchanges is not None:
@@ -106,10 +109,12 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     gateway = Gateway(
         settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
+        drain=Drain(config.server.shutdown_grace_s),
         prompts=await _open_prompts(config),
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
+    gateway.drain.install()
     if any(p.logging == "full" for p in config.guardrail_policies.values()):
         gateway.exchanges = ExchangeLogger(engine)
         await gateway.exchanges.start()
