@@ -3,6 +3,7 @@ stream longer than the shutdown grace gets an error event before it is cut, reco
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -76,3 +77,37 @@ def test_sigterm_finishes_in_flight_requests_and_ends_long_streams(upstream: Fak
     assert (stream_row.status, stream_row.error_type, stream_row.stream) == ("shutdown", "shutting_down", True)
     assert stream_row.completion_tokens > 0
     assert len(rows) == 9
+
+
+def test_stop_waits_for_the_write_in_progress(tmp_path: Path) -> None:
+    """At shutdown the server exits right after the app's shutdown: a batch still being written in a thread
+    when `stop` returns is lost with the process. `stop` returns once every row is in the database."""
+    from sqlalchemy import event
+
+    from registry.migrate import upgrade
+    from registry.usage import UsageWriter
+
+    url = f"sqlite:///{tmp_path / 'stop.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def slow_insert(*_: Any) -> None:
+        time.sleep(0.05)  # a busy database: each statement takes a while
+
+    async def scenario() -> int:
+        writer = UsageWriter(engine, batch_size=500, flush_interval_s=0.01, spool_dir=tmp_path / "spool")
+        await writer.start()
+        for i in range(40):
+            writer.submit(UsageRecord(request_id=f"stop-{i}", team="alpha"))
+        while writer._pending:  # the background task has taken the batch and is writing it
+            await asyncio.sleep(0.001)
+        await writer.stop()
+        event.remove(engine, "before_cursor_execute", slow_insert)
+        with Session(engine) as session:
+            return len(list(session.exec(select(UsageRecord.id))))
+
+    try:
+        assert asyncio.run(scenario()) == 40
+    finally:
+        engine.dispose()
