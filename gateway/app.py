@@ -17,6 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
 from gateway.state import open_gateway
+from gateway.unexpected_errors import UnexpectedErrors
 
 log = logging.getLogger("warden")
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.add_exception_handler(WardenError, _warden_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrors)  # unmapped exceptions: answered without dropping the connection
     return app
 
 
@@ -75,11 +76,3 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     body = orjson.dumps({"error": {"message": f"{request.method} {request.url.path}: {exc.detail}",
                                    "type": "invalid_request_error", "param": None, "code": kind}})
     return Response(body, status_code=exc.status_code, media_type="application/json")
-
-
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    request_id = getattr(request.state, "request_id", "-")
-    log.exception("unexpected error in request %s: %s", request_id, type(exc).__name__)
-    body = orjson.dumps({"error": {"message": f"internal error (request {request_id})", "type": "api_error",
-                                   "param": None, "code": "internal_error"}})
-    return Response(body, status_code=500, media_type="application/json", headers={"x-request-id": request_id})

@@ -1,25 +1,32 @@
 """API keys to principals, with a short cache so a request costs no database read.
 
 A revocation reaches every replica within `server.key_cache_ttl_s` seconds (5 by default); the replica
-that revokes drops its cache at once.
+that revokes drops its cache at once. While the database is unreachable, a key this replica checked in the
+last `server.key_cache_stale_s` seconds (300 by default) is still served from the cache, so an outage does
+not fail known keys; a key it cannot vouch for gets 503 with Retry-After, never a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
 from gateway.config import GatewayConfig
-from gateway.errors import AuthenticationFailed
+from gateway.errors import AuthenticationFailed, ServiceUnavailable
 from gateway.limits.base import BudgetRule, RateRule
 from gateway.pipeline.context import Principal
 from gateway.providers.deployments import resolve_secret
 from registry.keys import find_key, hash_key
 from registry.tables import ApiKey, Team, utcnow
+
+log = logging.getLogger("warden.auth")
+RETRY_AFTER_S = 2
+"""While the database is away: how long a stale entry is served before the next lookup, and Retry-After."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,27 +35,27 @@ class _Entry:
     refusal: str
     expires_at: object
     until: float
+    loaded: float
+    """When the database last confirmed this entry (monotonic seconds)."""
 
 
 class KeyCache:
     def __init__(self, engine: Engine, config: GatewayConfig) -> None:
         self._engine = engine
         self._ttl = config.server.key_cache_ttl_s
+        self._stale = config.server.key_cache_stale_s
         master, _ = resolve_secret(config.general_settings.master_key, "general_settings.master_key")
         self._master = hash_key(master) if master else None
         self._cache: dict[str, _Entry] = {}
+        self._loading: dict[str, asyncio.Future[_Entry]] = {}
 
     async def principal(self, token: str) -> Principal:
         digest = hash_key(token)
         if self._master is not None and hmac.compare_digest(digest, self._master):
             return Principal(key_id="master", role="admin", team=None, models=None)
-        now = time.monotonic()
         entry = self._cache.get(digest)
-        if entry is None or entry.until <= now:
-            entry = await asyncio.to_thread(self._load, digest, now)
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[digest] = entry
+        if entry is None or entry.until <= time.monotonic():
+            entry = await self._refresh(digest, entry)
         if entry.principal is None:
             raise AuthenticationFailed(entry.refusal)
         if entry.expires_at is not None and entry.expires_at <= utcnow():
@@ -58,17 +65,48 @@ class KeyCache:
     def invalidate(self) -> None:
         self._cache.clear()
 
+    async def _refresh(self, digest: str, old: _Entry | None) -> _Entry:
+        # One lookup per key at a time: during an outage, a burst on one key waits for one failure, not many.
+        pending = self._loading.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self._load, digest, time.monotonic()))
+            self._loading[digest] = pending
+            pending.add_done_callback(lambda done: self._loaded(digest, done))
+        try:
+            entry = await asyncio.shield(pending)
+        except Exception as exc:  # whatever the database said, the caller is owed an answer, not a 500
+            entry = self._stale_entry(old, exc)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[digest] = entry
+        return entry
+
+    def _loaded(self, digest: str, done: asyncio.Future[_Entry]) -> None:
+        self._loading.pop(digest, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here, so a lookup whose callers went away is not reported as lost
+
+    def _stale_entry(self, old: _Entry | None, exc: Exception) -> _Entry:
+        now = time.monotonic()
+        if old is None or now - old.loaded > self._ttl + self._stale:
+            log.warning("key lookup failed and no recent cache entry (%s): 503", type(exc).__name__)
+            raise ServiceUnavailable(
+                "the key registry is unreachable and this key was not checked recently; retry shortly",
+                code="key_registry_unavailable", headers={"retry-after": str(RETRY_AFTER_S)},
+            ) from None
+        log.warning("key lookup failed (%s): serving the entry checked %.0f s ago", type(exc).__name__,
+                    now - old.loaded)
+        return replace(old, until=now + RETRY_AFTER_S)
+
     def _load(self, digest: str, now: float) -> _Entry:
         until = now + self._ttl
         found = find_key(self._engine, digest)
         if found is None:
-            return _Entry(None, "invalid API key", None, until)
+            return _Entry(None, "invalid API key", None, until, now)
         key, team = found
         if key.revoked_at is not None:
-            return _Entry(None, "this API key has been revoked", None, until)
-        return _Entry(principal_of(key, team), "", key.expires_at, until)
-
-
+            return _Entry(None, "this API key has been revoked", None, until, now)
+        return _Entry(principal_of(key, team), "", key.expires_at, until, now)
 def principal_of(key: ApiKey, team: Team | None) -> Principal:
     models = _intersect(key.models, team.models if team else None)
     rates, budgets = [], []

@@ -128,6 +128,10 @@ class UsageConfig(Strict):
 class ServerConfig(Strict):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     key_cache_ttl_s: float = Field(default=5.0, ge=0)
+    key_cache_stale_s: float = Field(default=300.0, ge=0)
+    """While the database is unreachable, a key checked within this many seconds (past its TTL) is still served."""
+    shutdown_grace_s: float = Field(default=10.0, gt=0)
+    """On SIGTERM, how long in-flight requests may take; streams still open are ended with an error event."""
     default_max_tokens: int = Field(default=4096, gt=0)
     """Worst-case completion length used to reserve budget when a request sets no max_tokens."""
 

@@ -22,6 +22,9 @@ class Metrics:
         self.guardrail = Counter("warden_guardrail_verdicts", "Guardrail verdicts by action",
                                  ["guardrail", "action"], registry=r)
         self.usage_spooled = Gauge("warden_usage_spooled_rows", "Usage rows written to the spool", registry=r)
+        self.usage_quarantined = Gauge("warden_usage_quarantined_rows",
+                                       "Usage rows the database refused, kept in the spool's quarantine folder",
+                                       registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -82,7 +82,7 @@ class ResponseFormat(Open):
 
 
 class ChatRequest(Open):
-    model: str = Field(min_length=1)
+    model: str = Field(min_length=1, max_length=256)  # the usage column; longer is refused before any work
     messages: list[Message] = []
     """At least one, except when the request names a stored prompt (checked by the pipeline)."""
     stream: bool = False
@@ -112,7 +112,7 @@ class ChatRequest(Open):
 
 
 class EmbeddingRequest(Open):
-    model: str = Field(min_length=1)
+    model: str = Field(min_length=1, max_length=256)  # the usage column; longer is refused before any work
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = Field(default=None, ge=1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from gateway.auth import KeyCache
+from gateway.drain import Drain
 from gateway.config import GatewayConfig, load_config
 from gateway.exchange_log import ExchangeLogger, purge_loop
 from gateway.guardrail_engine import GuardrailEngine
@@ -28,6 +29,7 @@ from registry.db import make_engine
 from registry.monitoring.prometheus import monitor_collector
 from registry.keys import upsert_team
 from registry.migrate import upgrade
+from registry.outage import is_outage
 from registry.usage import UsageWriter
 
 log = logging.getLogger("warden")
@@ -45,6 +47,7 @@ class Gateway:
     metrics: Metrics
     guardrails: GuardrailEngine
     registry: RegistryLink
+    drain: Drain
     prompts: PromptStore | None = None
     exchanges: ExchangeLogger | None = None
     _purge: asyncio.Task[None] | None = None
@@ -57,12 +60,20 @@ class Gateway:
             marker = f"{budget.name}:{budget.period}:{spend.period_start(budget.period).isoformat()}"
             if marker in self._seeded:
                 continue
-            spent = await asyncio.to_thread(spend.spent_since, self.engine, budget.scope, budget.subject,
-                                            spend.period_start(budget.period))
+            try:
+                spent = await asyncio.to_thread(spend.spent_since, self.engine, budget.scope, budget.subject,
+                                                spend.period_start(budget.period))
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                # The limiter keeps counting what it sees; the spend is loaded once the database is back.
+                log.warning("budget %s not seeded from usage rows yet: %s", budget.name, type(exc).__name__)
+                continue
             await self.limiter.seed(budget, spent)
             self._seeded.add(marker)
 
     async def close(self) -> None:
+        self.drain.uninstall()
         if self._purge is not None:
             self._purge.cancel()
         if self.exchanges is not None:
@@ -98,9 +109,12 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     gateway = Gateway(
         settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
+        drain=Drain(config.server.shutdown_grace_s),
         prompts=await _open_prompts(config),
     )
     gateway.metrics.registry.register(monitor_collector(engine))
+    gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
+    gateway.drain.install()
     if any(p.logging == "full" for p in config.guardrail_policies.values()):
         gateway.exchanges = ExchangeLogger(engine)
         await gateway.exchanges.start()

@@ -1,7 +1,9 @@
 """Items queued by the request path and written in batches by one background task.
 
-`submit` never blocks; the task wakes when a batch is full or every `flush_interval_s`; `stop` writes what
-is still queued, so a graceful shutdown loses nothing. Subclasses say how a batch is written.
+`submit` never blocks; the task wakes when a batch is full or every `flush_interval_s`; `stop` lets a write
+in progress finish (never cancels it: a batch cancelled mid-write, or in a thread the process exits under,
+is lost), then writes what is still queued, so a graceful shutdown loses nothing. Subclasses say how a batch
+is written.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class BackgroundBatcher(ABC, Generic[T]):
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def _enqueue(self, item: T) -> None:
         self._pending.append(item)
@@ -36,7 +39,8 @@ class BackgroundBatcher(ABC, Generic[T]):
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            self._stopping = True
+            self._wakeup.set()
             try:
                 await self._task
             except asyncio.CancelledError:
@@ -51,7 +55,7 @@ class BackgroundBatcher(ABC, Generic[T]):
                 await self._write(batch)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
             except asyncio.TimeoutError:
@@ -59,7 +63,8 @@ class BackgroundBatcher(ABC, Generic[T]):
             self._wakeup.clear()
             try:
                 await self.flush()
-                await self._idle()
+                if not self._stopping:
+                    await self._idle()
             except Exception as exc:  # one bad batch must not stop the writer
                 log.error("%s: flush failed: %s", self.task_name, type(exc).__name__)
 

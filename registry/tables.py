@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Column, Index
@@ -10,6 +11,10 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_row_id() -> str:
+    return uuid.uuid4().hex
 
 
 class Team(SQLModel, table=True):
@@ -48,7 +53,10 @@ class ApiKey(SQLModel, table=True):
 
 
 class UsageRecord(SQLModel, table=True):
-    """One row per request, success or failure, streamed or not."""
+    """One row per request, success or failure, streamed or not.
+
+    The key is generated here, never taken from the client: `request_id` (echoed as `x-request-id`, which a
+    client may choose and repeat) is only an indexed column."""
 
     __tablename__ = "usage"
     __table_args__ = (
@@ -58,7 +66,8 @@ class UsageRecord(SQLModel, table=True):
         Index("ix_usage_registry_created", "registry_model", "created_at"),
     )
 
-    request_id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(default_factory=new_row_id, primary_key=True, max_length=64)
+    request_id: str = Field(index=True, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     endpoint: str = Field(default="chat", max_length=32)
     team: str | None = Field(default=None, max_length=128)

@@ -35,7 +35,7 @@ def serve(config_path: str | None, database_url: str | None, host: str, port: in
     click.echo(f"Warden on http://{host}:{port}/v1 (config {settings.config_path}, "
                f"{len(config.model_list)} deployments, {workers} worker(s))")
     options = dict(host=host, port=port, access_log=access_log, loop="uvloop", http="httptools",
-                   log_level="info", timeout_graceful_shutdown=10)
+                   log_level="info", timeout_graceful_shutdown=config.server.shutdown_grace_s)
     if workers == 1:
         from gateway.app import create_app
 

@@ -70,7 +70,7 @@ class RequestContext:
     upstream_ms: float = 0.0
     upstream_started: float | None = None
     status_code: int = 200
-    status: Literal["ok", "error", "blocked", "cancelled"] = "ok"
+    status: Literal["ok", "error", "blocked", "cancelled", "shutdown"] = "ok"
     error_type: str | None = None
     verdicts: list[Verdict] = field(default_factory=list)
     checks: CheckContext = field(default_factory=CheckContext)

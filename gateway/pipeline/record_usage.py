@@ -81,9 +81,17 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
     )
 
 
+def metric_model(gw: Gateway, name: str | None) -> str:
+    """The `model` label: a model the config serves, else one `other` series, so clients cannot add series."""
+    if name is None:
+        return "-"
+    return name if gw.router.group(name) else "other"
+
+
 def _observe(gw: Gateway, row: UsageRecord) -> None:
     m = gw.metrics
-    team, model = row.team or "-", row.requested_model or "-"
+    # The team comes from the key's registry row, never from the request.
+    team, model = row.team or "-", metric_model(gw, row.requested_model)
     m.requests.labels(team, model, row.status).inc()
     if row.error_type:
         m.errors.labels(team, model, row.error_type).inc()

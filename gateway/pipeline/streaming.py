@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.errors import GuardrailViolation, UpstreamError, WardenError
+from gateway.errors import GuardrailViolation, ServiceUnavailable, UpstreamError, WardenError
 from gateway.pipeline.call_provider import account
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
@@ -41,6 +41,7 @@ async def sse_stream(
     usage: dict[str, Any] | None = None
     chars = 0
     last: dict[str, Any] = {}
+    gw.drain.track(ctx, upstream)
     try:
         async for chunk in chunks:
             last = chunk
@@ -54,11 +55,14 @@ async def sse_stream(
             if keep_answer:
                 _keep(ctx.answer_texts, chunk)
             yield sse(chunk)
-        yield DONE
+        yield _shutdown_event(ctx) if gw.drain.was_cut(ctx) else DONE
     except ProviderError as exc:
-        error = UpstreamError(f"the upstream stream failed: {exc.message}")
-        ctx.fail(error)
-        yield _error_event(error)
+        if gw.drain.was_cut(ctx):
+            yield _shutdown_event(ctx)
+        else:
+            error = UpstreamError(f"the upstream stream failed: {exc.message}")
+            ctx.fail(error)
+            yield _error_event(error)
     except GuardrailViolation as exc:
         # The SDK sees the answer end with `content_filter`, then an error event it raises.
         ctx.status = "blocked"
@@ -70,8 +74,11 @@ async def sse_stream(
         yield _error_event(exc)
     except (asyncio.CancelledError, GeneratorExit) as exc:
         ctx.fail(exc)
+        if gw.drain.shutting_down and isinstance(exc, asyncio.CancelledError):
+            ctx.status, ctx.error_type = "shutdown", "shutting_down"  # the server's grace ran out, not the client
         raise
     finally:
+        gw.drain.untrack(ctx)
         ctx.verdicts.extend(guard.verdicts.values())
         _finish(gw, ctx, upstream, usage, chars)
 
@@ -139,6 +146,14 @@ def _content_chars(chunk: dict[str, Any]) -> int:
 def _filtered(last: dict[str, Any]) -> dict[str, Any]:
     base = {k: last[k] for k in ("id", "object", "created", "model", "system_fingerprint") if k in last}
     return {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]}
+
+
+def _shutdown_event(ctx: RequestContext) -> bytes:
+    error = ServiceUnavailable("the gateway is shutting down: this answer was ended before its end; retry",
+                               code="shutting_down")
+    ctx.fail(error)
+    ctx.status = "shutdown"
+    return _error_event(error)
 
 
 def _error_event(exc: WardenError) -> bytes:

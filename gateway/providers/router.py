@@ -1,9 +1,13 @@
 """Chooses a deployment for a model, retries with backoff, falls back to other models, cools down failures.
 
-Retries happen on 429, 5xx, timeouts, broken connections and malformed answers, never on other 4xx. A
-deployment that fails `allowed_fails` times in a row cools down for `cooldown_time` seconds (a per-replica
-circuit breaker: each replica judges the health it observes). When every deployment of a model is cooling,
-its fallbacks are tried; when none is left, the caller gets a 503 with Retry-After.
+Retries happen on 429, 5xx, timeouts, broken connections and malformed answers, never on other 4xx; a retry
+goes to another deployment of the model when there is one. A deployment that fails in `allowed_fails` requests
+in a row cools down for `cooldown_time` seconds (a per-replica circuit breaker: each replica judges the health
+it observes). One request counts at most once per deployment, however often it retries there, and an answer
+that blames the request (400, 413, 422 and the other 4xx but 401/402/403/404, which say the deployment's key,
+account or upstream model is wrong) never counts: one team's bad requests cannot cool a model shared with
+others. When every deployment of a model is cooling, its fallbacks are tried; when none is left, the caller
+gets a 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, Upstream
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
 
 T = TypeVar("T")
+# 4xx answers that say the deployment (its key, account or upstream model name) is wrong, not the request.
+_DEPLOYMENT_FAULTS = frozenset({401, 402, 403, 404})
 Call = Callable[[Provider, Deployment, dict[str, Any]], Awaitable[T]]
 
 
@@ -95,8 +101,9 @@ class Router:
         tried: set[str] = set(d.id for d in self._groups.get(name, []) if allowed is not None and d.id not in allowed)
         error: ProviderError | None = None
         attempts = 0
+        failed: set[str] = set()  # deployments this request already counted a failure against
         for attempt in range(self.settings.num_retries + 1):
-            deployment = self._pick(name, tried)
+            deployment = self._pick(name, tried | failed) or self._pick(name, tried)
             if deployment is None:
                 break
             attempts += 1
@@ -109,9 +116,11 @@ class Router:
                 result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
             except ProviderError as exc:
                 error = exc
-                self._failed(deployment)
-                if exc.kind == "status" and exc.status in (400, 413, 422):
+                if _is_client_error(exc):
                     raise _client_error(exc) from None
+                if deployment.id not in failed:
+                    failed.add(deployment.id)
+                    self._failed(deployment)
                 if exc.retryable:
                     await self._sleep(self._backoff(attempt, exc.retry_after))
                 else:
@@ -172,6 +181,12 @@ class _GroupFailed(Exception):
         super().__init__("model group failed")
         self.error = error
         self.attempts = attempts
+
+
+def _is_client_error(error: ProviderError) -> bool:
+    status = error.status
+    return (error.kind == "status" and status is not None and 400 <= status < 500
+            and not error.retryable and status not in _DEPLOYMENT_FAULTS)
 
 
 def _client_error(error: ProviderError) -> BadRequest:
