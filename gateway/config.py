@@ -94,18 +94,24 @@ class GeneralSettings(Strict):
     """An extra admin key (LiteLLM's name for it), usually `os.environ/WARDEN_MASTER_KEY`."""
 
 
+MAX_INT64 = 2**63 - 1
+"""Counts are stored as 64-bit integers (BIGINT): a larger value is refused when it arrives, not by the database."""
+MAX_BUDGET_USD = 1e12
+"""Budgets are counted in integer micro-dollars, exact in a float up to 2**53: 1e12 USD keeps them exact."""
+
+
 class TeamConfig(Strict):
     models: list[str] | None = None
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
-    budget_usd: float | None = Field(default=None, ge=0)
+    rpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    tpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
     budget_period: Literal["day", "week", "month", "total"] = "month"
     guardrail_policy: str | None = None
 
 
 class RateConfig(Strict):
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
+    rpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    tpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
 
 
 class LimitsConfig(LimitStoreConfig):

@@ -58,7 +58,7 @@ def _since(value: str | None) -> datetime | None:
         return None
     try:
         return utcnow() - parse_duration(value)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(str(exc), param="since") from None
 
 
@@ -116,6 +116,9 @@ async def admin_create_key(request: Request, _: Principal = Depends(admin_of)) -
     fields = body.model_dump(exclude={"expires"})
     try:
         expires_in = parse_duration(body.expires) if body.expires else None
+    except ValueError as exc:
+        raise BadRequest(str(exc), param="expires") from None
+    try:
         row, plain = await asyncio.to_thread(registry_keys.create_key, gateway_of(request).engine,
                                              expires_in=expires_in, **fields)
     except (registry_keys.RegistryError, ValueError) as exc:

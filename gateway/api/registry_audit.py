@@ -13,6 +13,7 @@ from sqlmodel import Session
 from gateway.api.deps import admin_of
 from gateway.api.registry_common import actor_of, api_config, body_as, engine_of, in_session, json_response
 from gateway.api.registry_models import MODEL
+from gateway.config import MAX_INT64
 from gateway.errors import ServiceUnavailable
 from gateway.pipeline.context import Principal
 from registry.governance import (
@@ -36,7 +37,7 @@ from registry.usage_stats import usage_lookup
 log = logging.getLogger("warden.registry")
 router = APIRouter(tags=["registry"])
 Limit = Query(default=100, ge=1, le=1000)
-Offset = Query(default=0, ge=0)
+Offset = Query(default=0, ge=0, le=MAX_INT64)
 
 
 @router.get(MODEL + "/audit")

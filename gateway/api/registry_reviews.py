@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from gateway.api.deps import admin_of, principal_of
-from gateway.api.registry_common import actor_for, actor_name, actor_of, body_as, in_session, json_response
+from gateway.api.registry_common import RowId, actor_for, actor_name, actor_of, body_as, in_session, json_response
 from gateway.api.registry_models import MODEL
 from gateway.errors import NotFound
 from gateway.pipeline.context import Principal
@@ -54,20 +54,20 @@ async def reviews_list(request: Request, name: str, version: str | None = None) 
 
 
 @router.get("/registry/reviews/{review_id}")
-async def review_get(request: Request, review_id: int) -> Response:
+async def review_get(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     return json_response(await in_session(request, lambda s: get_review(s, actor, review_id)))
 
 
 @router.post("/registry/reviews/{review_id}/votes")
-async def review_vote(request: Request, review_id: int) -> Response:
+async def review_vote(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     vote = await body_as(request, VoteIn)
     return json_response(await in_session(request, lambda s: record_vote(s, actor, review_id, vote)))
 
 
 @router.post("/registry/reviews/{review_id}/decision")
-async def review_decide(request: Request, review_id: int) -> Response:
+async def review_decide(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, DecisionIn)
     return json_response(await in_session(request, lambda s: decide(s, actor, review_id, data)))
