@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
@@ -136,6 +136,17 @@ class ServerConfig(Strict):
     key_cache_ttl_s: float = Field(default=5.0, ge=0)
     default_max_tokens: int = Field(default=4096, gt=0)
     """Worst-case completion length used to reserve budget when a request sets no max_tokens."""
+    metrics_auth: Literal["none", "admin", "token"] = "none"
+    """Who may read `/metrics` (it names every team, model and their spend): anyone who reaches the port, an admin
+    key, or a bearer token equal to `metrics_token` (an admin key works too)."""
+    metrics_token: str | None = Field(default=None, min_length=16)
+    """The scraper's token, usually `os.environ/WARDEN_METRICS_TOKEN`."""
+
+    @model_validator(mode="after")
+    def _token_when_needed(self) -> ServerConfig:
+        if self.metrics_auth == "token" and not self.metrics_token:
+            raise ValueError("server.metrics_auth 'token' needs server.metrics_token (e.g. os.environ/WARDEN_METRICS_TOKEN)")
+        return self
 
 
 class GuardrailSpec(BaseModel):
