@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         finally:
             await app.state.gateway.close()
 
-    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    # No trailing-slash redirects: Starlette builds their absolute `Location` from the Host header a client sends.
+    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  redirect_slashes=False)
     app.include_router(openai_routes.router)
     app.include_router(admin.router)
     app.include_router(health.router)
