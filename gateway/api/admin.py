@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from gateway.api.deps import admin_of, gateway_of, principal_of
+from gateway.api.openapi_bodies import json_body
 from gateway.config import TeamConfig
 from gateway.durations import parse_duration
 from gateway.errors import BadRequest, NotFound
@@ -93,7 +94,7 @@ async def admin_list_teams(request: Request, _: Principal = Depends(admin_of)) -
     return _json({"data": [_team(t) for t in teams]})
 
 
-@router.post("/admin/teams")
+@router.post("/admin/teams", openapi_extra=json_body(TeamIn))
 async def admin_create_team(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, TeamIn)
     try:
@@ -110,7 +111,7 @@ async def admin_list_keys(request: Request, team: str | None = None, _: Principa
     return _json({"data": [_key(k) for k in rows]})
 
 
-@router.post("/admin/keys")
+@router.post("/admin/keys", openapi_extra=json_body(KeyIn))
 async def admin_create_key(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, KeyIn)
     fields = body.model_dump(exclude={"expires"})
