@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from gateway.api.deps import admin_of, gateway_of, principal_of
-from gateway.api.openapi_bodies import json_body
+from gateway.api.openapi_bodies import body_schema
 from gateway.config import TeamConfig
 from gateway.durations import parse_duration
 from gateway.errors import BadRequest, NotFound
@@ -94,7 +94,7 @@ async def admin_list_teams(request: Request, _: Principal = Depends(admin_of)) -
     return _json({"data": [_team(t) for t in teams]})
 
 
-@router.post("/admin/teams", openapi_extra=json_body(TeamIn))
+@router.post("/admin/teams", openapi_extra=body_schema(TeamIn))
 async def admin_create_team(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, TeamIn)
     try:
@@ -111,7 +111,7 @@ async def admin_list_keys(request: Request, team: str | None = None, _: Principa
     return _json({"data": [_key(k) for k in rows]})
 
 
-@router.post("/admin/keys", openapi_extra=json_body(KeyIn))
+@router.post("/admin/keys", openapi_extra=body_schema(KeyIn))
 async def admin_create_key(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, KeyIn)
     fields = body.model_dump(exclude={"expires"})

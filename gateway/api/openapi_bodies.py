@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 _MAX_DEPTH = 12
 
 
-def json_body(kind: Any, *, required: bool = True) -> dict[str, Any]:
+def body_schema(kind: Any, *, required: bool = True) -> dict[str, Any]:
     """`openapi_extra` for a route whose body validates as `kind` (a pydantic model or any type). The
     schema is self-contained: `$defs` are inlined, since a `$ref` inside an operation resolves against
     the whole document; a recursive type is cut to "any JSON" below `_MAX_DEPTH` levels."""
