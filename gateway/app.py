@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from gateway.api import admin, health, openai_routes, registry_routes
 from gateway.api.deps import response_headers
+from gateway.api.request_id import RequestIdMiddleware
 from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
@@ -33,7 +35,9 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         finally:
             await app.state.gateway.close()
 
-    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    # No trailing-slash redirects: Starlette builds their absolute `Location` from the Host header a client sends.
+    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  redirect_slashes=False)
     app.include_router(openai_routes.router)
     app.include_router(admin.router)
     app.include_router(health.router)
@@ -41,7 +45,11 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.add_exception_handler(WardenError, _warden_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    # Backstops for values a route's validation missed: the database refused them, the request is at fault.
+    app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(OverflowError, _unstorable_value)
     app.add_middleware(UnexpectedErrors)  # unmapped exceptions: answered without dropping the connection
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer, errors included, names its request
     return app
 
 
@@ -68,6 +76,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     error = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     where = ".".join(str(p) for p in error["loc"])
     return _error_response(request, BadRequest(f"invalid value for {where!r}: {error['msg']}", param=where))
+
+
+async def _unstorable_value(request: Request, exc: Exception) -> Response:
+    log.warning("request %s: a value could not be stored: %s", getattr(request.state, "request_id", "-"),
+                type(exc).__name__)
+    return _error_response(request, BadRequest("a value in the request is out of range or too long to be stored",
+                                               code="value_out_of_range"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
@@ -94,18 +94,24 @@ class GeneralSettings(Strict):
     """An extra admin key (LiteLLM's name for it), usually `os.environ/WARDEN_MASTER_KEY`."""
 
 
+MAX_INT64 = 2**63 - 1
+"""Counts are stored as 64-bit integers (BIGINT): a larger value is refused when it arrives, not by the database."""
+MAX_BUDGET_USD = 1e12
+"""Budgets are counted in integer micro-dollars, exact in a float up to 2**53: 1e12 USD keeps them exact."""
+
+
 class TeamConfig(Strict):
     models: list[str] | None = None
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
-    budget_usd: float | None = Field(default=None, ge=0)
+    rpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    tpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
     budget_period: Literal["day", "week", "month", "total"] = "month"
     guardrail_policy: str | None = None
 
 
 class RateConfig(Strict):
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
+    rpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
+    tpm: int | None = Field(default=None, gt=0, le=MAX_INT64)
 
 
 class LimitsConfig(LimitStoreConfig):
@@ -134,6 +140,17 @@ class ServerConfig(Strict):
     """On SIGTERM, how long in-flight requests may take; streams still open are ended with an error event."""
     default_max_tokens: int = Field(default=4096, gt=0)
     """Worst-case completion length used to reserve budget when a request sets no max_tokens."""
+    metrics_auth: Literal["none", "admin", "token"] = "none"
+    """Who may read `/metrics` (it names every team, model and their spend): anyone who reaches the port, an admin
+    key, or a bearer token equal to `metrics_token` (an admin key works too)."""
+    metrics_token: str | None = Field(default=None, min_length=16)
+    """The scraper's token, usually `os.environ/WARDEN_METRICS_TOKEN`."""
+
+    @model_validator(mode="after")
+    def _token_when_needed(self) -> ServerConfig:
+        if self.metrics_auth == "token" and not self.metrics_token:
+            raise ValueError("server.metrics_auth 'token' needs server.metrics_token (e.g. os.environ/WARDEN_METRICS_TOKEN)")
+        return self
 
 
 class GuardrailSpec(BaseModel):

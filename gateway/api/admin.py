@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from gateway.api.deps import admin_of, gateway_of, principal_of
+from gateway.api.openapi_bodies import body_schema
 from gateway.config import TeamConfig
 from gateway.durations import parse_duration
 from gateway.errors import BadRequest, NotFound
@@ -58,7 +59,7 @@ def _since(value: str | None) -> datetime | None:
         return None
     try:
         return utcnow() - parse_duration(value)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(str(exc), param="since") from None
 
 
@@ -93,7 +94,7 @@ async def admin_list_teams(request: Request, _: Principal = Depends(admin_of)) -
     return _json({"data": [_team(t) for t in teams]})
 
 
-@router.post("/admin/teams")
+@router.post("/admin/teams", openapi_extra=body_schema(TeamIn))
 async def admin_create_team(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, TeamIn)
     try:
@@ -110,12 +111,15 @@ async def admin_list_keys(request: Request, team: str | None = None, _: Principa
     return _json({"data": [_key(k) for k in rows]})
 
 
-@router.post("/admin/keys")
+@router.post("/admin/keys", openapi_extra=body_schema(KeyIn))
 async def admin_create_key(request: Request, _: Principal = Depends(admin_of)) -> Response:
     body = await _body(request, KeyIn)
     fields = body.model_dump(exclude={"expires"})
     try:
         expires_in = parse_duration(body.expires) if body.expires else None
+    except ValueError as exc:
+        raise BadRequest(str(exc), param="expires") from None
+    try:
         row, plain = await asyncio.to_thread(registry_keys.create_key, gateway_of(request).engine,
                                              expires_in=expires_in, **fields)
     except (registry_keys.RegistryError, ValueError) as exc:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-
 from fastapi import Request
 
+from gateway.api.request_id import request_id_from
 from gateway.errors import PayloadTooLarge, PermissionDenied
 from gateway.pipeline.authenticate import bearer_token
 from gateway.pipeline.context import Endpoint, Principal, RequestContext
 from gateway.state import Gateway
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-
 
 def gateway_of(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
 def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
-    incoming = request.headers.get("x-request-id")
-    request_id = incoming if incoming and _SAFE_ID.match(incoming) else "req_" + uuid.uuid4().hex
+    request_id = getattr(request.state, "request_id", None) or request_id_from(request.headers.get("x-request-id"))
     request.state.request_id = request_id
     ctx = RequestContext(request_id=request_id, endpoint=endpoint)
     request.state.context = ctx

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
 import orjson
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from gateway.api.deps import gateway_of
+from gateway.api.deps import admin_of, gateway_of
+from gateway.errors import AuthenticationFailed, ServiceUnavailable
+from gateway.pipeline.authenticate import bearer_token
+from gateway.providers.deployments import resolve_secret
 
 router = APIRouter(tags=["health"])
 
@@ -44,8 +48,28 @@ async def readyz(request: Request) -> Response:
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     gw = gateway_of(request)
+    await _may_read_metrics(request)
     gw.metrics.usage_spooled.set(gw.usage.spooled)
     return Response(gw.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+async def _may_read_metrics(request: Request) -> None:
+    server = gateway_of(request).config.server
+    if server.metrics_auth == "none":
+        return
+    if server.metrics_auth == "token":
+        expected, problem = resolve_secret(server.metrics_token, "server.metrics_token")
+        if expected is None:
+            raise ServiceUnavailable(f"/metrics is closed: {problem}", code="metrics_token_missing")
+        token = bearer_token(request.headers.get("authorization"))
+        if hmac.compare_digest(token.encode(), expected.encode()):
+            return
+    try:
+        await admin_of(request)
+    except AuthenticationFailed:
+        if server.metrics_auth == "token":
+            raise AuthenticationFailed("/metrics needs the metrics token or an admin key") from None
+        raise
 
 
 def _ping_db(engine: Engine) -> None:

@@ -7,15 +7,17 @@ from fastapi import APIRouter, Request, Response
 
 from gateway import pipeline
 from gateway.api.deps import gateway_of, new_context, principal_of, read_body, response_headers
+from gateway.api.openapi_bodies import body_schema
 from gateway.api.sse import SseResponse
 from gateway.providers.base import Completion
+from gateway.schemas import ChatRequest, EmbeddingRequest
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 JSON = "application/json"
 DEMO_NOTE = "local demo provider: deterministic answers, no network, no model is called"
 
 
-@router.post("/chat/completions")
+@router.post("/chat/completions", openapi_extra=body_schema(ChatRequest))
 async def chat_completions(request: Request) -> Response:
     gw = gateway_of(request)
     ctx = new_context(request, "chat")
@@ -27,7 +29,7 @@ async def chat_completions(request: Request) -> Response:
     return SseResponse(answer, headers=headers)
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", openapi_extra=body_schema(EmbeddingRequest))
 async def embeddings(request: Request) -> Response:
     gw = gateway_of(request)
     ctx = new_context(request, "embeddings")

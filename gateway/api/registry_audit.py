@@ -13,6 +13,8 @@ from sqlmodel import Session
 from gateway.api.deps import admin_of
 from gateway.api.registry_common import actor_of, api_config, body_as, engine_of, in_session, json_response
 from gateway.api.registry_models import MODEL
+from gateway.api.openapi_bodies import body_schema
+from gateway.config import MAX_INT64
 from gateway.errors import ServiceUnavailable
 from gateway.pipeline.context import Principal
 from registry.governance import (
@@ -36,7 +38,7 @@ from registry.usage_stats import usage_lookup
 log = logging.getLogger("warden.registry")
 router = APIRouter(tags=["registry"])
 Limit = Query(default=100, ge=1, le=1000)
-Offset = Query(default=0, ge=0)
+Offset = Query(default=0, ge=0, le=MAX_INT64)
 
 
 @router.get(MODEL + "/audit")
@@ -73,7 +75,7 @@ async def decommission_get(request: Request, name: str) -> Response:
     return json_response({"plan": model.decommission_plan, "state": model.decommission})
 
 
-@router.post(MODEL + "/decommission/start")
+@router.post(MODEL + "/decommission/start", openapi_extra=body_schema(DecommissionStart))
 async def decommission_start(request: Request, name: str) -> Response:
     """Record criteria and effective date (30-60 days ahead) and deliver the notice; no notice, no start."""
     actor = await actor_of(request)
@@ -91,7 +93,7 @@ async def decommission_migration(request: Request, name: str) -> Response:
     return json_response(out)
 
 
-@router.post(MODEL + "/decommission/archive")
+@router.post(MODEL + "/decommission/archive", openapi_extra=body_schema(ArchiveIn))
 async def decommission_archive(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, ArchiveIn)
@@ -105,7 +107,7 @@ async def decommission_cleanup(request: Request, name: str) -> Response:
     return json_response(await in_session(request, lambda s: cleanup_model(s, actor, name)))
 
 
-@router.post(MODEL + "/decommission/postmortem")
+@router.post(MODEL + "/decommission/postmortem", openapi_extra=body_schema(PostMortem))
 async def decommission_postmortem(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, PostMortem)

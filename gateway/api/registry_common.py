@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import orjson
-from fastapi import Request, Response
+from fastapi import Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gateway.api.deps import gateway_of, principal_of, read_body
+from gateway.config import MAX_INT64
 from gateway.errors import BadRequest, NotFound, PermissionDenied, WardenError
 from gateway.pipeline.context import Principal
 from registry.db import session_scope
@@ -22,6 +23,8 @@ from registry.governance import errors as gov
 from registry.monitoring.config import MonitorConfig
 
 T = TypeVar("T")
+RowId = Annotated[int, Path(ge=1, le=MAX_INT64)]
+"""A table's integer id in a path: ids are BIGINT, so a larger number names nothing (and must not reach SQL)."""
 M = TypeVar("M", bound=BaseModel)
 JSON = "application/json"
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from gateway.api.registry_common import actor_of, body_as, in_session, json_response
+from gateway.api.openapi_bodies import body_schema
 from registry.governance import (
     ClassificationCriteria,
     ModelIn,
@@ -60,7 +61,7 @@ async def models_list(request: Request, team: str | None = None, kind: ModelKind
     return json_response({"data": [m.model_dump(mode="json") for m in rows]})
 
 
-@router.post("/registry/models")
+@router.post("/registry/models", openapi_extra=body_schema(ModelIn))
 async def models_register(request: Request) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, ModelIn)
@@ -81,7 +82,7 @@ async def versions_list(request: Request, name: str) -> Response:
     return json_response({"data": [v.model_dump(mode="json") for v in rows]})
 
 
-@router.post(MODEL + "/versions")
+@router.post(MODEL + "/versions", openapi_extra=body_schema(VersionIn))
 async def versions_register(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, VersionIn)
@@ -95,14 +96,14 @@ async def version_get(request: Request, name: str, version: str) -> Response:
     return json_response(await in_session(request, lambda s: get_version(s, actor, name, version)))
 
 
-@router.put(MODEL + "/versions/{version}/spec")
+@router.put(MODEL + "/versions/{version}/spec", openapi_extra=body_schema(VersionSpec))
 async def version_spec(request: Request, name: str, version: str) -> Response:
     actor = await actor_of(request)
     spec = await body_as(request, VersionSpec)
     return json_response(await in_session(request, lambda s: update_version_spec(s, actor, name, version, spec)))
 
 
-@router.post(MODEL + "/versions/{version}/promote")
+@router.post(MODEL + "/versions/{version}/promote", openapi_extra=body_schema(StatusIn))
 async def version_promote(request: Request, name: str, version: str) -> Response:
     """Change a version's status; `production` is refused (409, missing items listed) until the tier's gates hold."""
     actor = await actor_of(request)
@@ -117,14 +118,14 @@ async def classification_get(request: Request, name: str) -> Response:
     return json_response(await in_session(request, lambda s: get_classification(s, actor, name)))
 
 
-@router.post(MODEL + "/classification")
+@router.post(MODEL + "/classification", openapi_extra=body_schema(ClassificationCriteria))
 async def classification_set(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     criteria = await body_as(request, ClassificationCriteria)
     return json_response(await in_session(request, lambda s: classify_model(s, actor, name, criteria)))
 
 
-@router.post(MODEL + "/phase")
+@router.post(MODEL + "/phase", openapi_extra=body_schema(PhaseIn))
 async def phase_set(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     body = await body_as(request, PhaseIn)
@@ -137,7 +138,7 @@ async def model_get(request: Request, name: str) -> Response:
     return json_response(await in_session(request, lambda s: get_model(s, actor, name)))
 
 
-@model_router.patch(MODEL)
+@model_router.patch(MODEL, openapi_extra=body_schema(ModelUpdate))
 async def model_update(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, ModelUpdate)

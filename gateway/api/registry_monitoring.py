@@ -26,6 +26,7 @@ from gateway.api.registry_common import (
 )
 from gateway.api.registry_models import MODEL
 from gateway.api.registry_monitor_queries import alert_json, alerts, monitoring_status, reference_for
+from gateway.api.openapi_bodies import body_schema
 from gateway.errors import BadRequest, NotFound, PayloadTooLarge
 from registry.db import session_scope
 from registry.governance import list_models
@@ -43,6 +44,9 @@ router = APIRouter(tags=["registry"])
 _PREDICTIONS = TypeAdapter(list[PredictionRecord])
 _GROUND_TRUTH = TypeAdapter(list[GroundTruthRecord])
 Value = float | int | str | bool | None
+PredictionsBody = list[PredictionRecord] | dict[Literal["records"], list[PredictionRecord]]
+"""A list of records, or `{"records": [...]}` (as `MonitoringClient` sends them)."""
+GroundTruthBody = list[GroundTruthRecord] | dict[Literal["records"], list[GroundTruthRecord]]
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
@@ -83,7 +87,7 @@ def _records(data: object, limit: int) -> list[object]:
     return data
 
 
-@router.post(MODEL + "/predictions")
+@router.post(MODEL + "/predictions", openapi_extra=body_schema(PredictionsBody))
 async def predictions_ingest(request: Request, name: str) -> Response:
     """Append logged predictions and fold them into the drift sketches of versions with a reference."""
     actor = await actor_of(request)
@@ -98,7 +102,7 @@ async def predictions_ingest(request: Request, name: str) -> Response:
     return json_response(result)
 
 
-@router.post(MODEL + "/ground-truth")
+@router.post(MODEL + "/ground-truth", openapi_extra=body_schema(GroundTruthBody))
 async def ground_truth_ingest(request: Request, name: str) -> Response:
     """Actual outcomes, joined to logged predictions by `request_id`."""
     actor = await actor_of(request)
@@ -110,7 +114,7 @@ async def ground_truth_ingest(request: Request, name: str) -> Response:
     return json_response({"stored": stored})
 
 
-@router.put(MODEL + "/versions/{version}/reference")
+@router.put(MODEL + "/versions/{version}/reference", openapi_extra=body_schema(ReferenceIn))
 async def reference_register(request: Request, name: str, version: str) -> Response:
     """Profile a version's reference data (replacing an earlier one); drift is measured against it."""
     actor = await actor_of(request)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.api.registry_common import actor_of, body_as, in_session, json_response
 from gateway.api.registry_models import MODEL
+from gateway.api.openapi_bodies import body_schema
 from gateway.errors import BadRequest, NotFound
 from registry.governance import (
     ModelCard,
@@ -96,10 +97,10 @@ def _version_handler(route: RecordRoute) -> Handler:
 
 for _route in MODEL_RECORDS:
     router.add_api_route(MODEL + _route.path, _model_handler(_route), methods=[_route.method],
-                         name=f"record{_route.path}")
+                         name=f"record{_route.path}", openapi_extra=body_schema(_route.schema))
 for _route in VERSION_RECORDS:
     router.add_api_route(MODEL + "/versions/{version}" + _route.path, _version_handler(_route),
-                         methods=[_route.method], name=f"version{_route.path}")
+                         methods=[_route.method], name=f"version{_route.path}", openapi_extra=body_schema(_route.schema))
 
 
 @router.get(MODEL + "/datasets")

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from gateway.api.deps import admin_of, principal_of
-from gateway.api.registry_common import actor_for, actor_name, actor_of, body_as, in_session, json_response
+from gateway.api.registry_common import RowId, actor_for, actor_name, actor_of, body_as, in_session, json_response
 from gateway.api.registry_models import MODEL
+from gateway.api.openapi_bodies import body_schema
 from gateway.errors import NotFound
 from gateway.pipeline.context import Principal
 from registry.governance import (
@@ -38,7 +39,7 @@ class RolesIn(BaseModel):
     roles: list[ReviewerRole]
 
 
-@router.post(MODEL + "/reviews")
+@router.post(MODEL + "/reviews", openapi_extra=body_schema(SubmissionIn))
 async def review_submit(request: Request, name: str) -> Response:
     """Open a review of a version (409 listing what is missing: card sections, validation report, code review)."""
     actor = await actor_of(request)
@@ -54,26 +55,26 @@ async def reviews_list(request: Request, name: str, version: str | None = None) 
 
 
 @router.get("/registry/reviews/{review_id}")
-async def review_get(request: Request, review_id: int) -> Response:
+async def review_get(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     return json_response(await in_session(request, lambda s: get_review(s, actor, review_id)))
 
 
-@router.post("/registry/reviews/{review_id}/votes")
-async def review_vote(request: Request, review_id: int) -> Response:
+@router.post("/registry/reviews/{review_id}/votes", openapi_extra=body_schema(VoteIn))
+async def review_vote(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     vote = await body_as(request, VoteIn)
     return json_response(await in_session(request, lambda s: record_vote(s, actor, review_id, vote)))
 
 
-@router.post("/registry/reviews/{review_id}/decision")
-async def review_decide(request: Request, review_id: int) -> Response:
+@router.post("/registry/reviews/{review_id}/decision", openapi_extra=body_schema(DecisionIn))
+async def review_decide(request: Request, review_id: RowId) -> Response:
     actor = await actor_of(request)
     data = await body_as(request, DecisionIn)
     return json_response(await in_session(request, lambda s: decide(s, actor, review_id, data)))
 
 
-@router.put("/registry/reviewers/{key_id}")
+@router.put("/registry/reviewers/{key_id}", openapi_extra=body_schema(RolesIn))
 async def reviewer_grant(request: Request, key_id: str, admin: Principal = Depends(admin_of)) -> Response:
     """Grant board roles to a key (replaces its roles); audited on the `registry` chain."""
     actor = actor_for(admin)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway.api.registry_common import actor_of, body_as, in_session, json_response
 from gateway.api.registry_models import MODEL
+from gateway.api.openapi_bodies import body_schema
 from registry.governance import (
     RolloutPlan,
     clear_rollout,
@@ -26,7 +27,7 @@ class AliasIn(BaseModel):
     version: str
 
 
-@router.put(MODEL + "/aliases/{alias}")
+@router.put(MODEL + "/aliases/{alias}", openapi_extra=body_schema(AliasIn))
 async def alias_set(request: Request, name: str, alias: str) -> Response:
     """Point `alias` at a version (a single-row update: readers see the old target or the new one)."""
     actor = await actor_of(request)
@@ -47,7 +48,7 @@ async def rollout_get(request: Request, name: str) -> Response:
     return json_response(await in_session(request, lambda s: get_rollout(s, actor, name)))
 
 
-@router.put(MODEL + "/rollout")
+@router.put(MODEL + "/rollout", openapi_extra=body_schema(RolloutPlan))
 async def rollout_set(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     plan = await body_as(request, RolloutPlan)

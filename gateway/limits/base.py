@@ -93,6 +93,12 @@ class Limiter(ABC):
         (the first of them on a tie), so that its `retry_after` is when the request can really pass."""
 
     @abstractmethod
+    async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
+        """Raise the budget hold of `reservation` to `max_cost_usd` once the request is known better (a stored
+        prompt rendered): every budget or none, rates untouched. Raises `LimitExceeded` like `acquire`; then the
+        first hold stays, to be released by `settle` as usual."""
+
+    @abstractmethod
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         """Replace the reserved tokens and cost with the actual ones (never fails the caller)."""
 

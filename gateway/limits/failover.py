@@ -70,6 +70,16 @@ class FailoverLimiter(Limiter):
         reservation.backend = _FALLBACK
         return reservation
 
+    async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
+        if reservation.backend == _FALLBACK:
+            await self.fallback.extend(reservation, max_cost_usd)
+            return
+        try:
+            await self._on_primary(lambda: self.primary.extend(reservation, max_cost_usd))
+        except (LimiterUnavailable, _Skipped) as exc:
+            # The first hold lives on the primary and cannot move: failing open keeps it as it is.
+            self._give_up_if_closed(exc)
+
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         if reservation.backend == _FALLBACK:
             await self.fallback.settle(reservation, tokens, cost_usd)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gateway.limits.base import BudgetRule, Limiter, LimitExceeded, RateRule, Reservation
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
-from gateway.limits.window import WindowPos, fits, from_micro, period_bounds, to_micro
+from gateway.limits.window import WindowPos, extra_micro, fits, from_micro, period_bounds, to_micro
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,26 @@ class MemoryLimiter(Limiter):
             at=now,
             backend=self.backend,
         )
+
+    async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
+        extra = extra_micro(reservation, max_cost_usd)
+        if extra <= 0:
+            return
+        now = self._clock()
+        # A budget whose period rolled over since the acquire has no hold left to raise (settle skips it too).
+        held = [(rule, self._budgets.get(rule.id)) for rule in reservation.budgets]
+        live = [(rule, r) for rule, r in held if r is not None and r.period_key == reservation.period_keys.get(rule.id)]
+        refusals = []
+        for rule, record in live:
+            limit = to_micro(rule.limit_usd)
+            if record.spent + record.reserved + extra > limit:
+                end = period_bounds(rule.period, now)[1]
+                refusals.append(budget_refusal(rule, record.spent, record.reserved, extra, limit, end, now))
+        if refusals:
+            raise binding(refusals)
+        for _, record in live:
+            record.reserved += extra
+        reservation.cost_usd = max_cost_usd
 
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         try:

@@ -26,7 +26,7 @@ from redis.exceptions import NoScriptError, RedisError
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
-from gateway.limits.window import WindowPos, from_micro, period_bounds, to_micro
+from gateway.limits.window import WindowPos, extra_micro, from_micro, period_bounds, to_micro
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,27 @@ class RedisLimiter(Limiter):
             at=now,
             backend=self.backend,
         )
+
+    async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
+        extra = extra_micro(reservation, max_cost_usd)
+        if extra <= 0:
+            return
+        # The same keys as the acquire's (its periods and hold slot), so that settle releases the raised hold.
+        slot = math.floor(reservation.at / self._hold_s)
+        periods = [period_bounds(rule.period, reservation.at) for rule in reservation.budgets]
+        keys: list[str] = []
+        args: list[float | int] = [0.0, 0, extra, 0, len(reservation.budgets)]
+        args += [self._rate_ttl(), math.ceil(2 * self._hold_s + 60)]
+        for rule, (period, _) in zip(reservation.budgets, periods, strict=True):
+            period = reservation.period_keys.get(rule.id) or period
+            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
+            keys.append(self._held_key(rule, period, slot))
+            args.append(to_micro(rule.limit_usd))
+        refused = await self._run(ACQUIRE, keys, args)
+        if refused:
+            pos = WindowPos.at(reservation.at, self._window_s)
+            raise self._refusal(refused, (), reservation.budgets, periods, pos, 0, extra, self._clock())
+        reservation.cost_usd = max_cost_usd
 
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         try:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from gateway.limits.base import Period
+from gateway.limits.base import Period, Reservation
 
 EPSILON = 1e-9
 """Slack for float rounding: a request that fits exactly at `retry_after` must pass."""
@@ -93,6 +93,14 @@ def to_micro(usd: float, *, round_up: bool = False) -> int:
         raise ValueError(f"a cost must be a finite non-negative amount, got {usd!r}")
     scaled = usd * MICRO
     return math.ceil(scaled - EPSILON) if round_up else round(scaled)
+
+
+def extra_micro(reservation: Reservation, max_cost_usd: float) -> int:
+    """Micro-dollars to add to a reservation's hold to raise it to `max_cost_usd`, counted as settle releases
+    them (the rounded-up total), so that a raised hold is released to the last micro-dollar."""
+    if not reservation.budgets:
+        return 0
+    return to_micro(max_cost_usd, round_up=True) - to_micro(reservation.cost_usd, round_up=True)
 
 
 def from_micro(micro: int) -> float:

@@ -2,6 +2,8 @@
 
     authenticate -> enforce_limits -> check_input -> resolve_prompt -> call_provider -> check_output -> record_usage
 
+(`enforce_prompt_budget` completes `enforce_limits` once a stored prompt is rendered.)
+
 Every route goes through `chat` or `embeddings`, so no route can skip a step.
 """
 
@@ -14,7 +16,7 @@ from gateway.pipeline.call_provider import call_provider
 from gateway.pipeline.check_input import check_input
 from gateway.pipeline.check_output import check_output
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.enforce_limits import enforce_limits
+from gateway.pipeline.enforce_limits import enforce_limits, enforce_prompt_budget
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.resolve_prompt import resolve_prompt
 from gateway.pipeline.streaming import SseStream
@@ -31,6 +33,7 @@ async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body
         await enforce_limits(gw, ctx)
         await check_input(gw, ctx)
         await resolve_prompt(gw, ctx)
+        await enforce_prompt_budget(gw, ctx)
         result = await call_provider(gw, ctx)
         answer = await check_output(gw, ctx, result)
     except BaseException as exc:

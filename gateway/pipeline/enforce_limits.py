@@ -1,11 +1,20 @@
-"""Step 2: rates (RPM/TPM per key, team, model and end user) and budgets, reserved before the call."""
+"""Step 2: rates (RPM/TPM per key, team, model and end user) and budgets, reserved before the call.
+
+A budget holds the request's worst case: an upper bound on its prompt tokens (`gateway.limits.estimate`) and
+its longest answer, at the priciest deployment of its model. A stored prompt's messages exist only once
+`resolve_prompt` has rendered them (after the input checks, which may mask the variables), so
+`enforce_prompt_budget` then raises the hold to the rendered body's bound.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from gateway.errors import RateLimited, ServiceUnavailable
 from gateway.limits.base import LimiterUnavailable, LimitExceeded, RateRule
+from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
 from gateway.pipeline.context import RequestContext
 from gateway.schemas import ChatRequest, EmbeddingRequest
 
@@ -19,11 +28,26 @@ async def enforce_limits(gw: Gateway, ctx: RequestContext) -> None:
     rates = list(principal.rates) + _request_rates(gw, ctx)
     if not rates and not principal.budgets:
         return
-    tokens = estimate_prompt_tokens(request)
-    try:
+    with _refusals():
         if principal.budgets:
             await gw.seed_budgets(principal.budgets)
-        ctx.reservation = await gw.limiter.acquire(rates, principal.budgets, tokens, worst_case_cost(gw, ctx, tokens))
+        bound = prompt_token_bound(ctx.payload) + prompt_token_bound(ctx.prompt_variables)
+        ctx.reservation = await gw.limiter.acquire(rates, principal.budgets, estimate_prompt_tokens(request),
+                                                   worst_case_cost(gw, ctx, bound))
+
+
+async def enforce_prompt_budget(gw: Gateway, ctx: RequestContext) -> None:
+    """Raise the budget hold to the rendered stored prompt (its template may be most of the tokens)."""
+    if ctx.resolved_prompt is None or ctx.reservation is None or not ctx.reservation.budgets:
+        return
+    with _refusals():
+        await gw.limiter.extend(ctx.reservation, worst_case_cost(gw, ctx, prompt_token_bound(ctx.payload)))
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
     except LimitExceeded as exc:
         code = "budget_exceeded" if exc.limit.startswith("budget") else "rate_limit_exceeded"
         raise RateLimited(exc.message, retry_after=exc.retry_after, code=code) from None
@@ -44,23 +68,27 @@ def _request_rates(gw: Gateway, ctx: RequestContext) -> list[RateRule]:
 
 
 def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:
-    """About four characters a token: cheap, and reconciled with the real count after the call."""
+    """What TPM limits charge before the call (a typical count, not a bound: reconciled after the call)."""
     if isinstance(request, EmbeddingRequest):
-        return sum(len(t) for t in request.texts()) // 4 + 1
-    chars = sum(len(text) for message in request.messages for _, text in message.texts())
-    return chars // 4 + 4 * len(request.messages)
+        return typical_prompt_tokens(list(request.texts()), 0)
+    texts = [text for message in request.messages for _, text in message.texts()]
+    return typical_prompt_tokens(texts, len(request.messages))
 
 
 def worst_case_cost(gw: Gateway, ctx: RequestContext, prompt_tokens: int) -> float:
     """The most this request can cost on the priciest deployment of its model."""
-    request = ctx.request
     group = gw.router.group(ctx.model or "")
     if not group:
         return 0.0
     completions = 0
-    if isinstance(request, ChatRequest):
-        per_choice = request.output_limit or max(
+    if isinstance(ctx.request, ChatRequest):
+        per_choice = _int(ctx.payload, "max_completion_tokens") or _int(ctx.payload, "max_tokens") or max(
             (d.prices.max_output_tokens or 0) for d in group
         ) or gw.config.server.default_max_tokens
-        completions = per_choice * (request.n or 1)
+        completions = per_choice * (_int(ctx.payload, "n") or 1)
     return max(d.prices.cost(prompt_tokens, completions) for d in group)
+
+
+def _int(payload: dict[str, Any], name: str) -> int | None:
+    value = payload.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

@@ -8,13 +8,13 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from registry.db import session_scope
 from registry.monitoring.binning import ColumnData, FeatureKind
 from registry.monitoring.calibration import Calibrator
 from registry.monitoring.reference import PREDICTION_FEATURE, SCORE_FEATURE, ReferenceProfile, build_profile
-from registry.monitoring.tables import GroundTruth, PredictionLog, ReferenceRecord
+from registry.monitoring.tables import CheckResult, FeatureSketch, GroundTruth, PredictionLog, ReferenceRecord
 from registry.monitoring.timeutil import as_utc
 
 from registry.monitoring.schemas import Task  # noqa: E402,F401  (one definition, light module)
@@ -61,12 +61,24 @@ def register_reference(
         calibrator = Calibrator.fit(np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64))
     with session_scope(engine) as session:
         record = _find(session, model_name, model_version) or ReferenceRecord(model_name=model_name, model_version=model_version)
+        if record.id is not None and record.profile != profile.to_json():
+            _forget_drift(session, model_name, model_version)
         record.task = task
         record.profile = profile.to_json()
         record.validated_metrics = {k: float(v) for k, v in (validated_metrics or {}).items()}
         record.calibration = calibrator.to_json() if calibrator else {}
         session.add(record)
     return RegisteredReference(model_name, model_version, task, profile, dict(record.validated_metrics), calibrator)
+
+
+def _forget_drift(session: Session, model_name: str, model_version: str) -> None:
+    """A replaced reference has other features or bins: the sketches counted on the old bins and the drift
+    measured against it no longer fit, so drift starts again from the next predictions."""
+    for table in (FeatureSketch, CheckResult):
+        statement = delete(table).where(col(table.model_name) == model_name, col(table.model_version) == model_version)
+        if table is CheckResult:
+            statement = statement.where(col(CheckResult.check).in_(["data_drift", "prediction_drift"]))
+        session.exec(statement)  # type: ignore[call-overload]
 
 
 def load_reference(session: Session, model_name: str, model_version: str) -> RegisteredReference | None:

@@ -35,6 +35,11 @@ class Flaky(Limiter):
             raise LimiterUnavailable("down")
         return await self.inner.acquire(rates, budgets, tokens, max_cost_usd)
 
+    async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
+        if not self.up:
+            raise LimiterUnavailable("down")
+        await self.inner.extend(reservation, max_cost_usd)
+
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         self.settled.append(cost_usd)
 

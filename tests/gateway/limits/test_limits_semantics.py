@@ -216,3 +216,25 @@ async def test_two_instances_share_one_limit(make_limiter: LimiterFactory) -> No
         except LimitExceeded:
             pass
     assert passed == 7
+
+
+async def test_extend_raises_a_hold_all_or_nothing_and_settle_releases_it_exactly(limiter: Limiter) -> None:
+    budget = BudgetRule("key", "ext", 1.0, "total")
+    first = await limiter.acquire([], [budget], 0, 0.3)
+    await limiter.extend(first, 0.9000001)  # the hold becomes 0.900001, not 0.3 + 0.9
+    with pytest.raises(LimitExceeded) as refused:
+        await limiter.acquire([], [budget], 0, 0.1)
+    assert refused.value.limit == "budget key:ext"
+    second = await limiter.acquire([], [budget], 0, 0.05)
+    with pytest.raises(LimitExceeded):
+        await limiter.extend(second, 0.1)
+    assert second.cost_usd == 0.05
+    await limiter.extend(second, 0.099999)
+    await limiter.settle(first, 0, 0.25)
+    await limiter.settle(second, 0, 0.0)
+    # Released to the micro-dollar: exactly 0.75 is left.
+    final = await limiter.acquire([], [budget], 0, 0.75)
+    with pytest.raises(LimitExceeded):
+        await limiter.acquire([], [budget], 0, 0.000001)
+    await limiter.settle(final, 0, 0.0)
+    assert await limiter.spent(budget) == pytest.approx(0.25)
