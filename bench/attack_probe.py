@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
                       f"{dict(sorted(statuses.items()))}")
             foreign = [r for up in (good, broken) for r in up.requests
                        if r.headers.get("host") != f"127.0.0.1:{up.port}"]
-            print(f"placements tried: {tried} in {time.perf_counter() - started:.0f} s; answers {dict(sorted(totals.items()))}")
+            seconds = time.perf_counter() - started
+            print(f"placements tried: {tried} in {seconds:.0f} s; answers {dict(sorted(totals.items()))}")
             print(f"connections seen by the canary: {canary.connections}")
             print(f"provider key seen by the canary: {canary.seen(PROVIDER_KEY)}; "
                   f"upstream requests with a foreign Host: {len(foreign)}")

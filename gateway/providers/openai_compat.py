@@ -1,7 +1,8 @@
 """Calls OpenAI-compatible upstreams (OpenAI, vLLM, Mistral, Ollama's /v1...) over one pooled HTTP client.
 
 This is the fast path: no SDK in between, the request body goes out as JSON and the answer comes back as the
-upstream wrote it. Streams are read line by line and parsed one event at a time.
+upstream wrote it. Streams are read line by line and parsed one event at a time. The URL, the headers and the
+key come from the deployment alone: the payload is only ever the JSON body, whatever fields it holds.
 """
 
 from __future__ import annotations

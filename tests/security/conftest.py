@@ -67,6 +67,7 @@ def target(tmp_path_factory: pytest.TempPathFactory, good_upstream: FakeUpstream
     """Team `alpha` (no policy), teams `schema` and `slow` (the json_schema output guardrail, the second with a
     10 s validation budget)."""
     tmp: Path = tmp_path_factory.mktemp("attack")
-    with running_gateway(attack_config(good_upstream, broken_upstream), f"sqlite:///{tmp / 'gw.db'}",
-                         {"alpha": {}, "schema": {"guardrail_policy": "schema"}, "slow": {"guardrail_policy": "slow_schema"}}, tmp) as running:
+    teams = {"alpha": {}, "schema": {"guardrail_policy": "schema"}, "slow": {"guardrail_policy": "slow_schema"}}
+    with running_gateway(attack_config(good_upstream, broken_upstream), f"sqlite:///{tmp / 'gw.db'}", teams,
+                         tmp) as running:
         yield running

@@ -24,8 +24,8 @@ EMAIL = "zelda.quartzwood@example.org"
 PHONE = "06 12 34 56 78"
 IBAN = "FR1420041010050500013M02606"
 PII = (EMAIL, PHONE, IBAN)
-POLICY = {"logging": "full", "input": [{"guardrail": "pii", "mode": "mask", "entities": ["EMAIL_ADDRESS",
-                                                                                            "PHONE_NUMBER", "IBAN_CODE"]}]}
+ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE"]
+POLICY = {"logging": "full", "input": [{"guardrail": "pii", "mode": "mask", "entities": ENTITIES}]}
 
 
 def encodings(secret: str) -> list[bytes]:
