@@ -31,6 +31,7 @@ class Drain:
         self._cut: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._previous: dict[int, Any] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     def track(self, key: object, upstream: ChunkStream) -> None:
         self._streams[id(key)] = upstream
@@ -70,7 +71,9 @@ class Drain:
             log.warning("shutdown: ending %d open stream(s) with an error event", len(self._streams))
         for key, upstream in list(self._streams.items()):
             self._cut.add(key)
-            self._loop.create_task(upstream.aclose())  # type: ignore[union-attr]
+            task = self._loop.create_task(upstream.aclose())  # type: ignore[union-attr]
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         if self._loop is not None:

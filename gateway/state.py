@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -33,6 +34,7 @@ from registry.outage import is_outage
 from registry.usage import UsageWriter
 
 log = logging.getLogger("warden")
+SEED_RETRY_S = 5.0
 
 
 @dataclass(slots=True)
@@ -52,10 +54,13 @@ class Gateway:
     exchanges: ExchangeLogger | None = None
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
+    _seed_retry_at: float = 0.0
 
     async def seed_budgets(self, budgets: tuple[BudgetRule, ...]) -> None:
         """Load each budget's spend in this period from usage rows once per process, so a restart (or a
         flushed Redis) does not forget what was spent."""
+        if time.monotonic() < self._seed_retry_at:
+            return  # the database was just found away: do not make every request wait for it again
         for budget in budgets:
             marker = f"{budget.name}:{budget.period}:{spend.period_start(budget.period).isoformat()}"
             if marker in self._seeded:
@@ -68,7 +73,8 @@ class Gateway:
                     raise
                 # The limiter keeps counting what it sees; the spend is loaded once the database is back.
                 log.warning("budget %s not seeded from usage rows yet: %s", budget.name, type(exc).__name__)
-                continue
+                self._seed_retry_at = time.monotonic() + SEED_RETRY_S
+                return
             await self.limiter.seed(budget, spent)
             self._seeded.add(marker)
 

@@ -149,7 +149,7 @@ def _filtered(last: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shutdown_event(ctx: RequestContext) -> bytes:
-    error = ServiceUnavailable("the gateway is shutting down: this answer was ended before its end; retry",
+    error = ServiceUnavailable("the gateway is shutting down and ended this stream before the answer was complete; retry",
                                code="shutting_down")
     ctx.fail(error)
     ctx.status = "shutdown"
