@@ -149,7 +149,8 @@ class ServerConfig(Strict):
     @model_validator(mode="after")
     def _token_when_needed(self) -> ServerConfig:
         if self.metrics_auth == "token" and not self.metrics_token:
-            raise ValueError("server.metrics_auth 'token' needs server.metrics_token (e.g. os.environ/WARDEN_METRICS_TOKEN)")
+            raise ValueError("server.metrics_auth 'token' needs server.metrics_token "
+                             "(e.g. os.environ/WARDEN_METRICS_TOKEN)")
         return self
 
 

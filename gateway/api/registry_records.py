@@ -100,7 +100,8 @@ for _route in MODEL_RECORDS:
                          name=f"record{_route.path}", openapi_extra=body_schema(_route.schema))
 for _route in VERSION_RECORDS:
     router.add_api_route(MODEL + "/versions/{version}" + _route.path, _version_handler(_route),
-                         methods=[_route.method], name=f"version{_route.path}", openapi_extra=body_schema(_route.schema))
+                         methods=[_route.method], name=f"version{_route.path}",
+                         openapi_extra=body_schema(_route.schema))
 
 
 @router.get(MODEL + "/datasets")

@@ -60,7 +60,9 @@ def budget_gateway(upstream: FakeUpstream, tmp: Path, backend: str) -> Iterator[
     limits: dict[str, Any] = {"backend": backend}
     if backend == "redis":
         require("127.0.0.1", 6379, "Redis")
-        limits |= {"redis_url": REDIS_URL, "key_prefix": f"warden-test-{uuid.uuid4().hex}:"}
+        # Closed and patient: a timed-out Redis call must not fall back to the in-process limiter unseen.
+        limits |= {"redis_url": REDIS_URL, "key_prefix": f"warden-test-{uuid.uuid4().hex}:",
+                   "timeout_s": 5.0, "retry_interval_s": 0.1, "on_redis_down": "closed"}
     config = {"model_list": [{"model_name": "chat-a", "litellm_params": {
                   "model": "openai/chat-a-upstream", "api_base": upstream.base_url, "api_key": "sk-upstream-secret",
                   "input_cost_per_token": PRICE_IN, "output_cost_per_token": PRICE_OUT}}],

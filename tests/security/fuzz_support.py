@@ -10,7 +10,8 @@ from typing import Any
 NASTY_SCALARS: list[Any] = [
     None, True, False, 0, -1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, 2**64, 10**40, -(10**40), 1e308, -1e308, 5e-324,
     0.1, "", " ", "0", "-1", "99999999999d", "1e308", "NaN", "null", "true", "\x00", "a\x00b", "\u202e\u2066",
-    "\U0001f600" * 50, "é" * 1000, "𠜎" * 500, "<script>alert(1)</script>", "'; DROP TABLE teams; --", "../../etc/passwd",
+    "\U0001f600" * 50, "é" * 1000, "𠜎" * 500, "<script>alert(1)</script>", "'; DROP TABLE teams; --",
+    "../../etc/passwd",
     "%2e%2e%2f", "${jndi:ldap://127.0.0.1:1/a}", "{{7*7}}", "{% for x in range(10**9) %}{% endfor %}", "x" * 70_000,
 ]
 

@@ -57,7 +57,8 @@ def test_durations_beyond_what_dates_hold_are_400(gw: RunningGateway) -> None:
 def test_counts_beyond_64_bits_are_400(gw: RunningGateway, field: str, value: int) -> None:
     admin = {"authorization": f"Bearer {gw.admin_key}"}
     with _client(gw) as http:
-        assert _clean_error(http.post("/admin/keys", json={"team": "alpha", field: value}, headers=admin))["param"] == field
+        key = http.post("/admin/keys", json={"team": "alpha", field: value}, headers=admin)
+        assert _clean_error(key)["param"] == field
         team = http.post("/admin/teams", json={"name": f"t{uuid.uuid4().hex[:8]}", field: value}, headers=admin)
         assert _clean_error(team)["param"] == field
 
