@@ -110,6 +110,19 @@ def latency(detector: object, files: dict[str, list[Case]], rounds: int = 60) ->
             _score(detector, [case])
             times.append((time.process_time() - start) * 1000)
         out[label] = statistics.median(times)
+    # A chat turn of the default policy: system (unchecked), user, assistant, user. The history was checked on
+    # the previous turn, so only the last message is new; "cold" has never seen any of them.
+    benign = [c.text for c in users if c.label == 0]
+    for label, warm in (("turn_of_4_cold_p50_cpu_ms", False), ("turn_of_4_history_seen_p50_cpu_ms", True)):
+        times = []
+        for k in range(0, len(benign) - 3, 3):
+            texts, roles = [f"{t} ({label})" for t in benign[k : k + 3]], ["user", "assistant", "user"]
+            if warm:
+                detector.score_batch(texts[:2], roles[:2])  # type: ignore[attr-defined]
+            start = time.process_time()
+            detector.score_batch(texts, roles)  # type: ignore[attr-defined]
+            times.append((time.process_time() - start) * 1000)
+        out[label] = statistics.median(times)
     return out
 
 

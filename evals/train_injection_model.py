@@ -106,7 +106,8 @@ def train_window(tokenizer: object, case: Case, max_len: int, rng: random.Random
     return Window(tuple(head) + tuple(body) + (102,), (0,) * len(head) + (1,) * (len(body) + 1))
 
 
-def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: int, budget_s: float) -> tuple[object, dict[str, float]]:
+def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: int, budget_s: float,
+          steps: int | None = None) -> tuple[object, dict[str, float]]:
     import torch
 
     torch.manual_seed(seed)
@@ -123,14 +124,14 @@ def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: i
     optimiser = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
     plan = [b for _ in range(epochs) for b in _batches([len(r.ids) for r in rows], 16, rng)]
     # The decay ends where the time budget does: after 25 steps the plan is cut to the steps that fit.
-    total = [len(plan)]
+    total = [min(steps or len(plan), len(plan))]
     warmup = max(1, len(plan) // 12)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.02, (total[0] - s) / max(1, total[0] - warmup))))
     model.train()
     started, seen, losses = time.time(), 0, []
     for step, batch in enumerate(plan):
-        if step == 25:
+        if step == 25 and steps is None:
             total[0] = min(len(plan), int(budget_s / ((time.time() - started) / 25)))
             print(f"planning {total[0]} of {len(plan)} steps within the budget", file=sys.stderr)
         if step >= total[0]:
@@ -195,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-len", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--budget-min", type=float, default=35.0, help="stop training after this many minutes")
+    parser.add_argument("--budget-min", type=float, default=35.0, help="plan the steps that fit in this many minutes")
+    parser.add_argument("--steps", type=int, default=None, help="a fixed number of steps (reproduces a run exactly)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--manifest", type=Path, default=MANIFEST_PATH)
     args = parser.parse_args(argv)
@@ -203,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     cases = build(seed=args.seed)
     trainset = [c for c in cases if c.split == "train"]
     calib = [c for c in cases if c.split == "calib"]
-    model, stats = train(trainset, args.layers, args.max_len, args.epochs, args.seed, args.budget_min * 60)
+    model, stats = train(trainset, args.layers, args.max_len, args.epochs, args.seed, args.budget_min * 60,
+                         args.steps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export(model, args.out)
     manifest = {

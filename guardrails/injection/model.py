@@ -126,9 +126,11 @@ class InjectionModel:
         self._cache: Lru[str, float] = Lru(cache_size)
         self._lock = threading.Lock()
 
-    def score(self, items: Sequence[tuple[str, str, str]], max_windows: int = 24, batch_size: int = 16) -> list[float]:
+    def score(self, items: Sequence[tuple[str, str, str]], max_windows: int = 24, batch_size: int = 1) -> list[float]:
         """Probability of injection for each (role, request, text): the highest over the text's windows.
-        Scores of texts seen recently (same role and request) come from a cache keyed by their SHA-256."""
+        Scores of texts seen recently (same role and request) come from a cache keyed by their SHA-256.
+        One window per run by default: int8 activations are quantised with one scale per batch, so a window
+        batched with others would score a little differently (up to 0.05 measured) than alone."""
         keys = [hashlib.sha256("\x00".join((*item, str(max_windows))).encode()).hexdigest() for item in items]
         with self._lock:
             known = [self._cache.get(k) for k in keys]
