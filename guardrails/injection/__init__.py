@@ -1,4 +1,4 @@
-"""Prompt-injection and jailbreak detection: normalisation, rules, and a classifier on MiniLM embeddings."""
+"""Prompt-injection and jailbreak detection: normalisation, rules, and a role-aware MiniLM cross-encoder."""
 
 from __future__ import annotations
 

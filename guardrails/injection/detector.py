@@ -1,11 +1,13 @@
 """The layered injection detector with a synchronous batch API, shared by the guardrail, `warden scan` and evals.
 
-Each text is normalised (and hidden payloads decoded), run through the rules, and cut into sentence windows that
-are embedded in one batch for the whole call; a text's classifier score is the maximum over its windows and the
-windows of its decoded payloads, and its final score is the larger of that and its best rule score.
+Each text is normalised (and hidden payloads decoded) and run through the rules; then the trained cross-encoder
+(`model.py`) reads it with its role and the user's request, and its decoded payloads on their own. A text's
+score is the larger of its best rule score and the model's score.
 
-With `layers.cascade`, a cheap n-gram model scores each text first (`lexical.py`); a text whose score is outside
-its uncertain band, or whose rules already score above the band, is not embedded and keeps the n-gram score.
+With `layers.cascade`, the user's own messages first meet a cheap n-gram model (`lexical.py`): a user or
+assistant message it is sure is benign, or one a decisive rule already blocks, never reaches the
+cross-encoder. Documents and tool results always do (unless a rule settles them): that is where a trained
+model is needed most, and where a miss costs most.
 """
 
 from __future__ import annotations
@@ -14,18 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from guardrails.base import Role
-from guardrails.embeddings import Embedder, shared_embedder
-from guardrails.injection.classifier import WEIGHTS_PATH, InjectionClassifier
-from guardrails.injection.features import style_features
 from guardrails.injection.lexical import LEXICAL_PATH, LexicalModel
+from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel
 from guardrails.injection.options import Layers
 from guardrails.injection.rules import RuleHit, match_rules
-from guardrails.normalize import Decoded, Normalized, normalize, windows
+from guardrails.normalize import Decoded, Normalized, normalize
 
 INDIRECT_ROLES: tuple[Role, ...] = ("tool", "document")
+DECISIVE_RULE = 0.9
+"""A rule score at or above this settles a text as an injection without the model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +39,17 @@ class InjectionResult:
     classifier_score: float = 0.0
     hits: tuple[RuleHit, ...] = field(default=(), repr=False)
     encoded: bool = True
-    """False when the cascade settled the text without MiniLM (`classifier_score` is then the n-gram score)."""
+    """False when the cascade settled the text without the cross-encoder (`classifier_score` is then 0 if a
+    decisive rule settled it, or the n-gram score if stage one did)."""
 
 
 @dataclass(slots=True)
 class Prepared:
-    """One text after the cheap layers: its views, the rules it hit, and the windows to embed."""
+    """One text after the cheap layers: its views, the rules it hit, and the texts the model will read."""
 
     normalized: Normalized
     hits: list[RuleHit]
-    windows: list[str]
-    lexical_text: str
+    texts: list[str]
 
     @property
     def rule_score(self) -> float:
@@ -57,37 +57,34 @@ class Prepared:
 
 
 class InjectionDetector:
-    """Rules + decoding + MiniLM classifier. Call `load()` once (it loads the embedder and weights)."""
+    """Rules + decoding + the cross-encoder. Call `load()` once (it reads and checks the weights)."""
 
     def __init__(
         self,
         layers: Layers = Layers(),
-        weights: Path = WEIGHTS_PATH,
+        model_path: Path = MODEL_PATH,
+        manifest_path: Path = MANIFEST_PATH,
         lexical_weights: Path = LEXICAL_PATH,
-        embedder: Embedder | None = None,
-        max_windows: int = 48,
+        max_windows: int = 24,
         indirect_roles: Sequence[str] = INDIRECT_ROLES,
     ) -> None:
         self.layers = layers
-        self._weights = weights
-        self._embedder = embedder
-        self._classifier: InjectionClassifier | None = None
+        self._paths = (model_path, manifest_path)
+        self._model: InjectionModel | None = None
         self._lexical_weights = lexical_weights
         self._lexical: LexicalModel | None = None
         self.max_windows = max_windows
         self.indirect_roles = frozenset(indirect_roles)
 
     def load(self) -> None:
-        if not self.layers.classifier or self._classifier is not None:
+        if not self.layers.classifier or self._model is not None:
             return
-        self._classifier = InjectionClassifier.load(self._weights)
+        self._model = InjectionModel(*self._paths)
         if self.layers.cascade:
             self._lexical = LexicalModel.load(self._lexical_weights)
-        self._embedder = self._embedder or shared_embedder()
-        self._embedder.load()
 
     def prepare(self, text: str, role: str) -> Prepared:
-        """Normalise, decode and run the rules; list the windows the classifier will score."""
+        """Normalise, decode and run the rules; list the texts the model will read."""
         normalized = normalize(text, depth=2 if self.layers.decode else 0)
         decoded = [normalize(d.text, depth=0) for d in normalized.decoded]
         hits: list[RuleHit] = []
@@ -96,52 +93,57 @@ class InjectionDetector:
             for payload in decoded:
                 views.extend(payload.rule_views())
             hits = match_rules(views, indirect=role in self.indirect_roles)
-        chunks: list[str] = []
-        if self.layers.classifier:
-            chunks = windows(normalized.clean, max_windows=self.max_windows) if normalized.clean else []
-            for payload in decoded:
-                chunks.extend(windows(payload.clean, max_windows=4))
-        lexical_text = "\n".join([normalized.clean, *(payload.clean for payload in decoded)])
-        return Prepared(normalized, hits, chunks, lexical_text)
+        texts = [normalized.clean, *(payload.clean for payload in decoded)] if normalized.clean else []
+        return Prepared(normalized, hits, texts)
 
-    def _settled(self, works: Sequence[Prepared]) -> list[float | None]:
-        """Stage one: the n-gram score of each text the cascade can settle without MiniLM, else None."""
-        if self._lexical is None:
-            return [None] * len(works)
-        out: list[float | None] = []
-        for work in works:
-            score = self._lexical.score(work.lexical_text)
-            sure = self._lexical.certain(score) or work.rule_score > self._lexical.high
-            out.append(score if sure else None)
-        return out
+    def _settled(self, work: Prepared, role: str) -> float | None:
+        """The model-side score of a text the cascade settles without the model (0 when a rule settles it, the
+        n-gram score when stage one does), else None."""
+        if not self.layers.cascade:
+            return None
+        if work.rule_score >= DECISIVE_RULE:
+            return 0.0
+        if self._lexical is None or role in self.indirect_roles:
+            return None
+        score = self._lexical.score("\n".join(work.texts))
+        return score if score < self._lexical.low else None
 
-    def _classify(self, works: Sequence[Prepared]) -> list[tuple[float, bool]]:
-        """(classifier score, whether MiniLM ran) per text."""
-        if self._classifier is None or self._embedder is None:
+    def _classify(self, works: Sequence[Prepared], roles: Sequence[str], requests: Sequence[str]) -> list[tuple[float, bool]]:
+        """(model score, whether the model ran) per text."""
+        if self._model is None:
             if self.layers.classifier:
                 raise RuntimeError("InjectionDetector.load() must be called before scoring with the classifier on")
             return [(0.0, False)] * len(works)
-        settled = self._settled(works)
-        pending = [work for work, s in zip(works, settled, strict=True) if s is None]
-        unique = sorted({chunk for work in pending for chunk in work.windows})
-        by_chunk: dict[str, float] = {}
-        if unique:
-            features = np.hstack([self._embedder.encode(unique), style_features(unique)])
-            by_chunk = dict(zip(unique, self._classifier.predict(features).tolist(), strict=True))
-        return [
-            (max((by_chunk[c] for c in work.windows), default=0.0), True) if s is None else (s, False)
-            for work, s in zip(works, settled, strict=True)
-        ]
+        settled = [self._settled(w, r) for w, r in zip(works, roles, strict=True)]
+        items: list[tuple[str, str, str]] = []
+        owners: list[int] = []
+        for i, (work, role, request, done) in enumerate(zip(works, roles, requests, settled, strict=True)):
+            if done is None:
+                # Decoded payloads are read without the request: they are judged for what they say alone.
+                items += [(role, request if k == 0 else "", t) for k, t in enumerate(work.texts)]
+                owners += [i] * len(work.texts)
+        scores = self._model.score(items, max_windows=self.max_windows) if items else []
+        best = [0.0] * len(works)
+        for owner, score in zip(owners, scores, strict=True):
+            best[owner] = max(best[owner], score)
+        return [(best[i], True) if done is None else (done, False) for i, done in enumerate(settled)]
 
-    def score_batch(self, texts: Sequence[str], roles: Sequence[Role | str] | None = None) -> list[InjectionResult]:
-        """Score many texts at once; `roles` (default all `user`) switches on the indirect-injection rules."""
+    def score_batch(
+        self,
+        texts: Sequence[str],
+        roles: Sequence[Role | str] | None = None,
+        requests: Sequence[str] | None = None,
+    ) -> list[InjectionResult]:
+        """Score many texts at once. `roles` (default all `user`) switches on the indirect rules and is part of
+        the model's input; `requests` holds, per text, the user request a document or tool result answers."""
         roles = list(roles) if roles is not None else ["user"] * len(texts)
-        if len(roles) != len(texts):
-            raise ValueError(f"got {len(texts)} texts but {len(roles)} roles")
+        requests = list(requests) if requests is not None else [""] * len(texts)
+        if not len(roles) == len(requests) == len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(roles)} roles and {len(requests)} requests")
         works = [self.prepare(text, role) for text, role in zip(texts, roles, strict=True)]
-        classifier_scores = self._classify(works)
+        scores = self._classify(works, roles, requests)
         results = []
-        for work, (clf, encoded) in zip(works, classifier_scores, strict=True):
+        for work, (clf, encoded) in zip(works, scores, strict=True):
             rule_score = work.rule_score
             results.append(
                 InjectionResult(
@@ -156,5 +158,5 @@ class InjectionDetector:
             )
         return results
 
-    def score(self, text: str, role: Role | str = "user") -> InjectionResult:
-        return self.score_batch([text], [role])[0]
+    def score(self, text: str, role: Role | str = "user", request: str = "") -> InjectionResult:
+        return self.score_batch([text], [role], [request])[0]

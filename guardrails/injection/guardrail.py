@@ -11,9 +11,11 @@ from guardrails.base import CheckContext, Finding, Guardrail, GuardrailOptions, 
 from guardrails.injection.detector import InjectionDetector, InjectionResult
 from guardrails.injection.options import InjectionOptions
 
+REQUEST_CHARS = 300
+
 
 class InjectionGuardrail(Guardrail):
-    """Layered injection detector (normalisation, rules, MiniLM classifier) with a threshold per role."""
+    """Layered injection detector (normalisation, rules, a trained MiniLM cross-encoder) with a threshold per role."""
 
     name: ClassVar[str] = "injection"
     Options: ClassVar[type[GuardrailOptions]] = InjectionOptions
@@ -42,7 +44,10 @@ class InjectionGuardrail(Guardrail):
             return self.verdict(False, 0.0, started=started)
         texts = [seg.text for _, seg, _ in picked]
         roles = [seg.role for _, seg, _ in picked]
-        results = await asyncio.to_thread(self.detector.score_batch, texts, roles)
+        # A document or tool result is judged against what the user asked (the last user message).
+        asked = next((seg.text for seg in reversed(segments) if seg.role == "user"), "")
+        requests = [asked[:REQUEST_CHARS] if seg.role in self.detector.indirect_roles else "" for _, seg, _ in picked]
+        results = await asyncio.to_thread(self.detector.score_batch, texts, roles, requests)
         findings: list[Finding] = []
         flagged_roles: list[str] = []
         for (index, seg, threshold), result in zip(picked, results, strict=True):
@@ -57,15 +62,13 @@ class InjectionGuardrail(Guardrail):
 
 
 def _findings(index: int, result: InjectionResult, threshold: float) -> list[Finding]:
-    """One finding per rule that fired, one for the classifier if it alone passed the threshold, one per
-    hidden payload; details name the rule family or encoding, never the text."""
+    """One finding per rule that fired, one for the model if it passed the threshold, one per hidden payload;
+    details name the rule family or encoding, never the text."""
     out = [
         Finding(kind=f"injection.{h.rule.id}", score=h.score, segment=index, detail=h.rule.family) for h in result.hits
     ]
-    if result.classifier_score >= threshold:
-        # A cascade-settled text was judged by the n-gram model alone; say so, for whoever tunes the band.
-        kind = "injection.classifier" if result.encoded else "injection.lexical"
-        out.append(Finding(kind=kind, score=result.classifier_score, segment=index))
+    if result.encoded and result.classifier_score >= threshold:
+        out.append(Finding(kind="injection.model", score=result.classifier_score, segment=index))
     out.extend(
         Finding(kind="injection.decoded", score=result.score, segment=index, detail=d.encoding) for d in result.decoded
     )

@@ -1,9 +1,9 @@
 """Stage one of the cascade: logistic regression over hashed word and character n-grams (numpy only).
 
-It costs well under a millisecond per message, against ~20 ms for a MiniLM encode, and is trusted only where
-it is sure: texts whose score falls outside the band `[low, high]` (chosen on training folds by
-`evals/train_injection.py`) skip the encoder, the rest go on to MiniLM + MLP. Weights and band live in one
-`.npz` read with `allow_pickle=False`.
+It costs well under a millisecond per message, against several for the cross-encoder, and is trusted only
+where it is sure a user message is benign: a score under `low` (chosen out of fold by
+`evals/train_injection_lexical.py`) skips the model. Weights and band live in one `.npz` read with
+`allow_pickle=False`.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ class RoleThresholds(BaseModel):
 
     Text from tools and retrieved documents should describe the world, not give the model orders, so an
     instruction found there is more suspicious than the same words typed by the user: their thresholds are lower.
-    The user default (0.85) is fixed; training moves the classifier onto it (`InjectionClassifier.offset`) so
-    that it sits where pooled negatives of the training folds (benign prompts, XSTest, hard negatives) have
-    about 2.5% FPR (see evals/train_injection.py); rules that are unambiguous score 0.85 or more on their own.
+    The defaults are fixed; training moves the model onto them (a logit offset per role class in the model's
+    manifest) so that each sits where the calibration split's negatives of that role class have about 2% FPR
+    (see evals/train_injection_model.py); rules that are unambiguous score 0.85 or more on their own.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,7 +35,7 @@ class RoleThresholds(BaseModel):
 
 
 class Layers(BaseModel):
-    """Which detection layers run. Rules and decoding are cheap; the classifier needs the embedder."""
+    """Which detection layers run. Rules and decoding are cheap; `classifier` is the trained cross-encoder."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,8 +43,8 @@ class Layers(BaseModel):
     classifier: bool = True
     decode: bool = True
     cascade: bool = True
-    """Let the n-gram model (and decisive rule hits) settle clear cases so only uncertain texts pay for a MiniLM
-    encode; `false` embeds every text (the full model, a little slower and a hair more exact)."""
+    """Let the n-gram model settle user messages it is sure are benign (and decisive rule hits settle attacks), so
+    only the rest pay for the cross-encoder; `false` sends every text to the model."""
 
 
 class InjectionOptions(GuardrailOptions):
@@ -58,7 +58,7 @@ class InjectionOptions(GuardrailOptions):
     mode: Mode = "block"
     thresholds: RoleThresholds = RoleThresholds()
     layers: Layers = Layers()
-    max_windows: int = Field(48, ge=1, le=512)
-    """Longest texts are embedded as at most this many sentence windows (rules still read all of it)."""
+    max_windows: int = Field(24, ge=1, le=512)
+    """Longest texts are read as at most this many model windows, spread over the text (rules read all of it)."""
     indirect_roles: tuple[Literal["tool", "document", "user", "assistant"], ...] = ("tool", "document")
     """Roles whose text also runs the rules aimed at indirect injection (orders addressed to the model)."""

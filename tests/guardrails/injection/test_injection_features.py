@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from guardrails.injection.classifier import InjectionClassifier
 from guardrails.injection.features import FEATURE_NAMES, N_FEATURES, style_features, window_features
 
 DATA = Path(__file__).resolve().parents[3] / "evals" / "data" / "injection"
@@ -52,17 +51,7 @@ def test_feature_rows_are_bounded_and_shaped() -> None:
     assert not rows[0].any()
 
 
-def test_offset_shifts_logit_and_round_trips(tmp_path: Path) -> None:
-    w = (np.ones((2, 1), np.float32),)
-    b = (np.zeros(1, np.float32),)
-    x = np.zeros((1, 2), np.float32)
-    plain, shifted = InjectionClassifier(w, b), InjectionClassifier(w, b, "t", offset=np.log(3.0))
-    assert plain.predict(x)[0] == pytest.approx(0.5) and shifted.predict(x)[0] == pytest.approx(0.75)
-    shifted.save(tmp_path / "w.npz")
-    assert InjectionClassifier.load(tmp_path / "w.npz").offset == pytest.approx(np.log(3.0))
-
-
-@pytest.mark.parametrize("path", sorted(DATA.rglob("*.jsonl")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in DATA.rglob("*.jsonl") if p.parent.name != "inserts"), ids=lambda p: p.name)
 def test_own_data_files_are_well_formed(path: Path) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     assert len(rows) >= 30
@@ -70,29 +59,18 @@ def test_own_data_files_are_well_formed(path: Path) -> None:
     assert len({r["text"] for r in rows}) == len(rows), "duplicate text"
 
 
+@pytest.mark.parametrize("path", sorted((DATA / "inserts").glob("*.jsonl")), ids=lambda p: p.name)
+def test_insert_pools_are_well_formed(path: Path) -> None:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert len(rows) >= 30 and all(set(r) == {"text"} and 10 < len(r["text"]) < 300 for r in rows)
+    assert len({r["text"] for r in rows}) == len(rows), "duplicate text"
+
+
 def test_holdout_is_never_trained_on() -> None:
-    from evals.train_injection import load_own
+    from evals.injection_sources import own_prompts
 
     holdout = {json.loads(line)["text"] for p in (DATA / "holdout").glob("*.jsonl") for line in p.open()}
     own = [p.stem for p in DATA.glob("*.jsonl")]
     assert holdout and own and "holdout" not in " ".join(own)
-    train_texts = {ex.text for ex in load_own()}
+    train_texts = {p.text for p in own_prompts()}
     assert train_texts and not holdout & train_texts
-
-
-def test_label_corrections_flip_the_rows_they_name_and_refuse_stale_ones(tmp_path: Path) -> None:
-    """Each documented correction flips its row's label; the eval applies them only when asked (training
-    never sees them), and a correction naming no row with its original label stops the eval."""
-    from evals.injection_eval import CORRECTIONS, corrected
-    from evals.train_injection import Example
-
-    doc = json.loads(CORRECTIONS.read_text())
-    assert doc["corrections"] and all(c["reason"] and c["label"] != c["original_label"] for c in doc["corrections"])
-    rows = [Example(c["source"], c["text"], c["original_label"]) for c in doc["corrections"]]
-    examples = [Example("deepset", "What is the capital of France?", 0), *rows]
-    fixed, changed = corrected(examples)
-    assert changed == len(doc["corrections"])
-    assert [ex.text for ex in fixed] == [ex.text for ex in examples]
-    assert fixed[0].label == 0 and [ex.label for ex in fixed[1:]] == [c["label"] for c in doc["corrections"]]
-    with pytest.raises(ValueError, match="match no row"):
-        corrected(examples[:-1])
