@@ -79,7 +79,13 @@ def store_results(results: Sequence[SuiteResult], database_url: str | None) -> l
     from registry.db import DEFAULT_URL, make_engine
     from registry.eval_runs import record_run
 
+    import os
+
+    from registry.migrate import upgrade
+
     try:
+        if os.environ.get("WARDEN_MIGRATE", "1") != "0":
+            upgrade(database_url or DEFAULT_URL)
         engine = make_engine(database_url or DEFAULT_URL)
     except Exception as exc:  # the run's result matters more than its record
         log.warning("eval runs not stored: %s", exc)
