@@ -208,9 +208,13 @@ def promote_cmd(
 
             from registry.db import DEFAULT_URL, make_engine
             from registry.eval_runs import record_gate_override
+            from registry.migrate import upgrade
 
             commit = catalog.resolve(_ref(f"{name}@{ref}")).commit_sha
-            engine = make_engine(os.environ.get("DATABASE_URL", DEFAULT_URL))
+            url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+            if os.environ.get("WARDEN_MIGRATE", "1") != "0":
+                upgrade(url)
+            engine = make_engine(url)
             try:
                 entry = record_gate_override(engine, prompt=name, label=label, commit=commit, reasons=exc.reasons,
                                              reason=str(reason), actor=actor or _actor(catalog))
