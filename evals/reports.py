@@ -80,6 +80,17 @@ def to_markdown(results: Sequence[SuiteResult], diff: dict[str, Any] | None = No
             lines += ["| metric | mean |", "|---|---|"]
             lines += [f"| {k} | {v:.3f} |" for k, v in sorted(r.metric_means.items())]
             lines.append("")
+        families = dict(r.extras.get("families", {}))  # type: ignore[call-overload]
+        if families:
+            lines += ["| family | held | got through |", "|---|---|---|"]
+            lines += [f"| {k} | {f['passed']}/{f['cases']} | {', '.join(f['through']) or '-'} |"
+                      for k, f in sorted(families.items())]
+            lines.append("")
+        gaps = dict(r.extras.get("bias", {}))  # type: ignore[call-overload]
+        if gaps:
+            lines += ["| attribute | largest gap | pair |", "|---|---|---|"]
+            lines += [f"| {k} | {g['gap']:.3f} | {g['pair']} |" for k, g in sorted(gaps.items())]
+            lines.append("")
         failing = [c for c in r.cases if not c.passed]
         if failing or r.threshold_failures:
             lines += ["| case | why it failed |", "|---|---|"]
@@ -106,6 +117,11 @@ def terminal_table(r: SuiteResult) -> str:
         rows.append(f"{c.case.id:<{width}}  {'pass' if c.passed else 'FAIL':<6}  "
                     f"{c.exchange.latency_ms:>6.0f}ms  {detail}")
     s = summary(r)
+    for family, f in sorted(dict(r.extras.get("families", {})).items()):  # type: ignore[call-overload]
+        rows.append(f"  family {family}: {f['passed']}/{f['cases']} held" + (f", through: {', '.join(f['through'])}"
+                                                                          if f["through"] else ""))
+    for attribute, g in sorted(dict(r.extras.get("bias", {})).items()):  # type: ignore[call-overload]
+        rows.append(f"  bias {attribute}: largest gap {g['gap']:.3f} (pair {g['pair']})")
     rows.append(f"{r.name}: {s['passed']}/{s['cases']} passed"
                 + "".join(f", {k} {v:.3f}" for k, v in sorted(r.metric_means.items()))
                 + "".join(f"\n  threshold: {t}" for t in r.threshold_failures))

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import httpx
 
 from evals.assertions import check_all
+from evals.bias import bias_gaps, family_rates
 from evals.cassette import CURRENT_CASE, Cassette, CassetteTransport
 from evals.exchange import Exchange, build_request, send
 from evals.loader import LoadedSuite
@@ -113,6 +114,16 @@ async def run_suite(
         context = MetricContext(target, cassette, options.judge_model or suite.judge_model or model, similarity)
         means = await score_metrics(suite.metrics, results, context)
     failures = aggregate_thresholds(suite.metrics, results, means)
+    extras: dict[str, object] = {}
+    families = family_rates(results)
+    if families:
+        extras["families"] = families
+    gaps = bias_gaps(results, similarity)
+    if gaps:
+        extras["bias"] = gaps
+        if suite.bias is not None:
+            failures += [f"bias: {attr} gap {g['gap']:.3f} > {suite.bias.max_gap:g} (pair {g['pair']})"
+                         for attr, g in gaps.items() if float(g["gap"]) > suite.bias.max_gap]  # type: ignore[arg-type]
     for case, misses in sorted(cassette.misses.items()):
         if case == "-" or case.endswith(JUDGE_SUFFIX):
             failures.append(f"replay miss for the judge ({case}): {', '.join(sorted(set(misses)))}")
@@ -121,7 +132,7 @@ async def run_suite(
         name=loaded.name, path=str(loaded.path), prompt=prompt, prompt_ref=ref,
         prompt_commit=commits.pop() if len(commits) == 1 else None, model=model, cases=results,
         metric_means=means, threshold_failures=failures, started_at=started_at,
-        duration_s=time.perf_counter() - started, mode=cassette.mode,
+        duration_s=time.perf_counter() - started, mode=cassette.mode, extras=extras,
     )
 
 
