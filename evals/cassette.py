@@ -50,6 +50,8 @@ class Cassette:
         self.path, self.mode = path, mode
         self.entries: dict[str, dict[str, object]] = {}
         self.misses: dict[str, list[str]] = {}
+        self.costs: dict[str, float] = {}
+        """request id -> USD, from the usage rows at record time."""
         self._lock = threading.Lock()
         if mode == "replay":
             if not path.exists():
@@ -58,6 +60,7 @@ class Cassette:
             if data.get("format") != FORMAT:
                 raise ValueError(f"{path}: unknown cassette format {data.get('format')!r}")
             self.entries = data["entries"]
+            self.costs = data.get("costs", {})
 
     def lookup(self, key: str) -> dict[str, object] | None:
         return self.entries.get(key)
@@ -74,7 +77,7 @@ class Cassette:
         if self.mode != "record":
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"format": FORMAT, "entries": dict(sorted(self.entries.items()))}
+        body = {"format": FORMAT, "entries": dict(sorted(self.entries.items())), "costs": self.costs}
         self.path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
 
 

@@ -28,6 +28,8 @@ class Target:
 
     base_url: str
     key: str
+    database_url: str | None = None
+    """The gateway's registry, when known: each case's cost is read from its usage row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +101,14 @@ async def run_suite(
                     result = await _run_case(client, case, prompt, ref, model, timeout, cassette)
                 finally:
                     CURRENT_CASE.reset(token)
-                result.failures = check_all([*suite.assertions, *case.assertions], case, result.exchange,
-                                            similarity) if result.exchange.error_code != "replay_miss" \
-                    else [f"replay miss: no recorded answer for case {case.id!r}"]
-                seen = result.exchange.prompt_commit
-                if options.expect_commit and seen and seen != options.expect_commit:
-                    result.failures.append(f"answered by prompt commit {seen[:12]}, not {options.expect_commit[:12]}:"
-                                           " re-record the cassette (--record) for this version")
                 if on_case is not None:
                     on_case(result)
                 return result
 
         results = list(await asyncio.gather(*(one(c) for c in loaded.cases)))
+        await _fill_costs(results, target, cassette)
+        for result in results:
+            _check(result, suite.assertions, options.expect_commit, similarity)
         context = MetricContext(target, cassette, options.judge_model or suite.judge_model or model, similarity)
         means = await score_metrics(suite.metrics, results, context)
     failures = aggregate_thresholds(suite.metrics, results, means)
@@ -151,3 +149,31 @@ async def _run_case(
     if case.id in cassette.misses:
         exchange = Exchange(status=0, error=f"replay miss for case {case.id!r}", error_code="replay_miss")
     return CaseResult(case, exchange)
+
+
+def _check(result: CaseResult, suite_assertions: list, expect: str | None,  # type: ignore[type-arg]
+           similarity: Callable[[str, str], float]) -> None:
+    if result.exchange.error_code == "replay_miss":
+        result.failures = [f"replay miss: no recorded answer for case {result.case.id!r}"]
+        return
+    result.failures = check_all([*suite_assertions, *result.case.assertions], result.case, result.exchange,
+                                similarity)
+    seen = result.exchange.prompt_commit
+    if expect and seen and seen != expect:
+        result.failures.append(f"answered by prompt commit {seen[:12]}, not {expect[:12]}: re-record the cassette"
+                               " (--record) for this version")
+
+
+async def _fill_costs(results: list[CaseResult], target: Target, cassette: Cassette) -> None:
+    """Costs from the usage rows when live (kept in the cassette), from the cassette on replay."""
+    ids = [r.exchange.request_id for r in results if r.exchange.request_id]
+    if cassette.mode != "replay" and target.database_url and ids:
+        from evals.costs import usage_costs
+
+        try:
+            cassette.costs.update(await asyncio.to_thread(usage_costs, target.database_url, ids))
+        except Exception:  # a registry out of reach leaves costs unknown; ceilings on cost then fail
+            pass
+    for r in results:
+        if r.exchange.request_id in cassette.costs:
+            r.exchange.cost_usd = cassette.costs[r.exchange.request_id]

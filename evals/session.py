@@ -66,7 +66,7 @@ def _target(options: SessionOptions) -> Iterator[Target]:
     elif options.gateway:
         if not options.key:
             raise ValueError("--gateway needs --key (or WARDEN_EVAL_KEY)")
-        yield Target(options.gateway.rstrip("/").removesuffix("/v1"), options.key)
+        yield Target(options.gateway.rstrip("/").removesuffix("/v1"), options.key, options.database_url)
     else:
         from evals.inprocess import inprocess_gateway
 

@@ -194,15 +194,15 @@ def _write_outputs(results: list, kw: dict[str, object], delta: dict | None) -> 
 
 
 class _Progress:
-    """A one-line progress count on a terminal (cases done, failures so far)."""
+    """A one-line progress count on a terminal (cases answered, calls that failed so far)."""
 
     def __init__(self) -> None:
         self.done_count, self.failed = 0, 0
 
     def tick(self, result) -> None:  # type: ignore[no-untyped-def]
         self.done_count += 1
-        self.failed += not result.passed
-        click.echo(f"\r{self.done_count} case(s) done, {self.failed} failed", nl=False, err=True)
+        self.failed += result.exchange.error is not None
+        click.echo(f"\r{self.done_count} case(s) answered, {self.failed} call(s) failed", nl=False, err=True)
 
     def done(self) -> None:
         click.echo("", err=True)

@@ -130,3 +130,39 @@ def test_runs_are_stored_in_the_registry(make_gateway, upstream, tmp_path: Path,
     engine.dispose()
     assert [(r.suite, r.mode, r.passed, r.cases) for r in runs] == [("scripted", "record", True, 1)]
     assert runs[0].metrics["rouge"] == pytest.approx(1.0)
+
+
+def test_cost_ceiling_reads_the_usage_row_and_replays_it(make_gateway, upstream, tmp_path: Path) -> None:
+    extra = WRONG.replace("{contains: Paris}", "{max_cost_usd: 0.0000001}").replace("wrong-city", "costly")
+    suite = _write(tmp_path, extra=extra)
+    out = tmp_path / "result.json"
+    with make_gateway({"model_list": [deployment("m1", upstream)]}) as gw:
+        gw_env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}"}  # the gateway's own registry
+        live = _invoke("run", str(suite), "--gateway", gw.base_url, "--key", gw.keys["alpha"], "--record",
+                       "--json", str(out), "--no-store", env=gw_env)
+    assert live.exit_code == 1
+    costly = {c["id"]: c for c in orjson.loads(out.read_bytes())["suites"][0]["cases"]}["costly"]
+    assert costly["cost_usd"] > 0.0000001 and "max_cost_usd: cost $" in costly["failures"][0]
+    replayed = _invoke("run", str(suite), "--replay", "--json", str(out), "--no-store", env={})
+    again = {c["id"]: c for c in orjson.loads(out.read_bytes())["suites"][0]["cases"]}["costly"]
+    assert replayed.exit_code == 1 and again["cost_usd"] == costly["cost_usd"]
+
+
+def test_baseline_comparison_in_markdown(make_gateway, upstream, tmp_path: Path, env: dict[str, str]) -> None:
+    suite = _write(tmp_path)
+    baseline, md = tmp_path / "baseline.json", tmp_path / "report.md"
+    with make_gateway({"model_list": [deployment("m1", upstream)]}) as gw:
+        _invoke("run", str(suite), "--gateway", gw.base_url, "--key", gw.keys["alpha"], "--record", env=env)
+    _invoke("run", str(suite), "--replay", "--json", str(baseline), env=env)
+    data = orjson.loads(baseline.read_bytes())
+    data["suites"][0]["metrics"]["rouge"] = 0.9  # as if the stored run had scored higher
+    data["suites"][0]["cases"][1]["passed"] = True
+    baseline.write_bytes(orjson.dumps(data))
+    result = _invoke("run", str(suite), "--replay", "--baseline", str(baseline), "--markdown", str(md),
+                     "--html", str(tmp_path / "r.html"), env=env)
+    assert result.exit_code == 1
+    text = md.read_text()
+    assert "| rouge | 0.900 |" in text and "| `wrong-city` | pass | fail |" in text
+    html = (tmp_path / "r.html").read_text()
+    assert "<svg" in html and "wrong-city" in html
+    assert not any(tag in html for tag in ("<script", "<link", "src=", "@import"))  # opens with no network
