@@ -47,10 +47,13 @@ def main() -> None:
         started = time.perf_counter()
         with inprocess_gateway("demo") as target:
             ready = time.perf_counter()
+            options = SessionOptions(mode="live", gateway=target.base_url, key=target.key, run=run, store=False)
+            first = run_suites([suite], options)[0]
             options = SessionOptions(mode="record", gateway=target.base_url, key=target.key, run=run, store=False)
             live = run_suites([suite], options)[0]
         print(f"gateway start-up (in-process, models loading): {ready - started:.2f} s")
-        print(f"live/record: {len(live.cases)} cases in {live.duration_s:.2f} s, "
+        print(f"live, first run (guardrail models warming up): {len(first.cases)} cases in {first.duration_s:.2f} s")
+        print(f"live, warm (recording): {len(live.cases)} cases in {live.duration_s:.2f} s, "
               f"{sum(c.passed for c in live.cases)} passed")
         started = time.perf_counter()
         replay = run_suites([suite], SessionOptions(mode="replay", run=run, store=False))[0]

@@ -79,7 +79,22 @@ def _suite(r: SuiteResult) -> str:
     header = "".join(f"<th>{escape(n)}</th>" for n in names)
     table = (f"<table><tr><th>case</th><th>result</th>{header}<th>ms</th><th>guardrails</th><th>answer</th>"
              f"<th>failures</th></tr>{rows}</table>")
-    return head + (f"<ul>{thresholds}</ul>" if thresholds else "") + "".join(plots) + table
+    return head + (f"<ul>{thresholds}</ul>" if thresholds else "") + "".join(plots) + _extras(r) + table
+
+
+def _extras(r: SuiteResult) -> str:
+    out = ""
+    families = dict(r.extras.get("families", {}))  # type: ignore[call-overload]
+    if families:
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{f['passed']}/{f['cases']} ({float(f['rate']):.0%})</td>"
+                       f"<td>{escape(', '.join(f['through']) or '-')}</td></tr>" for k, f in sorted(families.items()))
+        out += f"<table><tr><th>red-team family</th><th>held</th><th>got through</th></tr>{rows}</table>"
+    gaps = dict(r.extras.get("bias", {}))  # type: ignore[call-overload]
+    if gaps:
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{float(g['gap']):.3f}</td><td>{escape(str(g['pair']))}</td></tr>"
+                       for k, g in sorted(gaps.items()))
+        out += f"<table><tr><th>attribute</th><th>largest gap</th><th>pair</th></tr>{rows}</table>"
+    return out
 
 
 def _diff(diff: dict[str, Any]) -> str:

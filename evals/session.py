@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evals.cassette import Cassette, Mode
-from evals.loader import SUFFIX, LoadedSuite, load_suite
+from evals.loader import SUFFIX, LoadedSuite, discover, load_suite
 from evals.runner import CaseResult, RunOptions, SuiteResult, Target, run_suite
 
 log = logging.getLogger("warden.eval")
@@ -39,7 +39,12 @@ def run_suites(
     suites: Sequence[str | Path], options: SessionOptions, on_case: Callable[[CaseResult], None] | None = None
 ) -> list[SuiteResult]:
     """Load every suite first (a bad one stops the run before any call), then run them one after another."""
-    loaded = [load_suite(s) for s in suites]
+    expanded: list[str | Path] = []
+    for s in suites:  # a folder stands for every suite under it
+        expanded += discover([Path(s)]) if Path(s).is_dir() else [s]
+    if not expanded:
+        raise ValueError(f"no suite found in {[str(s) for s in suites]!r}")
+    loaded = [load_suite(s) for s in expanded]
     cassettes = [Cassette(options.cassette or cassette_path(s), options.mode) for s in loaded]
     from evals.similarity import cosine
 
