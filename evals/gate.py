@@ -47,8 +47,9 @@ class EvalGate:
 
     def _prompt_suite(self, prompt: ResolvedPrompt) -> Path | None:
         root = Path(self._prompts_dir or os.environ.get("WARDEN_PROMPTS_DIR", "prompts"))
-        beside = root / Path(prompt.path).with_name(f"{prompt.name}.eval.yaml").name
-        candidates = [root / Path(prompt.path).parent / f"{prompt.name}.eval.yaml", beside,
+        # The suite and cassette are read from the working tree (HEAD), where the cassette recorded for the
+        # promoted commit lives: it can only be committed after that commit.
+        candidates = [root / Path(prompt.path).parent / f"{prompt.name}.eval.yaml",
                       *sorted(root.rglob(f"{prompt.name}.eval.yaml"))]
         return next((c for c in candidates if c.exists()), None)
 
