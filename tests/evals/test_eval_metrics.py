@@ -87,3 +87,16 @@ def test_the_server_does_not_import_ragas_or_langchain() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+async def test_answer_relevancy_uses_the_judge_and_the_local_embeddings(make_gateway, upstream, tmp_path: Path) -> None:
+    from evals.similarity import cosine
+
+    upstream.enqueue(reply=json.dumps({"question": "What is the capital of France?", "noncommittal": 0}))
+    with make_gateway({"model_list": [deployment("judge", upstream)]}) as gw:
+        context = MetricContext(Target(gw.base_url, gw.keys["alpha"]), Cassette(tmp_path / "c.json", "live"),
+                                "judge", cosine)
+        result = _result("Paris is the capital of France.")
+        await score_metrics([MetricThreshold(metric="answer_relevancy")], [result], context)
+    # the judge's question is the case's question word for word: cosine 1 with the packaged MiniLM
+    assert result.metrics["answer_relevancy"] == pytest.approx(1.0, abs=1e-3)
