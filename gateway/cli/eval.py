@@ -56,6 +56,28 @@ def list_cmd() -> None:
         click.echo(f"{name}\t{len(loaded.cases)} case(s)\t{loaded.suite.description}")
 
 
+@eval_group.command("history")
+@click.option("--prompt", "prompt_name", help="Only runs of this prompt.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+def history_cmd(prompt_name: str | None, limit: int) -> None:
+    """Stored runs, newest first: when, suite, prompt@commit, model, mode, result and metric means."""
+    from registry.db import DEFAULT_URL, make_engine
+    from registry.eval_runs import list_runs
+    from registry.migrate import upgrade
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        for run in list_runs(engine, prompt_name, limit):
+            metrics = " ".join(f"{k}={v:.3f}" for k, v in sorted(run.metrics.items()))
+            where = f"{run.prompt}@{(run.prompt_commit or run.prompt_ref or '-')[:7]}" if run.prompt else "-"
+            click.echo(f"{run.created_at:%Y-%m-%d %H:%M} {run.id[:8]} {run.suite} {where} {run.model or '-'} "
+                       f"{run.mode} {'pass' if run.passed else 'FAIL'} {run.cases - run.failed}/{run.cases} {metrics}")
+    finally:
+        engine.dispose()
+
+
 def _run_options(func):  # type: ignore[no-untyped-def]
     options = [
         click.option("--prompt", "prompt_ref", metavar="NAME@REF", help="Evaluate this prompt version (label or SHA)."),

@@ -130,6 +130,8 @@ def test_runs_are_stored_in_the_registry(make_gateway, upstream, tmp_path: Path,
     engine.dispose()
     assert [(r.suite, r.mode, r.passed, r.cases) for r in runs] == [("scripted", "record", True, 1)]
     assert runs[0].metrics["rouge"] == pytest.approx(1.0)
+    listed = _invoke("history", env=env)
+    assert listed.exit_code == 0 and "scripted - m1 record pass 1/1 rouge=1.000" in listed.output
 
 
 def test_cost_ceiling_reads_the_usage_row_and_replays_it(make_gateway, upstream, tmp_path: Path) -> None:
