@@ -184,6 +184,17 @@ class RegistryLinkConfig(Strict):
     refresh_s: float = Field(default=5.0, gt=0)
 
 
+class EvalConfig(Strict):
+    """`warden eval` and the promotion gate (read by the CLI only, never by the server's request path)."""
+
+    judge_model: str | None = None
+    """The model that judges LLM-scored metrics, called through this gateway (so it is costed like any call)."""
+    gates: dict[str, list[str]] = {}
+    """Label -> suites a prompt must pass to take it: `prompt` (the prompt's own suite) or built-in names."""
+    gate_mode: Literal["replay", "live"] = "replay"
+    """How the gate runs suites: from the committed cassettes (CI, offline) or against the gateway."""
+
+
 class GatewayConfig(Strict):
     model_list: list[ModelDeployment] = []
     router_settings: RouterSettings = RouterSettings()
@@ -198,6 +209,7 @@ class GatewayConfig(Strict):
     registry: RegistryLinkConfig = RegistryLinkConfig()
     prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
+    eval: EvalConfig = EvalConfig()
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import registry.eval_runs  # noqa: F401
 import registry.exchanges  # noqa: F401
 import registry.governance.tables  # noqa: F401
 import registry.monitoring.tables  # noqa: F401

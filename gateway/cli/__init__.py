@@ -23,6 +23,7 @@ COMMANDS = {
     "monitor": ("gateway.cli.monitor", "monitor_group"),
     "scan": ("gateway.cli.scan", "scan"),
     "logs": ("gateway.cli.logs", "logs_group"),
+    "eval": ("gateway.cli.eval", "eval_group"),
 }
 HELP = {
     "serve": "Run the gateway.",
@@ -36,6 +37,7 @@ HELP = {
     "monitor": "Model monitoring: drift, performance decay, alerts, re-training triggers.",
     "scan": "Run guardrails over a JSONL file offline (one result per line).",
     "logs": "Show or purge the request/response exchanges kept for audit.",
+    "eval": "Evaluate prompts and models: suites, metrics (ragas), red team, reports, record/replay.",
 }
 
 

@@ -185,20 +185,59 @@ def _report(change: LabelChange) -> None:
 @click.option("--label", required=True, help="The label to move, e.g. production.")
 @click.option("--gate", "gate_names", multiple=True, help="Run only these promotion gates (default: all installed).")
 @click.option("--skip-gates", is_flag=True, help="Do not run promotion gates.")
+@click.option("--override", is_flag=True, help="Promote although a gate refuses (needs --reason; audited).")
+@click.option("--reason", help="Why the gates are overridden (kept in the governance audit trail).")
+@click.option("--actor", envvar="WARDEN_ACTOR", help="Who overrides (default: git user.email, then $USER).")
 @click.pass_context
 def promote_cmd(
-    ctx: click.Context, name: str, ref: str, label: str, gate_names: tuple[str, ...], skip_gates: bool
+    ctx: click.Context, name: str, ref: str, label: str, gate_names: tuple[str, ...], skip_gates: bool,
+    override: bool, reason: str | None, actor: str | None,
 ) -> None:
     """Point LABEL of prompt NAME at REF (label, SHA or latest), as a commit to the labels file."""
+    if override and not (reason or "").strip():
+        raise click.UsageError("--override needs --reason \"why\"")
     try:
         gates = [] if skip_gates else select_gates(gate_names)
-        _report(promote(_catalog(ctx), name, _ref(f"{name}@{ref}"), label, gates))
+        catalog = _catalog(ctx)
+        try:
+            _report(promote(catalog, name, _ref(f"{name}@{ref}"), label, gates))
+        except PromotionRefused as exc:
+            if not override or not exc.reasons:
+                raise
+            import os
+
+            from registry.db import DEFAULT_URL, make_engine
+            from registry.eval_runs import record_gate_override
+            from registry.migrate import upgrade
+
+            commit = catalog.resolve(_ref(f"{name}@{ref}")).commit_sha
+            url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+            if os.environ.get("WARDEN_MIGRATE", "1") != "0":
+                upgrade(url)
+            engine = make_engine(url)
+            try:
+                entry = record_gate_override(engine, prompt=name, label=label, commit=commit, reasons=exc.reasons,
+                                             reason=str(reason), actor=actor or _actor(catalog))
+            finally:
+                engine.dispose()
+            click.echo(f"gates refused; overridden by {entry} (audit):\n  " + "\n  ".join(exc.reasons), err=True)
+            _report(promote(catalog, name, _ref(f"{name}@{ref}"), label, ()))
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     except PromotionRefused as exc:
         raise click.ClickException("\n  ".join([exc.message, *exc.reasons])) from None
     except PromptError as exc:
         raise click.ClickException(exc.message) from None
+
+
+def _actor(catalog: PromptCatalog) -> str:
+    import os
+
+    try:
+        email = catalog.repo.git("config", "user.email").decode().strip()
+    except PromptError:
+        email = ""
+    return email or os.environ.get("USER", "unknown")
 
 
 @prompts_group.command("rollback")
