@@ -1,7 +1,7 @@
 """eval runs: one row per `warden eval` suite run
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 07:00:00
 """
 
