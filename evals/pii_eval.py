@@ -31,8 +31,8 @@ from pathlib import Path
 
 from evals import pii_corpora
 from evals.pii_corpora import DEFAULT_DATA
-from guardrails.pii.engine import PiiEngine
-from guardrails.pii.entities import Entity
+from guardrails.pii.engine import DEFAULT_PERSONS, PiiEngine
+from guardrails.pii.entities import DEFAULT_ENTITIES, Entity
 
 DATASETS = ("pii/presidio_synth_v2.json", "pii/presidio_generated_small.json")
 # The PERSON rules were tuned on the first half of presidio_synth_v2 only: the second half and
@@ -170,6 +170,29 @@ def measure_latency(engine: PiiEngine, texts: list[str]) -> dict[str, float]:
             "cpu_p50_ms": _pct(cpu, 50), "cpu_p95_ms": _pct(cpu, 95)}  # fmt: skip
 
 
+REQUEST = (
+    "You are the support assistant of Acme Travel. Answer in two sentences at most and never promise refunds.",
+    "Hi, I booked flight {n} to Lisbon last week and the confirmation never arrived. My e-mail is "
+    "client{n}@example.com, can you resend it?",
+    "I am sorry about that. I can resend the confirmation once I have checked the booking reference.",
+    "The reference is ACM-{n}. Also, my colleague Sofia Marques travels with me, please add her to the booking.",
+)
+
+
+def measure_requests(engine: PiiEngine, requests: int = 100) -> dict[str, float]:
+    """CPU per typical 4-message chat request (system, user, assistant, user; one batch, as the guardrail sends
+    it), every message new to the engine (no cache), and the texts the tagger ran on."""
+    cpu: list[float] = []
+    for n in range(requests + 5):
+        messages = [m.format(n=1000 + n) for m in REQUEST]
+        started = time.thread_time()
+        engine.analyze_batch(messages, entities=DEFAULT_ENTITIES)
+        if n >= 5:
+            cpu.append((time.thread_time() - started) * 1000)
+    return {"requests": requests, "messages_per_request": len(REQUEST), "cpu_p50_ms": _pct(cpu, 50),
+            "cpu_mean_ms": round(statistics.fmean(cpu), 3), "cpu_p95_ms": _pct(cpu, 95)}  # fmt: skip
+
+
 def _pct(values: list[float], pct: int) -> float:
     if not values:
         return 0.0
@@ -196,8 +219,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--latency-samples", type=int, default=300)
     parser.add_argument("--only", default="", help="comma-separated substrings of the dataset names to run")
+    parser.add_argument("--ner", choices=("tagger", "spacy"), default="tagger", help="spacy: the engine before the tagger")
+    parser.add_argument("--persons", choices=("tagger", "finder"), default=None)
     args = parser.parse_args()
-    engine = PiiEngine(cache_size=0)  # every latency sample pays for its analysis
+    persons = args.persons or ("finder" if args.ner == "spacy" else DEFAULT_PERSONS)
+    engine = PiiEngine(cache_size=0, ner=args.ner, persons=persons)  # every latency sample pays for its analysis
     engine.load()
     report: dict[str, object] = {"datasets": {}}
     only = [part for part in args.only.split(",") if part]
@@ -217,6 +243,7 @@ def main() -> None:
     own = json.loads(OWN_CASES.read_text(encoding="utf-8"))
     report["datasets"]["evals/data/pii/name_cases.json (hand-written)"] = evaluate_dataset(engine, own)  # type: ignore[index]
     report["latency_typical_message"] = measure_latency(engine, typical[: args.latency_samples])
+    report["cpu_per_request"] = measure_requests(engine)
     report["french_eu_check"] = french_check(engine)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else _text(report))
 
@@ -249,6 +276,9 @@ def _text(report: dict[str, object]) -> str:
     lines.append(f"== latency, {lat['messages']} typical messages (<= 200 chars), one per call: "  # type: ignore[index]
                  f"wall p50={lat['wall_p50_ms']} ms p95={lat['wall_p95_ms']} ms; "  # type: ignore[index]
                  f"cpu p50={lat['cpu_p50_ms']} ms p95={lat['cpu_p95_ms']} ms")  # type: ignore[index]  # fmt: skip
+    req = report["cpu_per_request"]
+    lines.append(f"== CPU per 4-message request (default entities, no cache): p50={req['cpu_p50_ms']} ms "  # type: ignore[index]
+                 f"mean={req['cpu_mean_ms']} ms p95={req['cpu_p95_ms']} ms")  # type: ignore[index]  # fmt: skip
     fr = report["french_eu_check"]
     lines.append(f"== French/EU identifiers: {fr['caught']}/{fr['cases']} caught")  # type: ignore[index]
     for failure in fr["failures"]:  # type: ignore[index]

@@ -12,6 +12,7 @@ gazetteer and context (`persons="finder"`, the only choice with spaCy).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
@@ -29,6 +30,7 @@ from guardrails.pii.names import NameFinder
 from guardrails.pii.nlp import DEFAULT_MODELS, SlimSpacyNlpEngine
 from guardrails.pii.postprocess import Candidate, clean, resolve_overlaps
 from guardrails.pii.recognizers import build_recognizers
+from guardrails.pii.name_model import Tagged
 from guardrails.pii.tagger_nlp import TAGGED_KEY
 
 _BOOSTED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
@@ -40,6 +42,14 @@ _NOT_PERSON_LABELS = {"ORG": 1.0, "MISC": 1.0, "PRODUCT": 1.0, "WORK_OF_ART": 1.
                       "GPE": 1.5, "LOC": 1.5, "FAC": 1.5, "NORP": 3.0}  # fmt: skip
 
 
+_TAGGER_LABELS = {"LOC": 1.5, "ORG": 1.0}
+_TAGGER_O = 1.5
+_CAPITALISED = re.compile(r"(?<!\w)[^\W\d_a-zà-ÿ][\w'’-]*")
+
+
+DEFAULT_PERSONS: Literal["tagger", "finder"] = "tagger"
+
+
 class PiiEngine:
     """Detects PII entities in batches of texts (English and French)."""
 
@@ -48,7 +58,7 @@ class PiiEngine:
         models: Mapping[Language, str] = DEFAULT_MODELS,
         cache_size: int = 2048,
         ner: Literal["tagger", "spacy"] = "tagger",
-        persons: Literal["tagger", "finder"] = "tagger",
+        persons: Literal["tagger", "finder"] = DEFAULT_PERSONS,
     ) -> None:
         if ner == "spacy" and persons == "tagger":
             raise ValueError("persons='tagger' needs ner='tagger'")
@@ -160,20 +170,34 @@ class PiiEngine:
     def _persons(self, text: str, doc: Doc) -> list[Candidate]:
         """PERSON candidates: the tagger's, or the name finder's, which takes the NER's entities as evidence."""
         assert self._names is not None
-        if self._persons_from == "tagger":
-            return [
-                Candidate(Entity("PERSON", t.start, t.end, t.score), False, from_ner=True)
-                for t in doc.user_data.get(TAGGED_KEY, ())
-                if t.label == "PER"
-            ]
-        persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in _PERSON_LABELS]
-        others = [
-            (e.start_char, e.end_char, _NOT_PERSON_LABELS[e.label_]) for e in doc.ents if e.label_ in _NOT_PERSON_LABELS
-        ]
+        if self._ner == "spacy":
+            persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in _PERSON_LABELS]
+            others = [(e.start_char, e.end_char, _NOT_PERSON_LABELS[e.label_])
+                      for e in doc.ents if e.label_ in _NOT_PERSON_LABELS]  # fmt: skip
+        else:
+            tagged: list[Tagged] | None = doc.user_data.get(TAGGED_KEY)
+            if not tagged:
+                return []  # the tagger found nothing, or did not run: no word could be a name
+            if self._persons_from == "tagger":
+                return [Candidate(Entity("PERSON", t.start, t.end, t.score), False, from_ner=True)
+                        for t in tagged if t.label == "PER"]  # fmt: skip
+            persons, others = _tagger_evidence(text, tagged)
         return [
             Candidate(Entity("PERSON", span.start, span.end, span.score), span.cued, from_ner=True)
             for span in self._names.find(text, persons, others)
         ]
+
+
+def _tagger_evidence(text: str, tagged: list[Tagged]) -> tuple[list[tuple[int, int]], list[tuple[int, int, float]]]:
+    """The tagger's entities as the name finder's evidence; a capitalised word it left outside every entity
+    counts against a name as much as a place label does."""
+    persons = [(t.start, t.end) for t in tagged if t.label == "PER"]
+    others = [(t.start, t.end, _TAGGER_LABELS[t.label]) for t in tagged if t.label != "PER"]
+    inside = [(t.start, t.end) for t in tagged]
+    for match in _CAPITALISED.finditer(text):
+        if not any(a <= match.start() < b for a, b in inside):
+            others.append((match.start(), match.end(), _TAGGER_O))
+    return persons, others
 
 
 def _under(result: RecognizerResult, persons: list[Candidate]) -> bool:

@@ -51,9 +51,9 @@ class TaggerNlpEngine(SlimSpacyNlpEngine):
         self.tagged_texts += len(todo)
         found: Mapping[int, list[Tagged]] = dict(zip(todo, self._tagger.tag([texts[i] for i in todo]), strict=True))
         for index, doc in enumerate(docs):
-            tagged = found.get(index, [])
-            doc.user_data[TAGGED_KEY] = tagged
-            yield texts[index], self._artifacts(doc, tagged, language)
+            tagged = found.get(index)
+            doc.user_data[TAGGED_KEY] = tagged  # None: the tagger did not run, no word could be a name
+            yield texts[index], self._artifacts(doc, tagged or [], language)
 
     def _artifacts(self, doc: Doc, tagged: list[Tagged], language: str) -> NlpArtifacts:
         """Presidio's artifacts in one pass over the tokens (its own builder walks them four times: a third of
