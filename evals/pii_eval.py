@@ -1,6 +1,10 @@
 """PII guardrail evaluation: entity-level precision/recall/F1 per dataset, latency, French/EU identifier check.
 
-    python -m evals.pii_eval [--data-dir ../shared/datasets] [--json] [--latency-samples 300]
+    python -m evals.pii_eval [--data-dir ../shared/datasets] [--json] [--latency-samples 300] [--only NAME,...]
+
+NER dev splits (`evals/pii_corpora.py`): Europeana FR/DE/NL (every 6th run of 40 sentences held out, never
+trained on), MEDDOCAN's dev file, and a fixed sample of 1,500 WikiNEuRal val sentences per language
+(fr/de/es/it; non-commercial, measured only). On these only PERSON and LOCATION are labelled.
 
 Label mapping (dataset -> ours): PERSON -> PERSON; EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, IBAN_CODE,
 IP_ADDRESS, US_SSN -> same name; DOMAIN_NAME -> URL. GPE and LOCATION -> LOCATION and DATE_TIME -> DATE_TIME are
@@ -25,10 +29,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardrails.pii.engine import PiiEngine
-from guardrails.pii.entities import Entity
+from evals import pii_corpora
+from evals.pii_corpora import DEFAULT_DATA
+from guardrails.pii.engine import DEFAULT_PERSONS, PiiEngine
+from guardrails.pii.entities import DEFAULT_ENTITIES, Entity
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 DATASETS = ("pii/presidio_synth_v2.json", "pii/presidio_generated_small.json")
 # The PERSON rules were tuned on the first half of presidio_synth_v2 only: the second half and
 # presidio_generated_small are the honest figures.
@@ -165,6 +170,29 @@ def measure_latency(engine: PiiEngine, texts: list[str]) -> dict[str, float]:
             "cpu_p50_ms": _pct(cpu, 50), "cpu_p95_ms": _pct(cpu, 95)}  # fmt: skip
 
 
+REQUEST = (
+    "You are the support assistant of Acme Travel. Answer in two sentences at most and never promise refunds.",
+    "Hi, I booked flight {n} to Lisbon last week and the confirmation never arrived. My e-mail is "
+    "client{n}@example.com, can you resend it?",
+    "I am sorry about that. I can resend the confirmation once I have checked the booking reference.",
+    "The reference is ACM-{n}. Also, my colleague Sofia Marques travels with me, please add her to the booking.",
+)
+
+
+def measure_requests(engine: PiiEngine, requests: int = 100) -> dict[str, float]:
+    """CPU per typical 4-message chat request (system, user, assistant, user; one batch, as the guardrail sends
+    it), every message new to the engine (no cache), and the texts the tagger ran on."""
+    cpu: list[float] = []
+    for n in range(requests + 5):
+        messages = [m.format(n=1000 + n) for m in REQUEST]
+        started = time.thread_time()
+        engine.analyze_batch(messages, entities=DEFAULT_ENTITIES)
+        if n >= 5:
+            cpu.append((time.thread_time() - started) * 1000)
+    return {"requests": requests, "messages_per_request": len(REQUEST), "cpu_p50_ms": _pct(cpu, 50),
+            "cpu_mean_ms": round(statistics.fmean(cpu), 3), "cpu_p95_ms": _pct(cpu, 95)}  # fmt: skip
+
+
 def _pct(values: list[float], pct: int) -> float:
     if not values:
         return 0.0
@@ -190,23 +218,45 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--latency-samples", type=int, default=300)
+    parser.add_argument("--only", default="", help="comma-separated substrings of the dataset names to run")
+    parser.add_argument("--ner", choices=("tagger", "spacy"), default="tagger", help="spacy: the engine before the tagger")
+    parser.add_argument("--persons", choices=("tagger", "finder"), default=None)
     args = parser.parse_args()
-    engine = PiiEngine(cache_size=0)  # every latency sample pays for its analysis
+    persons = args.persons or ("finder" if args.ner == "spacy" else DEFAULT_PERSONS)
+    engine = PiiEngine(cache_size=0, ner=args.ner, persons=persons)  # every latency sample pays for its analysis
     engine.load()
     report: dict[str, object] = {"datasets": {}}
+    only = [part for part in args.only.split(",") if part]
+    for name, rows in ner_dev_sets(args.data_dir):
+        if not only or any(part in name for part in only):
+            report["datasets"][name] = evaluate_dataset(engine, rows)  # type: ignore[index]
     typical: list[str] = []
     for name in DATASETS:
         rows = json.loads((args.data_dir / name).read_text(encoding="utf-8"))
+        typical += [row["full_text"] for row in rows if len(row["full_text"]) <= 200]
+        if only and not any(part in name for part in only):
+            continue
         report["datasets"][name] = evaluate_dataset(engine, rows)  # type: ignore[index]
         if name == SPLIT_FILE:
             report["datasets"][f"{name}[:{SPLIT_AT}] (tuned on)"] = evaluate_dataset(engine, rows[:SPLIT_AT])  # type: ignore[index]
             report["datasets"][f"{name}[{SPLIT_AT}:] (held out)"] = evaluate_dataset(engine, rows[SPLIT_AT:])  # type: ignore[index]
-        typical += [row["full_text"] for row in rows if len(row["full_text"]) <= 200]
     own = json.loads(OWN_CASES.read_text(encoding="utf-8"))
     report["datasets"]["evals/data/pii/name_cases.json (hand-written)"] = evaluate_dataset(engine, own)  # type: ignore[index]
     report["latency_typical_message"] = measure_latency(engine, typical[: args.latency_samples])
+    report["cpu_per_request"] = measure_requests(engine)
     report["french_eu_check"] = french_check(engine)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else _text(report))
+
+
+def ner_dev_sets(data_dir: Path) -> list[tuple[str, list[pii_corpora.Row]]]:
+    """(name, rows) of every NER dev split, each read only when its turn comes."""
+    sets: list[tuple[str, list[pii_corpora.Row]]] = []
+    for name in pii_corpora.EUROPEANA:
+        sets.append((f"{name} (dev runs)", pii_corpora.europeana(name, data_dir, "dev")))
+    sets.append(("meddocan_es_dev.jsonl", pii_corpora.meddocan("dev", data_dir)))
+    for language in pii_corpora.WIKINEURAL:
+        sets.append((f"wikineural_{language}_val (1500, measure only)", pii_corpora.wikineural(language, data_dir)))
+    return sets
 
 
 def _text(report: dict[str, object]) -> str:
@@ -226,6 +276,9 @@ def _text(report: dict[str, object]) -> str:
     lines.append(f"== latency, {lat['messages']} typical messages (<= 200 chars), one per call: "  # type: ignore[index]
                  f"wall p50={lat['wall_p50_ms']} ms p95={lat['wall_p95_ms']} ms; "  # type: ignore[index]
                  f"cpu p50={lat['cpu_p50_ms']} ms p95={lat['cpu_p95_ms']} ms")  # type: ignore[index]  # fmt: skip
+    req = report["cpu_per_request"]
+    lines.append(f"== CPU per 4-message request (default entities, no cache): p50={req['cpu_p50_ms']} ms "  # type: ignore[index]
+                 f"mean={req['cpu_mean_ms']} ms p95={req['cpu_p95_ms']} ms")  # type: ignore[index]  # fmt: skip
     fr = report["french_eu_check"]
     lines.append(f"== French/EU identifiers: {fr['caught']}/{fr['cases']} caught")  # type: ignore[index]
     for failure in fr["failures"]:  # type: ignore[index]

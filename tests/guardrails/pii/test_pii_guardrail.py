@@ -114,9 +114,9 @@ def test_repeated_texts_come_from_the_cache_with_the_same_entities(engine: PiiEn
     analysed: list[list[str]] = []
     real = cached._analyze_language
 
-    def spy(texts: list[str], language: str, threshold: float):  # type: ignore[no-untyped-def]
+    def spy(texts: list[str], language: str, threshold: float, wanted: frozenset[str]):  # type: ignore[no-untyped-def]
         analysed.append(texts)
-        return real(texts, language, threshold)
+        return real(texts, language, threshold, wanted)
 
     monkeypatch.setattr(cached, "_analyze_language", spy)
     again = cached.analyze_batch([*history, "And my IBAN is FR76 3000 6000 0112 3456 7890 189."])
