@@ -1,4 +1,4 @@
-"""Grounding guardrail evaluation: balanced accuracy, AUROC and latency per dataset.
+"""Lexical grounding combiner evaluation (the `engine: lexical` scorer): balanced accuracy, AUROC, latency per file.
 
 Honest protocol (leave-one-dataset-out): for each file, the logistic combiner and its threshold are fitted on the
 other files only, then applied to the held-out file. The fit weighs every training file equally (and both classes
@@ -6,7 +6,7 @@ within it), and the cut-off is the one that maximises the WORST training file's 
 threshold has to transfer. The shipped weights (fitted on all files by `evals/train_grounding.py`) are also
 reported, marked in-sample.
 
-    python -m evals.grounding_eval [--embeddings] [--add-feature NAME] [--data-dir DIR] [--limit N] [--latency-items N]
+    python -m evals.grounding_lexical [--embeddings] [--add-feature NAME] [--data-dir DIR] [--limit N] [--latency-items N]
 """
 
 from __future__ import annotations
