@@ -115,3 +115,30 @@ def test_the_same_inputs_are_judged_once(judged_gw: RunningGateway, upstream: Fa
     assert row.guardrails[0]["findings"]["judge"] == 1  # the cached ruling applied, to a stream too
     first_row = judged_gw.row(first.headers["x-request-id"])
     assert first_row.cost_usd > row.cost_usd  # the cache hit cost nothing extra
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({}, "has a judge band but there is no top-level 'judge' section"),
+        ({"judge": {"model": "nope"}}, "judge.model names unknown model 'nope'"),
+        ({"judge": {"model": "m", "timeout_s": 0}}, "judge.timeout_s"),
+    ],
+)
+def test_judge_configuration_errors_name_the_key(extra: dict[str, Any], message: str) -> None:
+    from gateway.config import ConfigError, parse_config
+
+    data = {"model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m"}}],
+            "guardrail_policies": {"p": {"output": [{"guardrail": "grounding", "judge": {"low": 0.2, "high": 0.8}}]}},
+            **extra}
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data)
+
+
+def test_an_inverted_band_is_refused() -> None:
+    from gateway.config import ConfigError, parse_config
+
+    data = {"model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m"}}], "judge": {"model": "m"},
+            "guardrail_policies": {"p": {"output": [{"guardrail": "grounding", "judge": {"low": 0.8, "high": 0.2}}]}}}
+    with pytest.raises(ConfigError, match="low 0.8 is above high 0.2"):
+        parse_config(data)
