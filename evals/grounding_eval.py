@@ -28,7 +28,7 @@ from evals.grounding_lexical import auroc, balanced_accuracy, best_cut
 __all__ = ["auroc", "balanced_accuracy", "best_cut", "main"]
 
 
-def _scorer(engine: str):  # noqa: ANN202 - either scorer, same score() signature
+def _scorer(engine: str, lexical_weight: float | None):  # noqa: ANN202 - either scorer, same score() signature
     if engine == "lexical":
         from guardrails.grounding.scorer import GroundingScorer
 
@@ -37,7 +37,7 @@ def _scorer(engine: str):  # noqa: ANN202 - either scorer, same score() signatur
     from guardrails.grounding.entail import EntailmentScorer
     from guardrails.grounding.nli import NliModel
 
-    scorer = EntailmentScorer(NliModel())
+    scorer = EntailmentScorer(NliModel(), lexical_weight=lexical_weight)
     return scorer, scorer.threshold
 
 
@@ -61,8 +61,11 @@ def evaluate(name: str, items: Sequence[Item], scorer, threshold: float, band: t
     y = np.array([1 if i.label == "grounded" else 0 for i in items])
     pred = (grounded >= threshold).astype(int)
     p50, p95 = np.percentile(latency, [50, 95])
+    flagged = pred == 0
+    # Of the answers the guardrail would block, the share that really are ungrounded (what `block` costs).
+    precision = float((y[flagged] == 0).mean()) if flagged.any() else float("nan")
     line = (f"{name:20s} n={len(y):5d} bal_acc={balanced_accuracy(pred, y):.3f} auroc={auroc(grounded, y):.3f} "
-            f"best_cut={best_cut(grounded, y):.3f} p50={p50:.1f}ms p95={p95:.1f}ms")
+            f"best_cut={best_cut(grounded, y):.3f} flag_precision={precision:.2f} p50={p50:.1f}ms p95={p95:.1f}ms")
     if band is not None:
         # The verdict score is 1 - grounded; the band is on that score, as in the policy.
         risk = 1.0 - grounded
@@ -81,8 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--judge", choices=("none", "oracle"), default="none")
     parser.add_argument("--band", default="0.3,0.7", help="verdict-score band sent to the judge")
     parser.add_argument("--threshold", type=float, default=None, help="override the shipped threshold")
+    parser.add_argument("--lexical-weight", type=float, default=None, help="override the shipped blend")
     args = parser.parse_args(argv)
-    scorer, threshold = _scorer(args.engine)
+    scorer, threshold = _scorer(args.engine, args.lexical_weight)
     if args.threshold is not None:
         threshold = args.threshold
     low, high = (float(x) for x in args.band.split(","))
