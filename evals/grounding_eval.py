@@ -16,6 +16,7 @@ falls in the band, which bounds what any judge could add, and reports the share 
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,12 +43,12 @@ def _scorer(engine: str, lexical_weight: float | None):  # noqa: ANN202 - either
 
 
 def _sample(items: list[Item], limit: int) -> list[Item]:
-    """Up to `limit` items, spread evenly over the file (files are often ordered by label or source)."""
+    """Up to `limit` items, a fixed random sample (files are ordered by label or source, so no prefix or stride)."""
     items = [i for i in items if i.label != "generic"]
     if not limit or len(items) <= limit:
         return items
-    step = len(items) / limit
-    return [items[int(k * step)] for k in range(limit)]
+    chosen = sorted(random.Random(0).sample(range(len(items)), limit))
+    return [items[k] for k in chosen]
 
 
 def evaluate(name: str, items: Sequence[Item], scorer, threshold: float, band: tuple[float, float] | None) -> str:  # noqa: ANN001

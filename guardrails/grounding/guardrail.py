@@ -30,7 +30,7 @@ class GroundingOptions(GuardrailOptions):
     flag_bad_citations: bool = True
     """Trigger when the answer cites a source number that does not exist."""
     engine: Literal["entailment", "lexical"] = "lexical"
-    """`entailment`: the shipped cross-encoder over BM25-chosen evidence (tells paraphrase from invention);
+    """`entailment` (experimental): the shipped cross-encoder over BM25-chosen evidence (under-trained, see its card);
     `lexical`: the word-overlap features alone (no model, well under a millisecond, flags paraphrases)."""
 
 
