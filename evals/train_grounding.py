@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evals.grounding_data import DATASETS, DEFAULT_DATA_DIR, load
-from evals.grounding_eval import EMBEDDING, LEXICAL, featurise, fit
+from evals.grounding_lexical import EMBEDDING, LEXICAL, featurise, fit
 from guardrails.grounding.combiner import WEIGHTS_PATH
 from guardrails.grounding.scorer import GroundingScorer
 

@@ -154,12 +154,35 @@ class ServerConfig(Strict):
         return self
 
 
+class JudgeBand(Strict):
+    """Send this guardrail's verdicts whose score lies in [low, high] to the judge model (the `judge` section)."""
+
+    low: float = Field(ge=0.0, le=1.0)
+    high: float = Field(ge=0.0, le=1.0)
+
+
+class JudgeConfig(Strict):
+    """The judge tier: the model that settles uncertain guardrail verdicts, called through the router."""
+
+    model: str
+    """A model name of `model_list`; its tokens and cost go on the usage row of the request being checked."""
+    prompts_dir: Path = Path("prompts/judges")
+    """One rubric per guardrail, `<guardrail name>.md` in the prompt store's format."""
+    timeout_s: float = Field(default=5.0, gt=0)
+    """Past this the local verdict stands."""
+    cache_size: int = Field(default=4096, ge=0)
+    """Rulings kept, keyed by the exact rendered rubric (0 = no cache)."""
+    max_tokens: int = Field(default=64, ge=1)
+
+
 class GuardrailSpec(BaseModel):
-    """One guardrail in a policy. Every key but `guardrail` is an option of that guardrail, checked strictly
-    against its own options model when the gateway starts."""
+    """One guardrail in a policy. Every key but `guardrail` and `judge` is an option of that guardrail, checked
+    strictly against its own options model when the gateway starts."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     guardrail: str
+    judge: JudgeBand | None = None
+    """Off by default; needs the top-level `judge` section."""
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -210,6 +233,8 @@ class GatewayConfig(Strict):
     prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
     eval: EvalConfig = EvalConfig()
+    judge: JudgeConfig | None = None
+    """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""
@@ -278,6 +303,16 @@ def _check_references(config: GatewayConfig, source: str) -> None:
     policies = set(config.guardrail_policies)
     if config.default_policy is not None and config.default_policy not in policies:
         raise ConfigError(f"{source}: default_policy names unknown policy {config.default_policy!r}")
+    for policy_name, policy in config.guardrail_policies.items():
+        for spec in [*policy.input, *policy.output]:
+            if spec.judge is not None and config.judge is None:
+                raise ConfigError(f"{source}: guardrail_policies.{policy_name}: {spec.guardrail!r} has a judge band "
+                                  "but there is no top-level 'judge' section")
+            if spec.judge is not None and spec.judge.low > spec.judge.high:
+                raise ConfigError(f"{source}: guardrail_policies.{policy_name}: {spec.guardrail!r} judge band "
+                                  f"low {spec.judge.low} is above high {spec.judge.high}")
+    if config.judge is not None and config.judge.model not in names:
+        raise ConfigError(f"{source}: judge.model names unknown model {config.judge.model!r}")
     for team, team_config in config.teams.items():
         if team_config.guardrail_policy is not None and team_config.guardrail_policy not in policies:
             raise ConfigError(f"{source}: teams.{team}.guardrail_policy names unknown policy {team_config.guardrail_policy!r}")

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from gateway.config import ConfigError, GatewayConfig, GuardrailSpec, PolicyConfig
+from gateway.judge import RouterJudge
 from guardrails import registry
 from guardrails.base import Guardrail, Stage
 from guardrails.chain import Chain
+from guardrails.judge import JudgedGuardrail
+
+if TYPE_CHECKING:
+    from gateway.providers.router import Router
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +35,24 @@ class Policy:
 
 
 class GuardrailEngine:
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, router: Router | None = None) -> None:
         self.policies: dict[str, Policy] = {}
         self.default = config.default_policy
+        self.judge = _judge(config, router)
         for name, policy in config.guardrail_policies.items():
             self.policies[name] = Policy(
-                name, policy, Chain(_build(name, "input", policy.input, policy.on_error)),
-                Chain(_build(name, "output", policy.output, policy.on_error))
+                name, policy, Chain(self._judged(_build(name, "input", policy.input, policy.on_error), policy.input)),
+                Chain(self._judged(_build(name, "output", policy.output, policy.on_error), policy.output))
             )
+
+    def _judged(self, guardrails: list[Guardrail], specs: Sequence[GuardrailSpec]) -> list[Guardrail]:
+        """Guardrails whose policy entry has a `judge` band are wrapped so that band goes to the judge model."""
+        if self.judge is None:
+            return guardrails
+        return [
+            JudgedGuardrail(g, self.judge, s.judge.low, s.judge.high, self.judge.config.timeout_s) if s.judge else g
+            for g, s in zip(guardrails, specs, strict=True)
+        ]
 
     async def start(self) -> None:
         if self.policies:
@@ -53,6 +69,13 @@ class GuardrailEngine:
     def policy(self, name: str | None) -> Policy | None:
         name = name or self.default
         return self.policies.get(name) if name else None
+
+
+def _judge(config: GatewayConfig, router: Router | None) -> RouterJudge | None:
+    detectors = {s.guardrail for p in config.guardrail_policies.values() for s in [*p.input, *p.output] if s.judge}
+    if config.judge is None or router is None or not detectors:
+        return None
+    return RouterJudge(config.judge, router, detectors)
 
 
 def _build(policy: str, stage: Stage, specs: Sequence[GuardrailSpec], on_error: str | None) -> list[Guardrail]:

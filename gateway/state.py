@@ -108,7 +108,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()
-    guardrails = GuardrailEngine(config)
+    guardrails = GuardrailEngine(config, router)
     await guardrails.start()
     link = RegistryLink(engine, config.registry, deployments)
     await link.start()

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.context import RequestContext
+from guardrails.judge import usage_of
 from registry.tables import UsageRecord
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     _log_exchange(gw, ctx, row)
     if ctx.reservation is not None:
         task = asyncio.get_running_loop().create_task(
-            gw.limiter.settle(ctx.reservation, ctx.prompt_tokens + ctx.completion_tokens, ctx.cost_usd)
+            gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)
         )
         _settling.add(task)
         task.add_done_callback(_settling.discard)
@@ -47,6 +48,7 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
     principal, served = ctx.principal, ctx.served
     deployment = served.deployment if served else None
     prompt = ctx.prompt
+    judge = usage_of(ctx.checks)  # the judge tier's calls are part of what this request cost
     return UsageRecord(
         request_id=ctx.request_id,
         created_at=ctx.created_at,
@@ -62,9 +64,9 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         status_code=ctx.status_code,
         status=ctx.status,
         error_type=ctx.error_type,
-        prompt_tokens=ctx.prompt_tokens,
-        completion_tokens=ctx.completion_tokens,
-        cost_usd=ctx.cost_usd,
+        prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
+        completion_tokens=ctx.completion_tokens + judge.completion_tokens,
+        cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,
         latency_ms=round(ctx.elapsed_ms(), 3),
         upstream_ms=round(ctx.upstream_ms, 3),

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from guardrails.base import CheckContext, Finding, Guardrail, GuardrailOptions, Mode, Segment, Stage, Verdict
 from guardrails.grounding.citations import parse_sources
+from guardrails.grounding.entail import EntailmentScorer
 from guardrails.grounding.scorer import GroundingResult, GroundingScorer
 
 
@@ -28,6 +29,9 @@ class GroundingOptions(GuardrailOptions):
     """Treat the last user segment as the question: restating it is not a hallucination."""
     flag_bad_citations: bool = True
     """Trigger when the answer cites a source number that does not exist."""
+    engine: Literal["entailment", "lexical"] = "lexical"
+    """`entailment` (experimental): the shipped cross-encoder over BM25-chosen evidence (under-trained, see its card);
+    `lexical`: the word-overlap features alone (no model, well under a millisecond, flags paraphrases)."""
 
 
 def findings_for(result: GroundingResult, segment: int, threshold: float, n_sources: int) -> list[Finding]:
@@ -56,14 +60,19 @@ class GroundingGuardrail(Guardrail):
 
     def __init__(self, options: GuardrailOptions) -> None:
         super().__init__(options)
-        self._scorer: GroundingScorer | None = None
+        self._scorer: GroundingScorer | EntailmentScorer | None = None
+        self._threshold = 0.5
 
     async def setup(self) -> None:
-        # Lexical checks only: MiniLM similarity and embedding-aligned coverage moved held-out balanced accuracy
-        # by under 0.01 either way on every file (leave-one-file-out) for tens of milliseconds per answer
-        # (evals/grounding_eval.py --embeddings), so they are not shipped.
-        self._scorer = GroundingScorer()
-        _ = self._scorer.combiner  # load the weights now, not on the first request
+        options: GroundingOptions = self.options  # type: ignore[assignment]
+        if options.engine == "entailment":
+            from guardrails.grounding.nli import NliModel
+
+            scorer = EntailmentScorer(await asyncio.to_thread(NliModel))
+            self._scorer, self._threshold = scorer, scorer.threshold
+        else:
+            lexical = GroundingScorer()
+            self._scorer, self._threshold = lexical, lexical.combiner.threshold  # weights loaded now, not later
 
     def _score_all(self, texts: list[str], documents: Sequence[str], question: str | None) -> list[GroundingResult]:
         if self._scorer is None:
@@ -79,7 +88,7 @@ class GroundingGuardrail(Guardrail):
         users = [s.text for s in segments if s.role == "user"]
         question = users[-1] if users and options.use_question else None
         results = await asyncio.to_thread(self._score_all, [segments[i].text for i in outputs], context.documents, question)
-        threshold = options.threshold if options.threshold is not None else self._scorer.combiner.threshold  # type: ignore[union-attr]
+        threshold = options.threshold if options.threshold is not None else self._threshold
         n_sources = len(parse_sources(context.documents))
         findings = [f for i, r in zip(outputs, results, strict=True) for f in findings_for(r, i, threshold, n_sources)]
         grounded = min(r.score for r in results)

@@ -1,0 +1,71 @@
+"""Grounding latency: a 5-sentence answer over 3 passages, as the guardrail scores it (one batch of pairs).
+
+    .venv/bin/python bench/grounding_bench.py [--runs 200] [--threads 1] [--engine entailment|lexical]
+
+Prints p50/p95 of the whole `score` call (splitting, BM25 evidence, the batched cross-encoder, lexical checks)
+and of the model call alone. Run by hand on a quiet machine: a loaded CPU inflates every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+PASSAGES = [
+    "[1] Acme Cloud offers three plans. The Basic plan includes 50 GB of storage and email support. The Pro plan "
+    "includes 500 GB of storage and priority support. Enterprise customers get a dedicated account manager.",
+    "[2] All plans can be cancelled at any time. Refunds are issued to the original payment method within 14 days. "
+    "Annual plans are refunded pro rata for the months not used.",
+    "[3] Support is available Monday to Friday from 9am to 6pm CET. Urgent tickets receive a first response "
+    "within one hour. Weekend requests are answered on Monday.",
+]
+ANSWER = (
+    "The Pro plan comes with 500 GB of storage and priority support [1]. The Basic plan has 50 GB [1]. "
+    "You can cancel whenever you like, and refunds reach your original payment method within two weeks [2]. "
+    "Urgent tickets get a first reply within an hour [3]. Weekend requests are handled on Monday [3]."
+)
+QUESTION = "What do the plans include and how do refunds and support work?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--engine", choices=("entailment", "lexical"), default="entailment")
+    args = parser.parse_args()
+    if args.engine == "lexical":
+        from guardrails.grounding.scorer import GroundingScorer
+
+        scorer = GroundingScorer()
+        model = None
+    else:
+        from guardrails.grounding.entail import EntailmentScorer
+        from guardrails.grounding.nli import NliModel
+
+        model = NliModel(threads=args.threads)
+        scorer = EntailmentScorer(model)
+    result = scorer.score(ANSWER, PASSAGES, QUESTION)
+    print(f"claims={len(result.claims)} grounded score={result.score:.2f}")
+    total, alone, cpu = [], [], []
+    pairs = scorer.pairs(ANSWER, PASSAGES, QUESTION) if model is not None else []
+    for _ in range(args.runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        scorer.score(ANSWER, PASSAGES, QUESTION)
+        total.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+        if model is not None:
+            started = time.perf_counter()
+            model.entailment(pairs)
+            alone.append((time.perf_counter() - started) * 1000)
+    p50, p95 = np.percentile(total, [50, 95])
+    print(f"{args.engine} threads={args.threads}: score p50={p50:.1f} ms p95={p95:.1f} ms "
+          f"(CPU time p50={np.percentile(cpu, 50):.1f} ms: the wall time on an idle core)")
+    if alone:
+        m50, m95 = np.percentile(alone, [50, 95])
+        print(f"model alone ({len(pairs)} pairs in one batch): p50={m50:.1f} ms p95={m95:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
