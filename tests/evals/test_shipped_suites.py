@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_example_prompt_has_a_suite() -> None:
-    prompts = sorted(p.stem for p in (ROOT / "prompts").rglob("*.md") if p.name != "README.md")
+    # The judges' rubrics (prompts/judges/) are read by the judge tier, not sent by apps: they need no suite.
+    prompts = sorted(p.stem for p in (ROOT / "prompts").rglob("*.md")
+                     if p.name != "README.md" and p.parent.name != "judges")
     suites = sorted(p.name.removesuffix(".eval.yaml") for p in (ROOT / "prompts").rglob("*.eval.yaml"))
     assert prompts == suites
     for suite in (ROOT / "prompts").rglob("*.eval.yaml"):
