@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from guardrails.onnx_encoder import _buckets
 from guardrails.pii.gazetteer import Gazetteer
 from guardrails.pii.name_features import Word, words
 
@@ -117,7 +118,7 @@ class NameTagger:
         """Per window, the (words, labels) probabilities read at each word's first piece."""
         lengths = [sum(len(p) for p in pieces) + 2 for _, pieces in windows]
         results: list[np.ndarray] = [np.zeros((0, len(LABELS)), np.float32)] * len(windows)
-        for batch in _buckets(lengths):
+        for batch in _buckets(lengths, 16, slack=1.3):
             width = max(lengths[i] for i in batch)
             ids = np.full((len(batch), width), _PAD, np.int64)
             shape = np.zeros_like(ids)
@@ -171,16 +172,3 @@ def decode(ws: Sequence[Word], probs: np.ndarray) -> list[Tagged]:
 def _span(ws: Sequence[Word], run: tuple[str, int, int, list[float]]) -> Tagged:
     kind, first, last, type_probs = run
     return Tagged(ws[first].start, ws[last].end, kind, round(sum(type_probs) / len(type_probs), 4))
-
-
-def _buckets(lengths: list[int], batch_size: int = 16, slack: float = 1.3) -> list[list[int]]:
-    """Indexes grouped by similar length: a row costs as much as the longest one of its batch."""
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    batches: list[list[int]] = []
-    for index in order:
-        current = batches[-1] if batches else None
-        if current and len(current) < batch_size and lengths[index] <= slack * lengths[current[0]]:
-            current.append(index)
-        else:
-            batches.append([index])
-    return batches
