@@ -47,6 +47,8 @@ def test_known_keys_survive_a_database_outage(proxied_pg: tuple[str, str, TcpPro
         with gw.http() as http:
             admin = {"authorization": f"Bearer {gw.admin_key}"}
             assert http.get("/admin/keys", headers=admin).status_code == 200
+            # The first row is written before the cut (a busy machine can take longer than one flush interval).
+            wait_for(lambda: gw.gateway.usage.written >= 1, "the first row written before the cut")
             proxy.cut()
             time.sleep(0.3)  # past the key cache's TTL: every lookup now meets the outage
             ids += [_call(known) for _ in range(30)]
