@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -95,6 +95,10 @@ class SseStream:
     def __aiter__(self) -> AsyncIterator[bytes]:
         self.started = True
         return self._body
+
+    def translated(self, render: Callable[[AsyncGenerator[bytes, None]], AsyncGenerator[bytes, None]]) -> SseStream:
+        """The same stream in another API's events: `render` reads this body (an adapter's translation)."""
+        return SseStream(self._gw, self._ctx, self._upstream, render(self._body))
 
     async def abandon(self) -> None:
         if self.started:
