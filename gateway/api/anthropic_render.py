@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict
 
+from gateway.api.chat_answer import Chunk, Choice, Message, Usage
 from gateway.errors import WardenError
 
 StopReason = Literal["end_turn", "max_tokens", "tool_use", "refusal"]
@@ -15,48 +15,6 @@ STOP_REASONS: dict[str | None, StopReason] = {"stop": "end_turn", "length": "max
                                               "function_call": "tool_use", "content_filter": "refusal"}
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 503: "overloaded_error"}
-
-
-class Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Function(Answer):
-    name: str | None = None
-    arguments: str | None = None
-
-
-class ToolCall(Answer):
-    index: int = 0
-    id: str | None = None
-    function: Function = Function()
-
-
-class Message(Answer):
-    content: str | None = None
-    tool_calls: list[ToolCall] | None = None
-
-
-class Choice(Answer):
-    message: Message = Message()
-    delta: Message = Message()
-    finish_reason: str | None = None
-
-
-class Usage(Answer):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def anthropic(self) -> dict[str, int]:
-        return {"input_tokens": self.prompt_tokens, "output_tokens": self.completion_tokens}
-
-
-class Chunk(Answer):
-    """A chat completion, or one chunk of a streamed one."""
-
-    id: str = ""
-    choices: list[Choice] = []
-    usage: Usage | None = None
 
 
 def message(body: dict[str, Any], model: str) -> dict[str, Any]:
@@ -68,7 +26,7 @@ def message(body: dict[str, Any], model: str) -> dict[str, Any]:
                         "input": _arguments(call.function.arguments)})
     stop = STOP_REASONS.get(choice.finish_reason, "end_turn")
     return {**_head(answer.id, model), "content": content, "stop_reason": stop,
-            "usage": (answer.usage or Usage()).anthropic()}
+            "usage": _usage(answer.usage or Usage())}
 
 
 def error_body(exc: WardenError, request_id: str) -> bytes:
@@ -76,17 +34,8 @@ def error_body(exc: WardenError, request_id: str) -> bytes:
     return orjson.dumps({"type": "error", "error": {"type": kind, "message": exc.message}, "request_id": request_id})
 
 
-async def events(chunks: AsyncGenerator[bytes, None], model: str) -> AsyncGenerator[bytes, None]:
-    """The pipeline's OpenAI SSE stream as Anthropic's events. Closing this closes the pipeline's stream at once,
-    so its usage row is written when the client goes away, not when the garbage collector finds it."""
-    try:
-        async for piece in _translate(chunks, model):
-            yield piece
-    finally:
-        await chunks.aclose()
-
-
-async def _translate(chunks: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
+async def events(chunks: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
+    """The pipeline's OpenAI SSE stream as Anthropic's events, block by block."""
     block: tuple[int, str] | None = None  # (Anthropic block index, "text" or the tool call's OpenAI index)
     index, stop, usage, failed = -1, None, Usage(), False
     # Read to the end, past `[DONE]` and errors: the pipeline's stream writes its usage row as it finishes.
@@ -95,7 +44,7 @@ async def _translate(chunks: AsyncIterator[bytes], model: str) -> AsyncIterator[
         chunk = {} if data == b"[DONE]" else orjson.loads(data)
         if index < 0:
             yield event("message_start", {"message": {**_head(chunk.get("id", ""), model), "content": [],
-                                                      "stop_reason": None, "usage": usage.anthropic()}})
+                                                      "stop_reason": None, "usage": _usage(usage)}})
             yield event("ping", {})
             index = 0
         if not chunk:
@@ -125,7 +74,7 @@ async def _translate(chunks: AsyncIterator[bytes], model: str) -> AsyncIterator[
         yield event("content_block_stop", {"index": block[0]})
     if index >= 0:
         yield event("message_delta", {"delta": {"stop_reason": STOP_REASONS.get(stop, "end_turn"),
-                                                "stop_sequence": None}, "usage": usage.anthropic()})
+                                                "stop_sequence": None}, "usage": _usage(usage)})
         yield event("message_stop", {})
 
 
@@ -144,6 +93,10 @@ def _pieces(delta: Message) -> list[tuple[dict[str, Any] | None, str, dict[str, 
         out.append(({"type": "input_json_delta", "partial_json": arguments} if arguments else None,
                     f"tool{call.index}", start))
     return out
+
+
+def _usage(usage: Usage) -> dict[str, int]:
+    return {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
 
 
 def _head(answer_id: str, model: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -102,6 +103,19 @@ def test_streaming_events_and_final_message(gw: RunningGateway) -> None:
     assert events[-3:] == ["content_block_stop", "message_delta", "message_stop"]
     rows = gw.rows(stream=True)
     assert len(rows) == 2 and all(r.status == "ok" and r.completion_tokens > 0 for r in rows)
+
+
+def test_a_client_gone_mid_stream_is_recorded_at_once(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(chunk_delay=300)
+    body = {"model": "chat-a", "max_tokens": 50, "stream": True,
+            "messages": [{"role": "user", "content": "a b c d e f g h i j"}]}
+    with gw.http() as http, http.stream("POST", "/v1/messages", json=body,
+                                        headers={"x-api-key": gw.keys["alpha"]}) as answer:
+        assert next(answer.iter_lines()) == "event: message_start"
+    deadline = time.monotonic() + 3  # the whole answer would take over 3 s
+    while not (rows := gw.rows(stream=True)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(r.status, r.status_code) for r in rows] == [("cancelled", 499)]
 
 
 @pytest.mark.parametrize("stream", [False, True])
