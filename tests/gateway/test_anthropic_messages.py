@@ -1,4 +1,4 @@
-"""Anthropic's Messages API end to end: the real `anthropic` SDK -> Warden -> a fake OpenAI upstream on a real socket."""
+"""Anthropic's Messages API end to end: the real `anthropic` SDK -> Warden -> a fake OpenAI upstream on a socket."""
 
 from __future__ import annotations
 

@@ -162,6 +162,7 @@ _MODEL_CALLS: dict[str, object] = {
     "/v1/messages": {"model": "chat-a", "messages": _HI, "max_tokens": 5},
     "/v1/messages/count_tokens": {"model": "chat-a", "messages": _HI},
     "/v1/moderations": {"input": "hi"},
+    "/v1/completions": {"model": "chat-a", "prompt": "hi", "max_tokens": 5},
 }
 VALID_BODIES.update({("POST", path): body for v1, body in _MODEL_CALLS.items()
                      for path in (v1, v1.removeprefix("/v1"))})
