@@ -103,6 +103,10 @@ class CountTokensRequest(MessagesRequest):
     max_tokens: int = 1  # not part of a count request
 
 
+_BRANCHES = frozenset({"str", "int", "float", "bool", "list", "dict"})
+"""The names pydantic gives a union's alternatives in an error's location: not part of the field's path."""
+
+
 def parse(kind: type[MessagesRequest], body: bytes) -> MessagesRequest:
     try:
         data = orjson.loads(body)
@@ -113,8 +117,10 @@ def parse(kind: type[MessagesRequest], body: bytes) -> MessagesRequest:
     try:
         return kind.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        # The deepest error is the telling one: `content` as a list of blocks says which block is wrong, while
+        # its string alternative only says the list is not a string.
+        error = max(exc.errors(), key=lambda e: len(e["loc"]))
+        where = ".".join(str(part) for part in error["loc"] if str(part) not in _BRANCHES and "[" not in str(part))
         got = f" (got {error['input']!r:.80})" if error["type"] != "missing" else ""
         raise BadRequest(f"invalid value for {where!r}: {error['msg']}{got}", param=where) from None
 
