@@ -96,11 +96,11 @@ def _pieces(delta: Message) -> list[tuple[dict[str, Any] | None, str, dict[str, 
 
 
 def _usage(usage: Usage) -> dict[str, int]:
-    return {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
+    return {"input_tokens": usage.prompt_tokens or 0, "output_tokens": usage.completion_tokens or 0}
 
 
-def _head(answer_id: str, model: str) -> dict[str, Any]:
-    return {"id": f"msg_{answer_id}", "type": "message", "role": "assistant", "model": model, "stop_sequence": None}
+def _head(answer_id: str | None, model: str) -> dict[str, Any]:
+    return {"id": f"msg_{answer_id or ''}", "type": "message", "role": "assistant", "model": model, "stop_sequence": None}
 
 
 def _arguments(text: str | None) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""The pipeline's chat answer (a completion or one streamed chunk), typed where API adapters read it."""
+"""The pipeline's chat answer (a completion or one streamed chunk), typed where API adapters read it.
+
+Lenient on purpose: this is an upstream's answer, already accepted by the pipeline, so a field a provider leaves
+out or sets to null takes its default here rather than failing the answer at the last step."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ class Function(Answer):
 
 
 class ToolCall(Answer):
-    index: int = 0
+    index: int | None = 0
     id: str | None = None
     function: Function = Function()
 
@@ -26,20 +29,20 @@ class Message(Answer):
 
 
 class Choice(Answer):
-    index: int = 0
+    index: int | None = 0
     message: Message = Message()
     delta: Message = Message()
     finish_reason: str | None = None
 
 
 class Usage(Answer):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
 
 
 class Chunk(Answer):
     """A chat completion, or one chunk of a streamed one."""
 
-    id: str = ""
+    id: str | None = ""
     choices: list[Choice] = []
     usage: Usage | None = None
