@@ -100,7 +100,8 @@ def _usage(usage: Usage) -> dict[str, int]:
 
 
 def _head(answer_id: str | None, model: str) -> dict[str, Any]:
-    return {"id": f"msg_{answer_id or ''}", "type": "message", "role": "assistant", "model": model, "stop_sequence": None}
+    return {"id": f"msg_{answer_id or ''}", "type": "message", "role": "assistant", "model": model,
+            "stop_sequence": None}
 
 
 def _arguments(text: str | None) -> dict[str, Any]:
