@@ -201,3 +201,17 @@ def test_routes_without_the_v1_prefix(gw: RunningGateway) -> None:
     assert [m.id for m in openai_client.models.list()] == ["chat-a", "chat-b", "embed-a"]
     chat = openai_client.chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "hey"}])
     assert chat.choices[0].message.content == "hey"
+
+
+def test_the_team_rate_limit_applies_to_messages_and_moderations(make_gateway: GatewayFactory,
+                                                                  upstream: FakeUpstream) -> None:
+    config = {"model_list": [deployment("chat-a", upstream)], "prompts": None}
+    with make_gateway(config, {"alpha": {"rpm": 2}}) as gw:
+        api = client(gw)
+        api.messages.create(model="chat-a", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+        gw.client().moderations.create(input="hello")
+        with pytest.raises(anthropic.RateLimitError) as limited:
+            api.messages.create(model="chat-a", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+        assert limited.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+        assert int(limited.value.response.headers["retry-after"]) >= 1
+        assert [r.status_code for r in gw.rows()] == [200, 200, 429]
