@@ -13,6 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import BadRequest
+from gateway.pipeline.authenticate import PROMPT_PREFIX
 
 
 class Shape(BaseModel):
@@ -97,6 +98,14 @@ class MessagesRequest(Shape):
     tools: list[ToolDef] | None = None
     tool_choice: ToolChoice | None = None
     metadata: Metadata | None = None
+    # Warden's own extensions (README), checked by the pipeline as on chat completions.
+    prompt: dict[str, Any] | None = None
+    documents: str | list[str | dict[str, Any]] | None = None
+    context: str | list[str | dict[str, Any]] | None = None
+
+    @property
+    def stored_prompt(self) -> bool:
+        return self.model.startswith(PROMPT_PREFIX) or self.prompt is not None
 
 
 class CountTokensRequest(MessagesRequest):
@@ -133,9 +142,12 @@ def chat_body(request: MessagesRequest) -> dict[str, Any]:
         messages.append({"role": "system", "content": system})
     for message in request.messages:
         messages.extend(_user(message) if message.role == "user" else [_assistant(message)])
-    body: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": request.max_tokens}
+    body: dict[str, Any] = {"model": request.model, "messages": messages}
+    if not request.stored_prompt:  # a stored prompt sets its own (and says whether a caller may change it)
+        body["max_tokens"] = request.max_tokens
     for name, value in (("temperature", request.temperature), ("top_p", request.top_p),
-                        ("stop", request.stop_sequences), ("user", request.metadata and request.metadata.user_id)):
+                        ("stop", request.stop_sequences), ("user", request.metadata and request.metadata.user_id),
+                        ("prompt", request.prompt), ("documents", request.documents), ("context", request.context)):
         if value is not None:
             body[name] = value
     if request.stream:

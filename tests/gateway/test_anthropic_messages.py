@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -215,3 +217,43 @@ def test_the_team_rate_limit_applies_to_messages_and_moderations(make_gateway: G
         assert limited.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
         assert int(limited.value.response.headers["retry-after"]) >= 1
         assert [r.status_code for r in gw.rows()] == [200, 200, 429]
+
+
+GREETING = """---
+name: greet
+description: test prompt
+owner: qa@example.com
+team: qa
+model: chat-a
+parameters: {temperature: 0.3, max_tokens: 50}
+variables:
+  who: {type: string}
+---
+## system
+You greet people.
+
+## user
+Hello {{ who }}
+"""
+
+
+def test_a_stored_prompt_through_messages(make_gateway: GatewayFactory, upstream: FakeUpstream,
+                                          tmp_path: Path) -> None:
+    repo = tmp_path / "prompts-repo"
+    (repo / "prompts").mkdir(parents=True)
+    (repo / "prompts" / "greet.md").write_text(GREETING)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.email=qa@example.com", "-c", "user.name=QA", "commit", "-qm", "greet"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    config = {"model_list": [deployment("chat-a", upstream)], "prompts": {"path": str(repo / "prompts")}}
+    with make_gateway(config) as gw:
+        raw = client(gw).messages.with_raw_response.create(
+            model="prompt:greet@latest", max_tokens=10, messages=[{"role": "user", "content": "and you?"}],
+            extra_body={"prompt": {"variables": {"who": "Ada"}}})
+        assert raw.parse().content[0].text == "and you?"
+        sent = last_upstream_body(upstream)
+        assert sent["messages"][:2] == [{"role": "system", "content": "You greet people."},
+                                        {"role": "user", "content": "Hello Ada"}]
+        assert sent["max_tokens"] == 50 and sent["temperature"] == 0.3  # the prompt's parameters
+        row = gw.row(raw.headers["x-request-id"])
+        assert (row.prompt_name, row.prompt_label, row.requested_model) == ("greet", "latest", "chat-a")
