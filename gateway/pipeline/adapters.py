@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 import orjson
 
 from gateway.errors import WardenError
-from gateway.limits.estimate import typical_prompt_tokens
+from gateway.limits.estimate import IMAGE_TOKENS, typical_prompt_tokens
 from gateway.pipeline.authenticate import authenticate, bearer_token
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
@@ -33,9 +33,12 @@ async def refuse(gw: Gateway, ctx: RequestContext, authorization: str | None, er
 
 async def count_tokens(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> int:
     """Step 1 (who, which model, may they), then the count TPM limits charge before a call (about four characters
-    a token, tool definitions included). No upstream call and no usage row: nothing is spent."""
+    a token), plus tool definitions and images as budgets count them. No upstream call, no usage row: nothing is
+    spent."""
     await authenticate(gw, ctx, authorization, body)
     request = ctx.request
     assert isinstance(request, ChatRequest)
     tools = [orjson.dumps([t.model_dump() for t in request.tools]).decode()] if request.tools else []
-    return estimate_prompt_tokens(request) + (typical_prompt_tokens(tools, 0) if tools else 0)
+    parts = [part for m in request.messages if isinstance(m.content, list) for part in m.content]
+    images = sum(part.type == "image_url" for part in parts)
+    return estimate_prompt_tokens(request) + (typical_prompt_tokens(tools, 0) if tools else 0) + IMAGE_TOKENS * images

@@ -187,6 +187,10 @@ def test_count_tokens(gw: RunningGateway) -> None:
     longer = api.messages.count_tokens(model="chat-a", system="You are a careful assistant.", tools=[WEATHER],
                                        messages=[{"role": "user", "content": "hello " * 100}])
     assert 0 < short.input_tokens < longer.input_tokens and 150 <= longer.input_tokens < 300
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA" * 5000}}
+    pictured = api.messages.count_tokens(model="chat-a", messages=[{"role": "user", "content": [
+        image, {"type": "text", "text": "hi"}]}])
+    assert pictured.input_tokens == short.input_tokens + 2_000  # an image as budgets count it, not its base64
     with pytest.raises(anthropic.PermissionDeniedError):
         client(gw, "beta").messages.count_tokens(model="chat-a", messages=[{"role": "user", "content": "hi"}])
     assert [r for r in gw.rows() if r.status == "ok"] == []  # counting spends nothing
