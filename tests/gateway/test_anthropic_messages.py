@@ -202,6 +202,9 @@ def test_routes_without_the_v1_prefix(gw: RunningGateway) -> None:
                            json={"model": "chat-a", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
         assert answer.status_code == 200 and answer.json()["content"][0]["text"] == "hi"
         assert http.post("/messages", json={}).status_code == 401
+        bearer = http.post("/v1/messages", headers={"authorization": f"Bearer {gw.keys['alpha']}"},
+                           json={"model": "chat-a", "max_tokens": 5, "messages": [{"role": "user", "content": "yo"}]})
+        assert bearer.status_code == 200 and bearer.json()["content"][0]["text"] == "yo"
     openai_client = gw.client()
     openai_client.base_url = httpx.URL(gw.base_url + "/")
     assert [m.id for m in openai_client.models.list()] == ["chat-a", "chat-b", "embed-a"]
