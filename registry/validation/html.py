@@ -27,7 +27,8 @@ def metric_table(metrics: list[MeasuredMetric]) -> str:
     rows = "".join(f"<tr><td>{m.name}</td><td>{_num(m.value)}</td><td>{_num(m.ci_low)} &ndash; "
                    f"{_num(m.ci_high)}</td><td>{_num(m.threshold)}</td><td>{_verdict(m.passed)}</td></tr>"
                    for m in metrics)
-    return f"<table><tr><th>metric</th><th>value</th><th>95% interval</th><th>threshold</th><th></th></tr>{rows}</table>"
+    head = "<tr><th>metric</th><th>value</th><th>95% interval</th><th>threshold</th><th></th></tr>"
+    return f"<table>{head}{rows}</table>"
 
 
 def segment_charts(segments: list[SegmentResult]) -> str:
