@@ -16,16 +16,24 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _groups(y: np.ndarray, pred: np.ndarray, groups: pd.Series) -> list[GroupRates]:
-    from fairlearn.metrics import MetricFrame, count, false_positive_rate, selection_rate, true_positive_rate
+def _compressed(y: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """One row per (label, prediction, group) with its count as weight: the same figures, at any data size."""
+    frame = pd.DataFrame({"y": y, "pred": pred, "group": labels})
+    return frame.groupby(["y", "pred", "group"], sort=True).size().rename("weight").reset_index()
 
+
+def _groups(rows: pd.DataFrame) -> list[GroupRates]:
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
+
+    weight = rows["weight"].to_numpy()
     frame = MetricFrame(
-        metrics={"rows": count, "selection_rate": selection_rate, "tpr": true_positive_rate,
-                 "fpr": false_positive_rate},
-        y_true=y, y_pred=pred, sensitive_features=groups,
+        metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
+        y_true=rows["y"].to_numpy(), y_pred=rows["pred"].to_numpy(), sensitive_features=rows["group"].to_numpy(),
+        sample_params={name: {"sample_weight": weight} for name in ("selection_rate", "tpr", "fpr")},
     )
+    counts = rows.groupby("group")["weight"].sum()
     return [
-        GroupRates(group=str(group), rows=int(row["rows"]), selection_rate=float(row["selection_rate"]),
+        GroupRates(group=str(group), rows=int(counts[group]), selection_rate=float(row["selection_rate"]),
                    true_positive_rate=_finite(row["tpr"]), false_positive_rate=_finite(row["fpr"]))
         for group, row in frame.by_group.iterrows()
     ]
@@ -58,16 +66,18 @@ def fairness(attribute: str, y: np.ndarray, pred: np.ndarray, groups: pd.Series,
     )
 
     labels = groups.astype("string").fillna("missing").to_numpy(dtype=object)
-    y, pred = (y == 1).astype(np.int64), (pred == 1).astype(np.int64)
+    rows = _compressed((y == 1).astype(np.int64), (pred == 1).astype(np.int64), labels)
+    args = (rows["y"].to_numpy(), rows["pred"].to_numpy())
+    kwargs = {"sensitive_features": rows["group"].to_numpy(), "sample_weight": rows["weight"].to_numpy()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         figures = {
-            "dpd": float(demographic_parity_difference(y, pred, sensitive_features=labels)),
-            "dpr": float(demographic_parity_ratio(y, pred, sensitive_features=labels)),
-            "eod": float(equalized_odds_difference(y, pred, sensitive_features=labels)),
-            "eop": float(equal_opportunity_difference(y, pred, sensitive_features=labels)),
+            "dpd": float(demographic_parity_difference(*args, **kwargs)),
+            "dpr": float(demographic_parity_ratio(*args, **kwargs)),
+            "eod": float(equalized_odds_difference(*args, **kwargs)),
+            "eop": float(equal_opportunity_difference(*args, **kwargs)),
         }
-        rates = _groups(y, pred, pd.Series(labels, name=attribute))
+        rates = _groups(rows)
     issues = _issues(attribute, figures, limits)
     return FairnessResult(
         attribute=attribute, groups=rates,
