@@ -120,3 +120,15 @@ def test_unreadable_files_exit_2(tmp_path: Path, name: str, content: bytes, mess
     (tmp_path / name).write_bytes(content)
     result = _run(url, "validate", "churn", "1.0", "--data", str(tmp_path / name))
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_edge_cases_file_reports_the_drop(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    _registered(url, tmp_path)
+    data = write(evaluation_set(), tmp_path / "eval.csv")
+    edge = write(evaluation_set(worse_region="east").query("region == 'east'"), tmp_path / "edge.jsonl")
+    result = _run(url, "validate", "churn", "1.0", "--data", str(data), "--edge-cases", str(edge), "--dry-run")
+    report = json.loads(result.output)
+    scenario = report["robustness"][0]
+    assert scenario["kind"] == "edge_cases" and scenario["rows"] == 400 and not scenario["passed"]
+    assert scenario["drop"]["accuracy"] > 0.4 and result.exit_code == 1

@@ -109,3 +109,24 @@ def test_tier1_fairness_limits_are_stricter() -> None:
     strict, lax = DEFAULT_POLICY.for_tier(1).fairness, DEFAULT_POLICY.for_tier(3).fairness
     assert strict.max_demographic_parity_difference < lax.max_demographic_parity_difference
     assert strict.min_demographic_parity_ratio > lax.min_demographic_parity_ratio
+
+
+def test_regression_report_flags_the_segment_with_large_errors() -> None:
+    from datetime import date
+
+    from registry.governance.specs import ValidationSpec
+    from registry.validation.options import DataFile, ValidationOptions
+    from registry.validation.service import VersionContext, compute
+
+    actual = np.arange(1.0, 201.0)
+    frame = pd.DataFrame({"label": actual, "prediction": actual + np.where(np.arange(200) % 2, 0.5, -0.5),
+                          "site": ["a", "b", "c", "d"] * 50})
+    frame.loc[frame["site"] == "d", "prediction"] += 10
+    spec = ValidationSpec(task="regression", thresholds={"mae": 2.0})
+    context = VersionContext("1", spec, DEFAULT_POLICY.for_tier(2).fairness, 2, [])
+    report = compute(context, DataFile(frame.to_csv(index=False).encode(), "csv", "r.csv"),
+                     ValidationOptions(bootstrap=0), "vera", date(2030, 1, 1))
+    mae = {s.segment: s.metrics[1].value for s in report.segments}
+    assert mae == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.5, "d": 10.5})
+    assert [s.segment for s in report.segments if s.flagged] == ["d"] and not report.passed
+    assert report.metrics[1].value == pytest.approx((0.5 * 150 + 10.5 * 50) / 200) and report.fairness == []
