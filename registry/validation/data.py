@@ -54,6 +54,9 @@ def _numeric(frame: pd.DataFrame, column: str, source: str, what: str) -> np.nda
     if bad.any():
         first = frame[column][bad].iloc[0]
         raise ValidationInputError(f"{what} column {column!r} of {source!r} must be numeric: found {first!r}")
+    if np.isnan(values).any():
+        raise ValidationInputError(f"{what} column {column!r} of {source!r} has {int(np.isnan(values).sum())} "
+                                   "missing value(s)")
     return values
 
 
@@ -66,8 +69,6 @@ def prepare(frame: pd.DataFrame, raw: bytes, source: str, task: Task, options: V
     """Check the columns the task needs and split the frame into labels, outputs and features."""
     _require(frame, options.label, source, "label")
     labels = _numeric(frame, options.label, source, "label")
-    if np.isnan(labels).any():
-        raise ValidationInputError(f"label column {options.label!r} of {source!r} has missing values")
     has_pred, has_score = options.prediction in frame.columns, options.score in frame.columns
     if not has_pred and not has_score:
         raise ValidationInputError(

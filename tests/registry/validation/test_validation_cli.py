@@ -92,6 +92,8 @@ BAD = [
     ("missing label", lambda f: f.drop(columns=["label"]), (), "label column 'label' is not in"),
     ("unknown sensitive", lambda f: f, ("--sensitive", "ethnicity"), "sensitive column(s) ['ethnicity'] not in"),
     ("non-numeric predictions", lambda f: f.assign(prediction="yes"), (), "must be numeric: found 'yes'"),
+    ("missing scores", lambda f: f.assign(score=np.where(f.index % 7 == 0, np.nan, f["score"])), (),
+     "score column 'score' of 'eval.csv' has 229 missing value(s)"),
     ("bad filter", lambda f: f, ("--filter", "income >> 3"), "invalid filter clause 'income >> 3'"),
     ("unknown segment", lambda f: f, ("--segment", "city"), "segment column(s) ['city'] not in"),
 ]
