@@ -12,7 +12,7 @@ from registry.governance.policy import FairnessPolicy
 from registry.governance.records import MetricValue, ValidationReport
 from registry.governance.specs import ValidationSpec
 from registry.validation import filters, robustness
-from registry.validation.data import EvalData
+from registry.validation.data import EvalData, subset
 from registry.validation.options import ValidationInputError, ValidationOptions
 from registry.validation.fairness import fairness
 from registry.validation.metrics import ECE_BINS, Units, estimate, units_of
@@ -81,11 +81,13 @@ def robustness_results(inputs: Inputs, units: Units, overall: list[MeasuredMetri
         name = f"edge cases from {inputs.edge_cases.source}"
         results.append(robustness.scenario("edge_cases", name, edge, overall, settings, rng))
     if o.filter:
-        index = np.flatnonzero(filters.mask(inputs.data.features, o.filter))
-        results.append(robustness.scenario("filter", f"rows where {o.filter}", units.take(index), overall, settings,
-                                           rng))
+        matched = subset(inputs.data, np.flatnonzero(filters.mask(inputs.data.features, o.filter)))
+        filtered = units_of(matched, inputs.spec.task, o.cutoff)  # per query again for ranking
+        results.append(robustness.scenario("filter", f"rows where {o.filter}", filtered, overall, settings, rng))
     if inputs.model is None:
         return results, ["perturbation robustness: no model file given (--model FILE.onnx)"]
+    if inputs.spec.task == "ranking":
+        return results, ["perturbation robustness: not computed for ranking"]
     return results + robustness.perturbations(inputs.data, units, inputs.model, settings, rng), []
 
 

@@ -130,3 +130,23 @@ def test_regression_report_flags_the_segment_with_large_errors() -> None:
     assert mae == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.5, "d": 10.5})
     assert [s.segment for s in report.segments if s.flagged] == ["d"] and not report.passed
     assert report.metrics[1].value == pytest.approx((0.5 * 150 + 10.5 * 50) / 200) and report.fairness == []
+
+
+def test_ranking_report_with_a_filter_recomputes_per_query() -> None:
+    from datetime import date
+
+    from registry.governance.specs import ValidationSpec
+    from registry.validation.options import DataFile, ValidationOptions
+    from registry.validation.service import VersionContext, compute
+
+    # Every query ranks its one relevant result first, except where `hard` is set: there it comes last.
+    frame = pd.DataFrame({"query_id": np.repeat(np.arange(40), 3), "label": [1, 0, 0] * 40,
+                          "score": [0.9, 0.5, 0.1] * 20 + [0.1, 0.5, 0.9] * 20, "hard": np.repeat([0, 1], 60)})
+    context = VersionContext("1", ValidationSpec(task="ranking", thresholds={"mrr": 0.9}),
+                             DEFAULT_POLICY.for_tier(3).fairness, 3, [])
+    report = compute(context, DataFile(frame.to_csv(index=False).encode(), "csv", "q.csv"),
+                     ValidationOptions(filter="hard == 1", bootstrap=20), "vera", date(2030, 1, 1))
+    overall = {m.name: m.value for m in report.metrics}
+    assert overall["mrr"] == pytest.approx((1 + 1 / 3) / 2) and not report.passed
+    hard = report.robustness[0]
+    assert hard.rows == 20 and {m.name: m.value for m in hard.metrics}["mrr"] == pytest.approx(1 / 3)
