@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from gateway.api import admin, health, openai_routes, registry_routes
+from gateway.api import admin, health, openai_routes, registry_routes, responses_routes
 from gateway.api.deps import response_headers
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.config import GatewayConfig
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
                   redirect_slashes=False)
     app.include_router(openai_routes.router)
+    app.include_router(responses_routes.router)
     app.include_router(admin.router)
     app.include_router(health.router)
     app.include_router(registry_routes.build_router())
