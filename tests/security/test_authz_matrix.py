@@ -112,3 +112,8 @@ def test_team_a_reaches_its_own_data(world: World) -> None:
         assert http.get("/team/costs", headers=world.headers("team_a")).status_code == 200
         assert http.get("/admin/teams", headers=world.headers("admin")).status_code == 200
         assert http.get("/metrics", headers=world.headers("admin")).status_code == 200
+        # The matrix deleted team A's stored Response (team A runs last): a new one, read by its owner only.
+        created = http.post("/v1/responses", headers=world.headers("team_a"), json={"model": "chat-a", "input": "x"})
+        path = f"/v1/responses/{created.json()['id']}"
+        assert http.get(path, headers=world.headers("team_a")).status_code == 200
+        assert http.get(path, headers=world.headers("team_b")).status_code == 404
