@@ -6,6 +6,7 @@ stored, masked conversation: what a team stores never holds the personal data th
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from registry.tables import utcnow
 if TYPE_CHECKING:
     from gateway.state import Gateway
 
+log = logging.getLogger("warden.responses")
 DEFAULT_RETENTION_DAYS = 30
 _items = TypeAdapter(list[InputItem])
 
@@ -39,7 +41,17 @@ class ResponseStore:
         answer = ResponseObject.model_validate(row.response)
         return _items.validate_python(row.input_items) + [_as_input(item) for item in answer.output]
 
-    async def keep(self, items: list[Item], response: ResponseObject, policy: str | None) -> None:
+    async def keep(self, items: list[Item], response: ResponseObject, policy: str | None) -> ResponseObject:
+        """`response` once stored; if it could not be (database away, masking failed), the answer still goes
+        to the caller, saying `store: false`: it was produced and paid for, and nothing was kept unmasked."""
+        try:
+            await self._write(items, response, policy)
+        except Exception as exc:
+            log.warning("response %s not stored: %s", response.id, type(exc).__name__)
+            return response.model_copy(update={"store": False})
+        return response
+
+    async def _write(self, items: list[Item], response: ResponseObject, policy: str | None) -> None:
         values = [[item.model_dump(mode="json", by_alias=True) for item in items], response.json_body()]
         masked = await asyncio.to_thread(self._masker.mask_values, values)
         found = self._gw.guardrails.policy(policy)

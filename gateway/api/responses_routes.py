@@ -41,13 +41,11 @@ async def create_response(request: Request) -> Response:
     answer = await pipeline.chat(gw, ctx, request.headers.get("authorization"),
                                  chat_body(chat_request(parsed, history)))
 
-    async def keep(response: ResponseObject) -> None:
-        if parsed.store:
-            await store.keep(history + parsed.items(), response, ctx.guardrail_policy)
+    async def keep(response: ResponseObject) -> ResponseObject:
+        return await store.keep(history + parsed.items(), response, ctx.guardrail_policy) if parsed.store else response
 
     if isinstance(answer, Completion):
-        done = render(echo(parsed), answer.body)
-        await keep(done)
+        done = await keep(render(echo(parsed), answer.body))
         return Response(orjson.dumps(done.json_body()), media_type=JSON, headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
     return SseResponse(ResponsesStream(answer, echo(parsed), keep), headers=headers)

@@ -19,7 +19,7 @@ from gateway.api.responses_objects import OutputFunctionCall, OutputItem, Output
 from gateway.api.responses_translate import finished, usage_of
 from gateway.pipeline.streaming import DONE, SseStream
 
-OnComplete = Callable[[ResponseObject], Awaitable[None]]
+OnComplete = Callable[[ResponseObject], Awaitable[ResponseObject]]
 
 
 class ResponsesStream:
@@ -48,8 +48,7 @@ class ResponsesStream:
                 for event in self._close_items():
                     yield event
                 done = finished(self._response, list(self._output.values()), self._finish)
-                done = done.model_copy(update={"usage": usage_of(self._usage)})
-                await self._on_complete(done)
+                done = await self._on_complete(done.model_copy(update={"usage": usage_of(self._usage)}))
                 yield self._event(f"response.{done.status}", response=done.json_body())
                 continue  # the pipeline's stream ends after this: read it out so it is accounted as complete
             data = orjson.loads(raw.removeprefix(b"data: "))

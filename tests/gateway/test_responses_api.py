@@ -109,6 +109,13 @@ def test_function_call_round_trip(rgw: RunningGateway, upstream: FakeUpstream) -
     assert messages[2] == {"role": "tool", "tool_call_id": call.call_id, "content": "shipped on Monday"}
 
 
+def test_a_cut_answer_is_incomplete(rgw: RunningGateway) -> None:
+    response = rgw.client().responses.create(model="chat-a", input="one two three four five", max_output_tokens=2,
+                                             store=False)
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output_text == "one two"
+
+
 def test_named_function_choice(rgw: RunningGateway, upstream: FakeUpstream) -> None:
     rgw.client().responses.create(model="chat-a", input="go", tools=TOOLS,
                                   tool_choice={"type": "function", "name": "lookup"}, store=False)
@@ -159,6 +166,8 @@ def test_bad_key_is_an_authentication_error(rgw: RunningGateway) -> None:
     ({"tools": [{"type": "web_search"}]}, "tools.0"),
     ({"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]}, "input"),
     ({"temperature": 9}, "temperature"),
+    ({"text": {"format": {"type": "json_schema", "name": "x", "schema": {"$ref": "http://127.0.0.1:1/s.json"}}}},
+     "text.format.schema"),
     ({"extra_body": {"api_base": "http://127.0.0.1:1"}}, "api_base"),
     ({"extra_body": {"messages": []}}, "messages"),
 ])

@@ -94,6 +94,15 @@ def test_expired_responses_are_purged(gw: RunningGateway) -> None:
         gw.client().responses.retrieve(created.id)
 
 
+def test_an_answer_that_cannot_be_stored_still_reaches_the_caller(gw: RunningGateway) -> None:
+    with gw.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE stored_responses")
+    created = gw.client().responses.create(model="chat-a", input="kept nowhere")
+    assert created.output_text == "kept nowhere" and created.store is False
+    streamed = list(gw.client().responses.create(model="chat-a", input="nor here", stream=True))
+    assert streamed[-1].type == "response.completed" and streamed[-1].response.store is False
+
+
 def test_input_tokens_estimate(gw: RunningGateway, upstream: FakeUpstream) -> None:
     client = gw.client()
     short = client.responses.input_tokens.count(model="chat-a", input="hi")
