@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from gateway.schemas import ResponseFormat
-from guardrails.schema_validation import schema_problem
+from gateway.schemas import ResponseFormat, bounded_schema
 
 
 class Strict(BaseModel):
@@ -93,18 +92,9 @@ class FunctionChoice(Strict):
 class TextFormat(Strict):
     type: Literal["text", "json_object", "json_schema"]
     name: str | None = Field(default=None, max_length=64)
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    schema_: Annotated[dict[str, Any] | None, AfterValidator(bounded_schema)] = Field(default=None, alias="schema")
     description: str | None = None
     strict: bool | None = None
-
-    @field_validator("schema_")
-    @classmethod
-    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        # As for chat's `response_format`: a reference outside the document would be fetched by a validator.
-        problem = schema_problem(value) if value is not None else None
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
     def response_format(self) -> ResponseFormat | None:
         """Chat completions' `response_format` (its validator refuses schemas with outside references)."""
