@@ -112,6 +112,12 @@ class TextConfig(Strict):
     verbosity: Literal["low", "medium", "high"] | None = None
 
 
+class Reasoning(Strict):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    """Accepted and not translated: chat completions return no reasoning summary."""
+
+
 class ResponsesInput(Strict):
     """What a Responses request gives as the conversation (also all that `input_tokens` needs)."""
 
@@ -140,5 +146,11 @@ class ResponsesRequest(ResponsesInput):
     text: TextConfig | None = None
     stream: bool = False
     store: bool = True
+    reasoning: Reasoning | None = None
+    prompt_cache_key: str | None = Field(default=None, max_length=256)
+    safety_identifier: str | None = Field(default=None, max_length=256)
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     truncation: Literal["disabled"] | None = None
     """Only OpenAI's default: Warden does not drop items to fit a context window."""
+    include: list[Literal["message.output_text.logprobs", "reasoning.encrypted_content"]] | None = None
+    """Accepted and not translated: the answer has no logprobs and no reasoning items to include."""

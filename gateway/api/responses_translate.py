@@ -63,6 +63,10 @@ def _options(request: ResponsesRequest) -> dict[str, Any]:
         if isinstance(choice, FunctionChoice) else choice,
         # OpenAI refuses `parallel_tool_calls` without tools.
         "parallel_tool_calls": request.parallel_tool_calls if request.tools else None,
+        "reasoning_effort": request.reasoning.effort if request.reasoning else None,
+        "verbosity": request.text.verbosity if request.text else None,
+        "prompt_cache_key": request.prompt_cache_key, "safety_identifier": request.safety_identifier,
+        "service_tier": request.service_tier,
     }
     form = request.text.format if request.text else None
     if form is not None and (response_format := form.response_format()) is not None:

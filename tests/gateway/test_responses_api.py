@@ -8,6 +8,7 @@ from typing import Any
 
 import openai
 import pytest
+from pydantic import BaseModel
 
 from guardrails import registry
 from guardrails.base import CheckContext, Finding, Guardrail, Segment, Verdict
@@ -68,8 +69,12 @@ def test_instructions_and_options_are_translated(rgw: RunningGateway, upstream: 
     response = rgw.client().responses.create(
         model="chat-a", instructions="Answer in JSON.", input=[{"role": "user", "content": "Where is Lyon?"}],
         temperature=0.3, top_p=0.9, max_output_tokens=40, metadata={"ticket": "7"}, user="end-user-1",
-        text={"format": {"type": "json_schema", "name": "place", "schema": schema, "strict": True}})
+        text={"format": {"type": "json_schema", "name": "place", "schema": schema, "strict": True},
+              "verbosity": "low"},
+        reasoning={"effort": "low"}, prompt_cache_key="k1", safety_identifier="u-hash", include=[], truncation="disabled")
     sent = _sent(upstream)
+    assert (sent["reasoning_effort"], sent["verbosity"], sent["prompt_cache_key"]) == ("low", "low", "k1")
+    assert sent["safety_identifier"] == "u-hash" and "include" not in sent and "truncation" not in sent
     assert sent["messages"] == [{"role": "system", "content": "Answer in JSON."},
                                 {"role": "user", "content": "Where is Lyon?"}]
     assert (sent["temperature"], sent["top_p"], sent["max_tokens"], sent["user"]) == (0.3, 0.9, 40, "end-user-1")
@@ -78,6 +83,17 @@ def test_instructions_and_options_are_translated(rgw: RunningGateway, upstream: 
                                        "json_schema": {"name": "place", "schema": schema, "strict": True}}
     assert "city" in json.loads(response.output_text)
     assert response.instructions == "Answer in JSON." and response.metadata == {"ticket": "7"}
+
+
+class Place(BaseModel):
+    city: str
+    country: str
+
+
+def test_parse_with_a_pydantic_text_format(rgw: RunningGateway, upstream: FakeUpstream) -> None:
+    parsed = rgw.client().responses.parse(model="chat-a", input="Where is Lyon?", text_format=Place, store=False)
+    assert isinstance(parsed.output_parsed, Place)
+    assert _sent(upstream)["response_format"]["json_schema"]["strict"] is True
 
 
 def test_multipart_input_with_an_image(rgw: RunningGateway, upstream: FakeUpstream) -> None:
@@ -163,6 +179,8 @@ def test_bad_key_is_an_authentication_error(rgw: RunningGateway) -> None:
 
 @pytest.mark.parametrize(("extra", "param"), [
     ({"background": True}, "background"),
+    ({"truncation": "auto"}, "truncation"),
+    ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input"),
     ({"tools": [{"type": "web_search"}]}, "tools.0"),
     ({"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]}, "input"),
     ({"temperature": 9}, "temperature"),
