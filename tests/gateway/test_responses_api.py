@@ -71,7 +71,8 @@ def test_instructions_and_options_are_translated(rgw: RunningGateway, upstream: 
         temperature=0.3, top_p=0.9, max_output_tokens=40, metadata={"ticket": "7"}, user="end-user-1",
         text={"format": {"type": "json_schema", "name": "place", "schema": schema, "strict": True},
               "verbosity": "low"},
-        reasoning={"effort": "low"}, prompt_cache_key="k1", safety_identifier="u-hash", include=[], truncation="disabled")
+        reasoning={"effort": "low"}, prompt_cache_key="k1", safety_identifier="u-hash", include=[],
+        truncation="disabled")
     sent = _sent(upstream)
     assert (sent["reasoning_effort"], sent["verbosity"], sent["prompt_cache_key"]) == ("low", "low", "k1")
     assert sent["safety_identifier"] == "u-hash" and "include" not in sent and "truncation" not in sent
