@@ -43,21 +43,26 @@ class ResponsesStream:
     async def _events(self) -> AsyncIterator[bytes]:
         yield self._event("response.created", response=self._response.json_body())
         yield self._event("response.in_progress", response=self._response.json_body())
-        async for raw in self._chat:
-            if raw == DONE:
-                for event in self._close_items():
+        chat = aiter(self._chat)
+        try:
+            async for raw in chat:
+                for event in await self._retell(raw):
                     yield event
-                done = finished(self._response, list(self._output.values()), self._finish)
-                done = await self._on_complete(done.model_copy(update={"usage": usage_of(self._usage)}))
-                yield self._event(f"response.{done.status}", response=done.json_body())
-                continue  # the pipeline's stream ends after this: read it out so it is accounted as complete
-            data = orjson.loads(raw.removeprefix(b"data: "))
-            if isinstance(data.get("error"), dict):
-                for event in self._failed(data["error"]):
-                    yield event
-                continue
-            for event in self._chunk(data):
-                yield event
+        finally:
+            # A client gone mid-stream: the pipeline's stream is closed now (its usage row says so), not when
+            # the garbage collector gets to it.
+            await chat.aclose()  # type: ignore[attr-defined]
+
+    async def _retell(self, raw: bytes) -> list[bytes]:
+        if raw == DONE:
+            done = finished(self._response, list(self._output.values()), self._finish)
+            closing = self._close_items()
+            done = await self._on_complete(done.model_copy(update={"usage": usage_of(self._usage)}))
+            return [*closing, self._event(f"response.{done.status}", response=done.json_body())]
+        data = orjson.loads(raw.removeprefix(b"data: "))
+        if isinstance(data.get("error"), dict):
+            return self._failed(data["error"])
+        return self._chunk(data)
 
     def _chunk(self, chunk: dict[str, Any]) -> list[bytes]:
         if chunk.get("usage"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -220,3 +221,17 @@ def test_output_block_mid_stream_fails_the_response(rgw: RunningGateway) -> None
     assert "response.failed" in seen and "response.completed" not in seen
     assert "FORBIDDEN" not in "".join(seen) and "blocked" in raised.value.message
     assert rgw.rows()[-1].status == "blocked"
+
+
+def test_client_gone_mid_stream_leaves_a_cancelled_row(rgw: RunningGateway, upstream: FakeUpstream) -> None:
+    body = {"model": "chat-a", "input": "one two three four five six [[fake:chunk_delay=150]]", "stream": True}
+    with rgw.http() as http, http.stream("POST", "/v1/responses", json=body,
+                                         headers={"authorization": f"Bearer {rgw.keys['alpha']}"}) as answer:
+        for line in answer.iter_lines():
+            if "response.output_text.delta" in line:
+                break
+    deadline, rows = time.monotonic() + 10, []
+    while time.monotonic() < deadline and not (rows := rgw.rows(stream=True)):
+        time.sleep(0.05)
+    row = rows[-1]
+    assert (row.status, row.status_code) == ("cancelled", 499) and row.prompt_tokens > 0
