@@ -210,6 +210,12 @@ def test_input_guardrail_block(rgw: RunningGateway, upstream: FakeUpstream) -> N
     assert rgw.rows()[-1].status == "blocked"
 
 
+def test_output_block(rgw: RunningGateway) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        rgw.client("outwords").responses.create(model="chat-a", input="this is FORBIDDEN")
+    assert raised.value.code == "guardrail_violation" and "FORBIDDEN" not in raised.value.response.text
+
+
 def test_output_block_mid_stream_fails_the_response(rgw: RunningGateway) -> None:
     seen: list[str] = []
     with pytest.raises(openai.APIError) as raised:

@@ -3,6 +3,7 @@ retention, and `input_tokens`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import openai
@@ -11,13 +12,23 @@ from sqlmodel import Session
 
 from registry.stored_responses import StoredResponse, purge_expired_responses
 from registry.tables import utcnow
+from tests.gateway.conftest import GatewayFactory, deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
 
 EMAIL = "jean.dupont@example.com"
 
 
-def test_store_retrieve_and_delete(gw: RunningGateway) -> None:
+@pytest.fixture()
+def any_db_gw(make_gateway: GatewayFactory, upstream: FakeUpstream, database_url: str) -> Iterator[RunningGateway]:
+    """On SQLite and on the machine's PostgreSQL (production's database)."""
+    with make_gateway({"model_list": [deployment("chat-a", upstream)], "prompts": None}, {"alpha": {}, "beta": {}},
+                      database_url=database_url) as running:
+        yield running
+
+
+def test_store_retrieve_and_delete(any_db_gw: RunningGateway) -> None:
+    gw = any_db_gw
     client = gw.client()
     created = client.responses.create(model="chat-a", input="remember the blue door")
     got = client.responses.retrieve(created.id)
@@ -28,6 +39,11 @@ def test_store_retrieve_and_delete(gw: RunningGateway) -> None:
         client.responses.retrieve(created.id)
     with pytest.raises(openai.NotFoundError):
         client.responses.delete(created.id)
+    kept = client.responses.create(model="chat-a", input="a second one")
+    with pytest.raises(openai.NotFoundError):
+        gw.client("beta").responses.retrieve(kept.id)
+    follow_up = client.responses.create(model="chat-a", input="and?", previous_response_id=kept.id)
+    assert follow_up.usage.input_tokens > kept.usage.input_tokens
 
 
 def test_store_false_keeps_nothing(gw: RunningGateway) -> None:
