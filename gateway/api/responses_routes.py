@@ -32,7 +32,7 @@ M = TypeVar("M", bound=BaseModel)
 @router.post("/responses", openapi_extra=body_schema(ResponsesRequest))
 async def create_response(request: Request) -> Response:
     gw = gateway_of(request)
-    ctx = new_context(request, "chat")
+    ctx = new_context(request, "responses")
     body = await read_body(request, gw.config.server.max_body_bytes)
     principal = await principal_of(request)  # a stored conversation is read for the caller's team only
     parsed = _parse(ResponsesRequest, body)

@@ -61,6 +61,7 @@ def test_plain_text_input_answers_a_response_and_writes_a_usage_row(rgw: Running
     assert usage.output_tokens == 3 and usage.total_tokens == usage.input_tokens + 3 and usage.input_tokens > 0
     row = rgw.row(raw.headers["x-request-id"])
     assert (row.status, row.team, row.requested_model, row.stream) == ("ok", "alpha", "chat-a", False)
+    assert row.endpoint == "responses"
     assert (row.prompt_tokens, row.completion_tokens) == (usage.input_tokens, 3)
     assert row.cost_usd == pytest.approx(usage.input_tokens * PRICE_IN + 3 * PRICE_OUT)
 
@@ -153,7 +154,7 @@ def test_stream_events_in_order_with_usage(rgw: RunningGateway) -> None:
     assert text == "hello streaming world" == events[-1].response.output_text
     assert events[-1].response.usage.output_tokens == 3
     row = rgw.rows(stream=True)[-1]
-    assert row.status == "ok" and row.completion_tokens == 3
+    assert (row.status, row.endpoint, row.completion_tokens) == ("ok", "responses", 3)
 
 
 def test_stream_helper_gives_the_final_response(rgw: RunningGateway) -> None:
