@@ -62,6 +62,10 @@ class ResponseStore:
                              input_items=masked[0], response=masked[1])  # type: ignore[arg-type]
         await asyncio.to_thread(save_response, self._gw.engine, row)
 
+    async def items(self, response_id: str) -> list[Item]:
+        """The conversation `response_id` answered (earlier turns included)."""
+        return _items.validate_python((await self._row(response_id, None)).input_items)
+
     async def get(self, response_id: str) -> ResponseObject:
         return ResponseObject.model_validate((await self._row(response_id, None)).response)
 

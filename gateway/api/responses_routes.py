@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from gateway import pipeline
 from gateway.api.deps import gateway_of, new_context, principal_of, read_body, response_headers
 from gateway.api.openapi_bodies import body_schema
+from gateway.api.responses_items import ItemPage, item_list
 from gateway.api.responses_objects import ResponseObject
 from gateway.api.responses_shapes import ResponsesInput, ResponsesRequest
 from gateway.api.responses_stream import ResponsesStream
@@ -55,6 +56,12 @@ async def create_response(request: Request) -> Response:
 async def retrieve_response(request: Request, response_id: str) -> Response:
     store = ResponseStore(gateway_of(request), (await principal_of(request)).team)
     return Response(orjson.dumps((await store.get(response_id)).json_body()), media_type=JSON)
+
+
+@router.get("/responses/{response_id}/input_items")
+async def list_input_items(request: Request, response_id: str, page: Annotated[ItemPage, Query()]) -> Response:
+    store = ResponseStore(gateway_of(request), (await principal_of(request)).team)
+    return Response(item_list(response_id, await store.items(response_id), page), media_type=JSON)
 
 
 @router.delete("/responses/{response_id}")

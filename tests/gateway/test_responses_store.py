@@ -46,6 +46,26 @@ def test_store_retrieve_and_delete(any_db_gw: RunningGateway) -> None:
     assert follow_up.usage.input_tokens > kept.usage.input_tokens
 
 
+def test_input_items_list_the_conversation(gw: RunningGateway) -> None:
+    client = gw.client()
+    first = client.responses.create(model="chat-a", input=[
+        {"role": "user", "content": [{"type": "input_text", "text": "look"},
+                                     {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}])
+    second = client.responses.create(model="chat-a", input="and this", previous_response_id=first.id)
+    items = list(client.responses.input_items.list(second.id, order="asc"))
+    assert [(i.type, i.role) for i in items] == [("message", "user"), ("message", "assistant"), ("message", "user")]
+    assert items[0].content[1].type == "input_image" and items[2].content[0].text == "and this"
+    assert items[1].content[0].type == "output_text"
+    newest = client.responses.input_items.list(second.id, limit=1)
+    assert [i.id for i in newest.data] == [items[2].id] and newest.has_more
+    assert [i.id for i in client.responses.input_items.list(second.id, limit=2, after=items[2].id)] == \
+        [items[1].id, items[0].id]
+    with pytest.raises(openai.NotFoundError):
+        gw.client("beta").responses.input_items.list(second.id)
+    with pytest.raises(openai.BadRequestError):
+        client.responses.input_items.list(second.id, limit=0)
+
+
 def test_store_false_keeps_nothing(gw: RunningGateway) -> None:
     created = gw.client().responses.create(model="chat-a", input="forget me", store=False)
     with pytest.raises(openai.NotFoundError):
