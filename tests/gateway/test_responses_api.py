@@ -38,11 +38,12 @@ registry.register(_Word)
 @pytest.fixture()
 def rgw(make_gateway: GatewayFactory, upstream: FakeUpstream) -> Iterator[RunningGateway]:
     policies = {"in": {"input": [{"guardrail": "test_responses_word", "mode": "block"}]},
+                "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]},
                 "out": {"output": [{"guardrail": "test_responses_word", "mode": "block"}]}}
     config = {"model_list": [deployment("chat-a", upstream), deployment("chat-b", upstream)],
               "guardrail_policies": policies, "prompts": None}
     teams = {"alpha": {}, "beta": {"models": ["chat-b"]}, "inwords": {"guardrail_policy": "in"},
-             "outwords": {"guardrail_policy": "out"}}
+             "outwords": {"guardrail_policy": "out"}, "pii": {"guardrail_policy": "pii"}}
     with make_gateway(config, teams) as running:
         yield running
 
@@ -173,6 +174,15 @@ def test_streamed_function_call(rgw: RunningGateway) -> None:
     arguments = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
     assert done.arguments == arguments and done.name == "lookup" and "order" in json.loads(arguments)
     assert events[-1].response.output[0].type == "function_call"
+
+
+def test_pii_is_masked_upstream_and_restored_in_the_stream(rgw: RunningGateway, upstream: FakeUpstream) -> None:
+    email = "jean.dupont@example.com"
+    events = list(rgw.client("pii").responses.create(
+        model="chat-a", input=f"write to {email} today [[fake:chunk_size=3]]", stream=True, store=False))
+    assert email not in json.dumps(_sent(upstream)["messages"])
+    assert email in "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert email in events[-1].response.output_text
 
 
 def test_bad_key_is_an_authentication_error(rgw: RunningGateway) -> None:

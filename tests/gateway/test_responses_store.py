@@ -66,6 +66,20 @@ def test_input_items_list_the_conversation(gw: RunningGateway) -> None:
         client.responses.input_items.list(second.id, limit=0)
 
 
+def test_a_tool_result_follows_a_stored_function_call(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    """The agents' loop: the next turn sends only the tool's output and the previous response's id."""
+    tools = [{"type": "function", "name": "weather", "parameters": {"type": "object"}}]
+    client = gw.client()
+    first = client.responses.create(model="chat-a", input=f"weather for {EMAIL}", tools=tools)
+    call = first.output[0]
+    second = client.responses.create(model="chat-a", tools=tools, previous_response_id=first.id, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}])
+    assert second.output_text == "sunny"
+    messages = upstream.requests_to("/chat/completions")[-1].json["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
+    assert messages[1]["tool_calls"][0]["id"] == call.call_id == messages[2]["tool_call_id"]
+
+
 def test_store_false_keeps_nothing(gw: RunningGateway) -> None:
     created = gw.client().responses.create(model="chat-a", input="forget me", store=False)
     with pytest.raises(openai.NotFoundError):
