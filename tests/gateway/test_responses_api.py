@@ -252,3 +252,15 @@ def test_client_gone_mid_stream_leaves_a_cancelled_row(rgw: RunningGateway, upst
         time.sleep(0.05)
     row = rows[-1]
     assert (row.status, row.status_code) == ("cancelled", 499) and row.prompt_tokens > 0
+
+
+def test_an_upstream_cut_fails_the_streamed_response(rgw: RunningGateway) -> None:
+    seen = []
+    with pytest.raises(openai.APIError):
+        for event in rgw.client().responses.create(model="chat-a", input="one two three four five six seven "
+                                                   "[[fake:cut_stream_after=4]]", stream=True, store=False):
+            seen.append(event)
+    failed = [e for e in seen if e.type == "response.failed"]
+    assert failed and failed[0].response.error.code == "upstream_error" and failed[0].response.status == "failed"
+    row = rgw.rows(stream=True)[-1]
+    assert (row.status, row.error_type, row.endpoint) == ("error", "upstream_error", "responses")
