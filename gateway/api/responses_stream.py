@@ -14,9 +14,16 @@ from typing import Any
 
 import orjson
 
-from gateway.api.responses_objects import OutputFunctionCall, OutputItem, OutputMessage, OutputText, ResponseError, \
-    ResponseObject
-from gateway.api.responses_translate import finished, usage_of
+from gateway.api.responses_chat import ChatAnswer, ChatError, ChatToolCall, ChatUsage
+from gateway.api.responses_objects import (
+    OutputFunctionCall,
+    OutputItem,
+    OutputMessage,
+    OutputText,
+    ResponseError,
+    ResponseObject,
+)
+from gateway.api.responses_translate import finished
 from gateway.pipeline.streaming import DONE, SseStream
 
 OnComplete = Callable[[ResponseObject], Awaitable[ResponseObject]]
@@ -32,7 +39,7 @@ class ResponsesStream:
         self._text: OutputMessage | None = None
         self._calls: dict[int, int] = {}
         self._finish: str | None = None
-        self._usage: dict[str, Any] | None = None
+        self._usage = ChatUsage()
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._events()
@@ -57,26 +64,19 @@ class ResponsesStream:
         if raw == DONE:
             done = finished(self._response, list(self._output.values()), self._finish)
             closing = self._close_items()
-            done = await self._on_complete(done.model_copy(update={"usage": usage_of(self._usage)}))
+            done = await self._on_complete(done.model_copy(update={"usage": self._usage.usage()}))
             return [*closing, self._event(f"response.{done.status}", response=done.json_body())]
-        data = orjson.loads(raw.removeprefix(b"data: "))
-        if isinstance(data.get("error"), dict):
-            return self._failed(data["error"])
-        return self._chunk(data)
-
-    def _chunk(self, chunk: dict[str, Any]) -> list[bytes]:
-        if chunk.get("usage"):
-            self._usage = chunk["usage"]
-        events: list[bytes] = []
-        for choice in chunk.get("choices") or ():
-            if int(choice.get("index") or 0) != 0:
-                continue  # a Response has one answer
-            delta = choice.get("delta") or {}
-            if isinstance(delta.get("content"), str) and delta["content"]:
-                events += self._text_delta(delta["content"])
-            for call in delta.get("tool_calls") or ():
-                events += self._call_delta(call)
-            self._finish = choice.get("finish_reason") or self._finish
+        chunk = ChatAnswer.model_validate_json(raw.removeprefix(b"data: "))
+        if chunk.error is not None:
+            return self._failed(chunk.error)
+        self._usage = chunk.usage or self._usage
+        if not chunk.choices:
+            return []
+        choice = chunk.first()  # a Response has one answer
+        events = self._text_delta(choice.delta.content) if choice.delta.content else []
+        for call in choice.delta.tool_calls or ():
+            events += self._call_delta(call)
+        self._finish = choice.finish_reason or self._finish
         return events
 
     def _text_delta(self, text: str) -> list[bytes]:
@@ -95,22 +95,20 @@ class ResponsesStream:
         events.append(self._event("response.output_text.delta", **self._where(self._text), delta=text, logprobs=[]))
         return events
 
-    def _call_delta(self, call: dict[str, Any]) -> list[bytes]:
-        function = call.get("function") or {}
-        position = int(call.get("index") or 0)
+    def _call_delta(self, call: ChatToolCall) -> list[bytes]:
+        position = call.index or 0
         events = []
         if position not in self._calls:
-            item = OutputFunctionCall(call_id=str(call.get("id") or ""), name=str(function.get("name") or ""),
-                                      status="in_progress")
+            item = OutputFunctionCall(call_id=call.id or "", name=call.function.name or "", status="in_progress")
             self._calls[position] = self._add(item)
             events.append(self._event("response.output_item.added", output_index=self._calls[position],
                                       item=item.model_dump(mode="json")))
         item = self._output[self._calls[position]]
         assert isinstance(item, OutputFunctionCall)
-        if function.get("arguments"):
-            item.arguments += str(function["arguments"])
+        if call.function.arguments:
+            item.arguments += call.function.arguments
             events.append(self._event("response.function_call_arguments.delta", item_id=item.id,
-                                      output_index=self._calls[position], delta=str(function["arguments"])))
+                                      output_index=self._calls[position], delta=call.function.arguments))
         return events
 
     def _close_items(self) -> list[bytes]:
@@ -131,13 +129,15 @@ class ResponsesStream:
                                       item=item.model_dump(mode="json")))
         return events
 
-    def _failed(self, error: dict[str, Any]) -> list[bytes]:
-        code, message = str(error.get("code") or "error"), str(error.get("message") or "the response failed")
+    def _failed(self, error: ChatError) -> list[bytes]:
+        code, message = error.code or "error", error.message or "the response failed"
         failed = self._response.model_copy(update={
-            "status": "failed", "error": ResponseError(code=code, message=message), "usage": usage_of(self._usage),
+            "status": "failed", "error": ResponseError(code=code, message=message), "usage": self._usage.usage(),
             "output": list(self._output.values())})
+        # The `error` object makes the openai SDK raise, as it does for a chat stream's error event.
+        body = {"message": message, "type": error.type or "api_error", "param": error.param, "code": code}
         return [self._event("response.failed", response=failed.json_body()),
-                self._event("error", code=code, message=message, param=error.get("param"), error=error)]
+                self._event("error", code=code, message=message, param=error.param, error=body)]
 
     def _add(self, item: OutputItem) -> int:
         index = len(self._output)

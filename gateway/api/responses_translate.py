@@ -9,19 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict
-
+from gateway.api.responses_chat import ChatAnswer, ChatUsage
 from gateway.api.responses_objects import (
     IncompleteDetails,
-    InputTokensDetails,
     OutputFunctionCall,
     OutputItem,
     OutputMessage,
     OutputRefusal,
     OutputText,
-    OutputTokensDetails,
     ResponseObject,
-    Usage,
 )
 from gateway.api.responses_shapes import (
     FunctionCallItem,
@@ -111,43 +107,6 @@ def _content(item: MessageItem) -> str | list[dict[str, Any]]:
     return parts
 
 
-class _Call(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str = ""
-    function: dict[str, Any] = {}
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    content: str | None = None
-    refusal: str | None = None
-    tool_calls: list[_Call] | None = None
-
-
-class _Choice(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    message: _Message = _Message()
-    finish_reason: str | None = None
-
-
-class ChatAnswer(BaseModel):
-    """What the adapter reads of a chat completion."""
-
-    model_config = ConfigDict(extra="ignore")
-    choices: list[_Choice] = []
-    usage: dict[str, Any] | None = None
-
-
-def usage_of(usage: dict[str, Any] | None) -> Usage:
-    usage = usage or {}
-    prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-    cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-    reasoning = int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
-    return Usage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion,
-                 input_tokens_details=InputTokensDetails(cached_tokens=cached),
-                 output_tokens_details=OutputTokensDetails(reasoning_tokens=reasoning))
-
-
 def finished(response: ResponseObject, output: list[OutputItem], finish_reason: str | None) -> ResponseObject:
     """`response` completed with `output`, or incomplete when the answer was cut."""
     reason = {"length": "max_output_tokens", "content_filter": "content_filter"}.get(finish_reason or "")
@@ -161,17 +120,17 @@ def finished(response: ResponseObject, output: list[OutputItem], finish_reason: 
 def render(response: ResponseObject, body: dict[str, Any]) -> ResponseObject:
     """`response` (the request's echo) completed with the chat completion `body`."""
     answer = ChatAnswer.model_validate(body)
-    choice = answer.choices[0] if answer.choices else _Choice()
+    choice = answer.first()
     output: list[OutputItem] = []
     message = choice.message
     if message.content or message.refusal:
         part = OutputRefusal(refusal=message.refusal) if message.refusal and not message.content else None
         output.append(OutputMessage(content=[part or OutputText(text=message.content or "")]))
     for call in message.tool_calls or ():
-        output.append(OutputFunctionCall(call_id=call.id, name=str(call.function.get("name") or ""),
-                                         arguments=str(call.function.get("arguments") or "")))
+        output.append(OutputFunctionCall(call_id=call.id or "", name=call.function.name or "",
+                                         arguments=call.function.arguments or ""))
     done = finished(response, output, choice.finish_reason)
-    return done.model_copy(update={"usage": usage_of(answer.usage)})
+    return done.model_copy(update={"usage": (answer.usage or ChatUsage()).usage()})
 
 
 def echo(request: ResponsesRequest) -> ResponseObject:
