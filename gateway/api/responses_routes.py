@@ -18,9 +18,10 @@ from gateway.api.responses_shapes import ResponsesInput, ResponsesRequest
 from gateway.api.responses_stream import ResponsesStream
 from gateway.api.responses_translate import chat_body, chat_request, echo, render
 from gateway.api.sse import SseResponse
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, WardenError
 from gateway.pipeline.authenticate import authorize_model
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
+from gateway.pipeline.record_usage import record_usage
 from gateway.providers.base import Completion
 from gateway.responses_store import ResponseStore
 from gateway.schemas import parse_request
@@ -35,12 +36,19 @@ async def create_response(request: Request) -> Response:
     gw = gateway_of(request)
     ctx = new_context(request, "responses")
     body = await read_body(request, gw.config.server.max_body_bytes)
-    principal = await principal_of(request)  # a stored conversation is read for the caller's team only
-    parsed = _parse(ResponsesRequest, body)
-    store = ResponseStore(gw, principal.team)
-    history = await store.conversation(parsed.previous_response_id)
-    answer = await pipeline.chat(gw, ctx, request.headers.get("authorization"),
-                                 chat_body(chat_request(parsed, history)))
+    try:
+        ctx.principal = await principal_of(request)  # a stored conversation is read for the caller's team only
+        parsed = _parse(ResponsesRequest, body)
+        ctx.model = parsed.model
+        store = ResponseStore(gw, ctx.principal.team)
+        history = await store.conversation(parsed.previous_response_id)
+        chat = chat_body(chat_request(parsed, history))
+    except WardenError as exc:
+        # Refused before the pipeline ran: the request still gets its usage row, as a chat request would.
+        ctx.fail(exc)
+        record_usage(gw, ctx)
+        raise
+    answer = await pipeline.chat(gw, ctx, request.headers.get("authorization"), chat)
 
     async def keep(response: ResponseObject) -> ResponseObject:
         return await store.keep(history + parsed.items(), response, ctx.guardrail_policy) if parsed.store else response

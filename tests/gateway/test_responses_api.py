@@ -186,8 +186,10 @@ def test_pii_is_masked_upstream_and_restored_in_the_stream(rgw: RunningGateway, 
 
 
 def test_bad_key_is_an_authentication_error(rgw: RunningGateway) -> None:
-    with pytest.raises(openai.AuthenticationError):
+    with pytest.raises(openai.AuthenticationError) as raised:
         rgw.client(key="wk-not-a-key").responses.create(model="chat-a", input="hi")
+    row = rgw.row(raised.value.response.headers["x-request-id"])
+    assert (row.status_code, row.error_type, row.team) == (401, "invalid_api_key", None)
 
 
 @pytest.mark.parametrize(("extra", "param"), [
@@ -207,6 +209,8 @@ def test_bad_bodies_are_openai_400s(rgw: RunningGateway, extra: dict[str, Any], 
         rgw.client().responses.create(**{"model": "chat-a", "input": "hi", **extra})
     error = raised.value.response.json()["error"]
     assert error["type"] == "invalid_request_error" and error["param"].startswith(param), error
+    row = rgw.row(raised.value.response.headers["x-request-id"])
+    assert (row.status, row.status_code, row.endpoint, row.team) == ("error", 400, "responses", "alpha")
 
 
 def test_a_model_the_team_may_not_use(rgw: RunningGateway) -> None:
