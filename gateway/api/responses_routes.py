@@ -42,6 +42,8 @@ async def create_response(request: Request) -> Response:
         ctx.model = parsed.model
         store = ResponseStore(gw, ctx.principal.team)
         history = await store.conversation(parsed.previous_response_id)
+        if not history and not parsed.items():
+            raise BadRequest("invalid value for 'input': at least one input item is needed", param="input")
         chat = chat_body(chat_request(parsed, history))
     except WardenError as exc:
         # Refused before the pipeline ran: the request still gets its usage row, as a chat request would.

@@ -203,6 +203,7 @@ def test_bad_key_is_an_authentication_error(rgw: RunningGateway) -> None:
      "text.format.schema"),
     ({"extra_body": {"api_base": "http://127.0.0.1:1"}}, "api_base"),
     ({"extra_body": {"messages": []}}, "messages"),
+    ({"input": []}, "input"),
 ])
 def test_bad_bodies_are_openai_400s(rgw: RunningGateway, extra: dict[str, Any], param: str) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
