@@ -1,5 +1,5 @@
 """Stored Responses (`store: true` on `/v1/responses`): the conversation so far and the answer, PII-masked, per
-team, until the caller's policy retention ends. Only masked text reaches this table (see `gateway.responses_store`).
+team, until the caller's policy retention ends. Only masked text reaches this table (see `gateway.api.responses_store`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from gateway.api.openapi_bodies import body_schema
 from gateway.api.responses_items import ItemPage, item_list
 from gateway.api.responses_objects import ResponseObject
 from gateway.api.responses_shapes import ResponsesInput, ResponsesRequest
+from gateway.api.responses_store import ResponseStore
 from gateway.api.responses_stream import ResponsesStream
 from gateway.api.responses_translate import chat_body, chat_request, echo, render
 from gateway.api.sse import SseResponse
@@ -23,7 +24,6 @@ from gateway.pipeline.authenticate import authorize_model
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.providers.base import Completion
-from gateway.responses_store import ResponseStore
 from gateway.schemas import parse_request
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -86,7 +86,7 @@ async def delete_response(request: Request, response_id: str) -> Response:
 async def count_input_tokens(request: Request) -> Response:
     """The estimate the gateway charges to token budgets before a call; nothing goes upstream."""
     gw = gateway_of(request)
-    ctx = new_context(request, "chat")
+    ctx = new_context(request, "responses")
     body = await read_body(request, gw.config.server.max_body_bytes)
     ctx.principal = await principal_of(request)
     parsed = _parse(ResponsesInput, body)
