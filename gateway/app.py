@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from gateway.api import admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes
+from gateway.api import (admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes,
+                         responses_routes)
 from gateway.api.deps import response_headers
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.api.unprefixed import without_prefix
@@ -43,7 +44,9 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(anthropic_routes.router)
     app.include_router(moderations.router)
     app.include_router(completions.router)
-    openai_style = (openai_routes.router, anthropic_routes.router, moderations.router, completions.router)
+    app.include_router(responses_routes.router)
+    openai_style = (openai_routes.router, anthropic_routes.router, moderations.router, completions.router,
+                    responses_routes.router)
     app.include_router(without_prefix(*openai_style))
     app.include_router(admin.router)
     app.include_router(health.router)

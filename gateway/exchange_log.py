@@ -119,15 +119,19 @@ class ExchangeLogger(BackgroundBatcher[PendingExchange]):
 
 
 async def purge_loop(engine: Engine, interval_s: float = 3600.0) -> None:
-    """Delete expired exchanges now and every `interval_s` seconds, until cancelled. Several workers may run
-    it at once: the delete is idempotent."""
+    """Delete expired exchanges (and stored Responses) now and every `interval_s` seconds, until cancelled.
+    Several workers may run it at once: the delete is idempotent."""
     from registry.exchanges import purge_expired
+    from registry.stored_responses import purge_expired_responses
 
     while True:
         try:
             deleted = await asyncio.to_thread(purge_expired, engine)
             if deleted:
                 log.info("purged %d exchanges past their retention", deleted)
+            deleted = await asyncio.to_thread(purge_expired_responses, engine)
+            if deleted:
+                log.info("purged %d stored responses past their retention", deleted)
         except Exception as exc:  # the database may be down for a while; try again next round
             log.warning("exchange purge failed: %s", type(exc).__name__)
         await asyncio.sleep(interval_s)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 JsonValue = object
 """A decoded JSON value: dict, list, str, number, bool or None."""
 
-STRUCTURAL_KEYS = frozenset({"role", "model", "type", "finish_reason", "object", "id", "tool_call_id"})
+STRUCTURAL_KEYS = frozenset({"role", "model", "type", "finish_reason", "object", "id", "tool_call_id", "call_id"})
 """Keys whose string values are protocol vocabulary or opaque ids, not free text: not worth a pass of the model."""
 
 OMITTED = "<OMITTED: {n} characters>"

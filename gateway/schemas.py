@@ -9,9 +9,9 @@ through `extra_body`) are taken out before the request goes upstream.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.errors import BadRequest
 from gateway.providers.parameters import forbidden_field
@@ -67,18 +67,18 @@ class Tool(Open):
         return self
 
 
+def bounded_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A client's JSON schema, validated: refs outside the document would be fetched by a validator (SSRF, file
+    reads), so they are refused up front, as are schemas too large or too deep."""
+    problem = schema_problem(value) if value is not None else None
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class ResponseFormat(Open):
     type: Literal["text", "json_object", "json_schema"]
-    json_schema: dict[str, Any] | None = None
-
-    @field_validator("json_schema")
-    @classmethod
-    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        # Refs outside the document would be fetched by a validator (SSRF, file reads): refused up front.
-        problem = schema_problem(value) if value is not None else None
-        if problem is not None:
-            raise ValueError(problem)
-        return value
+    json_schema: Annotated[dict[str, Any] | None, AfterValidator(bounded_schema)] = None
 
 
 class ChatRequest(Open):

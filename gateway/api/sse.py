@@ -7,16 +7,23 @@ Starlette never starts the body and the stream's own bookkeeping never runs; `ab
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
 
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.pipeline.streaming import SseStream
+
+class EventStream(Protocol):
+    """A pipeline stream (`SseStream`) or an adapter's retelling of one: it must be abandoned like one."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def abandon(self) -> None: ...
 
 
 class SseResponse(StreamingResponse):
-    def __init__(self, stream: SseStream, headers: Mapping[str, str]) -> None:
+    def __init__(self, stream: EventStream, headers: Mapping[str, str]) -> None:
         super().__init__(stream, media_type="text/event-stream", headers=headers)
         self._stream = stream
 

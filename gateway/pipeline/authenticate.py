@@ -110,7 +110,7 @@ def _parse(gw: Gateway, ctx: RequestContext, body: bytes) -> ChatRequest | Embed
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}", code="invalid_json") from None
-    kind = ChatRequest if ctx.endpoint == "chat" else EmbeddingRequest
+    kind = EmbeddingRequest if ctx.endpoint == "embeddings" else ChatRequest
     request = parse_request(kind, data)
     ctx.payload = {k: v for k, v in data.items() if k not in EXTENSION_FIELDS and k != "model"}
     return request

@@ -30,7 +30,7 @@ async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkS
     finally:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     ctx.served = served
-    if ctx.endpoint == "chat":
+    if ctx.endpoint != "embeddings":
         mirror(gw, ctx, selection.shadow)
     if isinstance(result, Completion):
         account(ctx, result.prompt_tokens, result.completion_tokens)

@@ -30,7 +30,7 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
         guard = StreamGuard(chain, ctx.checks)
         keep = policy is not None and policy.config.logging == "full"
         return SseStream(gw, ctx, result, sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep))
-    if ctx.endpoint != "chat":
+    if ctx.endpoint == "embeddings":
         return result
     choices = result.body.get("choices") or []
     if chain is not None:

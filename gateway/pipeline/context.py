@@ -16,7 +16,8 @@ from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import CheckContext, Verdict
 from registry.tables import utcnow
 
-Endpoint = Literal["chat", "embeddings", "moderations"]
+Endpoint = Literal["chat", "embeddings", "moderations", "responses"]
+"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows."""
 
 
 @dataclass(frozen=True, slots=True)

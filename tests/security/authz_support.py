@@ -24,6 +24,8 @@ UNAUTHENTICATED = ("none", "bad", "revoked", "expired")
 PUBLIC = {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
 MODEL = "alpha-private-model"
 """Team A's registry model: its name must never appear in team B's answers."""
+STORED_TEXT = "alpha-private-conversation"
+"""What team A's stored Response says: never in team B's answers either."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Operation:
 
     @property
     def team_a_resource(self) -> bool:
-        return "{name" in self.template or "{key_id}" in self.template or "{review_id}" in self.template
+        return any(f"{{{name}" in self.template for name in ("name", "key_id", "review_id", "response_id"))
 
 
 @dataclass
@@ -47,10 +49,11 @@ class World:
     bearer: dict[str, str | None]
     spare_key_id: str
     team_a_key_id: str
+    team_a_response_id: str = ""
 
     def path(self, template: str) -> str:
         values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
-                  "model_id": "chat-a"}
+                  "model_id": "chat-a", "response_id": self.team_a_response_id}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
@@ -58,7 +61,7 @@ class World:
         return {**({"authorization": f"Bearer {token}"} if token else {}), **extra}
 
     def team_a_markers(self) -> list[str]:
-        return [MODEL, self.team_a_key_id, self.spare_key_id, '"alpha"', "team=\"alpha\""]
+        return [MODEL, self.team_a_key_id, self.spare_key_id, '"alpha"', "team=\"alpha\"", STORED_TEXT]
 
 
 def _needs_admin(route: APIRoute, path: str) -> bool:
@@ -136,6 +139,10 @@ def _team_a_data(world: World) -> None:
         chat = http.post("/v1/chat/completions", headers=world.headers("team_a"),
                          json={"model": "chat-a", "messages": [{"role": "user", "content": "hi"}]})
         assert chat.status_code == 200, chat.text
+        stored = http.post("/v1/responses", headers=world.headers("team_a"),
+                           json={"model": "chat-a", "input": STORED_TEXT})
+        assert stored.status_code == 200, stored.text
+        world.team_a_response_id = stored.json()["id"]
 
 
 # Valid bodies for writes on team A's data: with `{}` a 400 could hide a missing permission check.
@@ -163,6 +170,8 @@ _MODEL_CALLS: dict[str, object] = {
     "/v1/messages/count_tokens": {"model": "chat-a", "messages": _HI},
     "/v1/moderations": {"input": "hi"},
     "/v1/completions": {"model": "chat-a", "prompt": "hi", "max_tokens": 5},
+    "/v1/responses": {"model": "chat-a", "input": "hi", "store": False},
+    "/v1/responses/input_tokens": {"model": "chat-a", "input": "hi"},
 }
 VALID_BODIES.update({("POST", path): body for v1, body in _MODEL_CALLS.items()
                      for path in (v1, v1.removeprefix("/v1"))})

@@ -113,8 +113,13 @@ def test_team_a_reaches_its_own_data(world: World) -> None:
         assert http.get("/admin/teams", headers=world.headers("admin")).status_code == 200
         assert http.get("/metrics", headers=world.headers("admin")).status_code == 200
         for (method, template), body in VALID_BODIES.items():  # model calls, under both prefixes
-            if template.startswith(("/v1/", "/chat/", "/messages", "/moderations", "/completions")):
+            if template.startswith(("/v1/", "/chat/", "/messages", "/moderations", "/completions", "/responses")):
                 answer = http.request(method, template, json=body, headers=world.headers("team_a"))
                 assert answer.status_code == 200, (template, answer.text[:300])
         for path in ("/v1/models/chat-a", "/models/chat-a"):
             assert http.get(path, headers=world.headers("team_b")).status_code == 200, path
+        # The matrix deleted team A's stored Response (team A runs last): a new one, read by its owner only.
+        created = http.post("/v1/responses", headers=world.headers("team_a"), json={"model": "chat-a", "input": "x"})
+        path = f"/v1/responses/{created.json()['id']}"
+        assert http.get(path, headers=world.headers("team_a")).status_code == 200
+        assert http.get(path, headers=world.headers("team_b")).status_code == 404
