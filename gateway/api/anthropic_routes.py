@@ -19,7 +19,7 @@ from gateway.api.deps import gateway_of, new_context, read_body, response_header
 from gateway.api.openapi_bodies import body_schema
 from gateway.api.sse import SseResponse
 from gateway.errors import BadRequest, WardenError
-from gateway.pipeline.adapters import count_tokens, refuse
+from gateway.pipeline.adapters import chat_json, count_tokens, refuse
 from gateway.pipeline.context import RequestContext
 from gateway.providers.base import Completion
 from gateway.state import Gateway
@@ -81,7 +81,7 @@ async def _translated(gw: Gateway, ctx: RequestContext, request: Request, author
     """The request and the chat body it means; one that cannot be translated is refused (and recorded)."""
     try:
         wanted = parse(kind, await read_body(request, gw.config.server.max_body_bytes))
-        return wanted, orjson.dumps(chat_body(wanted))
+        return wanted, chat_json(chat_body(wanted))
     except BadRequest as exc:
         await refuse(gw, ctx, authorization, exc)
 

@@ -13,6 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import BadRequest
+from gateway.pipeline.adapters import chat_json
 from gateway.pipeline.authenticate import PROMPT_PREFIX
 
 
@@ -194,7 +195,7 @@ def _assistant(message: InputMessage) -> dict[str, Any]:
         return {"role": "assistant", "content": message.content}
     texts = [b.text for b in message.content if isinstance(b, TextBlock)]
     calls = [{"id": b.id, "type": "function",
-              "function": {"name": b.name, "arguments": orjson.dumps(b.input).decode()}}
+              "function": {"name": b.name, "arguments": chat_json(b.input).decode()}}
              for b in message.content if isinstance(b, ToolUseBlock)]
     if any(isinstance(b, (ImageBlock, ToolResultBlock)) for b in message.content):
         raise BadRequest("an assistant message may carry only 'text', 'tool_use' and 'thinking' blocks",

@@ -20,7 +20,7 @@ from gateway.api.deps import gateway_of, new_context, read_body, response_header
 from gateway.api.openapi_bodies import body_schema
 from gateway.api.sse import SseResponse
 from gateway.errors import BadRequest
-from gateway.pipeline.adapters import refuse
+from gateway.pipeline.adapters import chat_json, refuse
 from gateway.providers.base import Completion
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -70,7 +70,7 @@ async def completions(request: Request) -> Response:
     authorization = request.headers.get("authorization")
     try:
         wanted = CompletionRequest.model_validate_json(await read_body(request, gw.config.server.max_body_bytes))
-        body = orjson.dumps(wanted.chat_body())
+        body = chat_json(wanted.chat_body())
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "body"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from gateway.api.responses_chat import ChatAnswer, ChatUsage
 from gateway.api.responses_objects import (
     IncompleteDetails,
@@ -29,6 +28,7 @@ from gateway.api.responses_shapes import (
     ResponsesInput,
     ResponsesRequest,
 )
+from gateway.pipeline.adapters import chat_json
 from gateway.schemas import ChatRequest, parse_request
 
 Item = MessageItem | FunctionCallItem | FunctionCallOutputItem
@@ -47,7 +47,7 @@ def chat_request(request: ResponsesInput, history: list[Item]) -> ChatRequest:
 
 
 def chat_body(request: ChatRequest) -> bytes:
-    return orjson.dumps(request.model_dump(mode="json", exclude_unset=True, by_alias=True))
+    return chat_json(request.model_dump(mode="json", exclude_unset=True, by_alias=True))
 
 
 def _options(request: ResponsesRequest) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import orjson
 
-from gateway.errors import WardenError
+from gateway.errors import BadRequest, WardenError
 from gateway.limits.estimate import IMAGE_TOKENS, typical_prompt_tokens
 from gateway.pipeline.authenticate import authenticate, bearer_token
 from gateway.pipeline.context import RequestContext
@@ -17,6 +17,15 @@ from gateway.schemas import ChatRequest
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
+
+
+def chat_json(body: object) -> bytes:
+    """A translated chat body as JSON. Pydantic reads integers of any size; JSON for the pipeline holds 64 bits,
+    so a larger number (a `max_tokens` or a tool argument past 2**63) is the client's error, not a 500."""
+    try:
+        return orjson.dumps(body)
+    except TypeError as exc:
+        raise BadRequest(f"the request holds a value that cannot be forwarded ({exc})", code="invalid_value") from None
 
 
 async def refuse(gw: Gateway, ctx: RequestContext, authorization: str | None, error: WardenError) -> NoReturn:

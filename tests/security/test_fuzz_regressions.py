@@ -115,3 +115,16 @@ def test_unexpected_errors_name_the_request_on_every_route(gw: RunningGateway) -
             response = http.get(path, headers={"x-request-id": "probe-123"})
             assert response.headers["x-request-id"] == "probe-123", path
         assert http.get("/admin/teams").headers["x-request-id"].startswith("req_")
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/completions", {"model": "m", "prompt": "hi", "max_tokens": HUGE}),
+    ("/v1/completions", {"model": "m", "prompt": "hi", "seed": HUGE}),
+    ("/v1/messages", {"model": "m", "max_tokens": HUGE, "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/responses", {"model": "m", "input": "hi", "max_output_tokens": HUGE}),
+])
+def test_adapters_refuse_integers_json_cannot_forward(gw: RunningGateway, path: str, body: dict[str, Any]) -> None:
+    """Adapters read a body with pydantic (any integer size) and forward JSON (64 bits): a 400, never a 500."""
+    team = {"authorization": f"Bearer {gw.keys['alpha']}"}
+    with _client(gw) as http:
+        _clean_error(http.post(path, json=body, headers=team))
