@@ -381,13 +381,13 @@ def rollout_cmd(
 
 @models_group.command("audit")
 @click.argument("name")
-@click.option("--limit", type=int, default=100)
+@click.option("--limit", type=click.IntRange(min=1), default=100, help="Show the latest LIMIT entries.")
 @click.pass_context
 def model_audit(ctx: click.Context, name: str, limit: int) -> None:
-    """The audit entries of one model."""
+    """The latest audit entries of one model, oldest first."""
     with cli_session(ctx) as (s, actor):
         inventory.readable_model(s, actor, name)
-        for e in list_entries(s, chain=name, limit=limit):
+        for e in list_entries(s, chain=name, limit=limit, latest=True):
             click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
 
 

@@ -101,3 +101,15 @@ def test_cli_register_classify_card_promote_audit(engine: Engine, db_url: str, t
         )
     broken = _run(audit_group, db_url, "verify")
     assert broken.exit_code == 1 and "chain 'churn' at seq 2" in broken.output
+
+
+def test_cli_audit_limit_shows_the_latest_entries(db_url: str) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    for alias in ("a1", "a2", "a3"):
+        assert _run(models_group, db_url, "version", "churn", alias).exit_code == 0
+    every = _run(models_group, db_url, "audit", "churn").output.splitlines()
+    latest = _run(models_group, db_url, "audit", "churn", "--limit", "2").output.splitlines()
+    assert len(every) >= 4
+    assert latest == every[-2:]
+    assert latest[-1].split("\t")[4] == "model:churn@a3"
