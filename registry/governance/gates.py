@@ -63,6 +63,10 @@ def data_gaps(model: GovModel, spec: VersionSpec, tier: TierPolicy) -> list[str]
     return gaps + ([] if spec.datasets else ["datasets used by the version"])
 
 
+def spec_gaps(spec: VersionSpec) -> list[str]:
+    return ["a version spec (it is empty: framework, datasets, metrics, lineage...)"] if spec.empty else []
+
+
 def lineage_gaps(spec: VersionSpec, tier: TierPolicy) -> list[str]:
     if not tier.require_artifact_checksums:
         return []
@@ -119,6 +123,7 @@ def production_gaps(
     if model.status != "active" or model.phase == "decommissioning":
         gaps.append(f"an active model (model is {model.status!r}, phase {model.phase!r})")
     gaps += classification_gaps(model, now)
+    gaps += spec_gaps(spec)
     if tier.require_charter and model.charter is None:
         gaps.append("AI project charter")
     gaps += data_gaps(model, spec, tier)

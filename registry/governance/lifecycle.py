@@ -61,6 +61,8 @@ def promote(
     row = find_version(session, model, version)
     if status not in TRANSITIONS[row.status]:  # type: ignore[index]
         raise Conflict(f"version {version!r} of {name!r} cannot go from {row.status!r} to {status!r}")
+    if model.prohibited and status == "staging":  # production is refused by its gate, with every other gap
+        raise Conflict(f"model {name!r} is classified EU AI Act 'unacceptable': no version may go to 'staging'")
     if status == "production":
         gaps = production_gaps(session, model, row, policy, at)
         if gaps:

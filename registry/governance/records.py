@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from registry.governance.types import Cadence, DecommissionCriterion, Frequency, Severity
 
@@ -99,6 +99,13 @@ class ValidationReport(Record):
     passed: bool
     issues: list[str] = []
     code_review_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _evidence(self) -> ValidationReport:
+        # A pass with nothing measured is an assertion, not a validation.
+        if self.passed and not self.results:
+            raise ValueError("a passing validation report needs its results (at least one metric value)")
+        return self
 
 
 class Sla(Record):

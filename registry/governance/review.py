@@ -16,10 +16,11 @@ from registry.governance import audit
 from registry.governance.access import find_model, find_version, readable_model, record_change, writable_model
 from registry.governance.card import check_card
 from registry.governance.errors import Conflict, GateError, NotFound, PermissionDenied
-from registry.governance.gates import classification_gaps, effective_policy
+from registry.governance.gates import classification_gaps, effective_policy, spec_gaps
 from registry.governance.inventory import card_with_classification
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable, TierPolicy
 from registry.governance.schemas import DecisionIn, ReviewOut, SubmissionIn, VoteIn, VoteOut
+from registry.governance.specs import VersionSpec
 from registry.governance.tables import GovModel, GovModelVersion, GovReview, GovReviewer, GovReviewVote
 from registry.governance.types import Actor, ReviewerRole, ReviewStage, stamp
 
@@ -102,6 +103,7 @@ def _submission_gaps(
     session: Session, model: GovModel, version: GovModelVersion, data: SubmissionIn, tier: TierPolicy, at: datetime
 ) -> list[str]:
     gaps = classification_gaps(model, at) if model.prohibited or model.classification is None else []
+    gaps += spec_gaps(VersionSpec.model_validate(version.spec))
     card = check_card(card_with_classification(model), tier.model_card)
     gaps += [f"model card section {section!r} ({tier.model_card})" for section in card.missing]
     if tier.validation.require_validation_report:

@@ -51,3 +51,8 @@ class VersionSpec(Record):
     metrics: list[MetricValue] = []
     lineage: Lineage = Lineage()
     llm: LlmLinks | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing describes the version: it cannot be reviewed or promoted as it stands."""
+        return self == VersionSpec()

@@ -18,25 +18,31 @@ from gov_helpers import (
     spec,
     validation,
 )
+from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from registry.db import session_scope
+from registry.governance.records import ValidationReport
 from registry.governance import (
+    Conflict,
     GateError,
     ModelUpdate,
     SubmissionIn,
+    VersionIn,
     classification,
     inventory,
     lifecycle,
     review,
     serving,
+    versions,
 )
 from registry.governance.access import find_model, find_version
 from registry.governance.tables import GovModel, GovReview, GovReviewVote
 
 NAME = "credit-scoring"
+PR = "https://git.example/pr/2"
 Mutation = Callable[[Session, GovModel], None]
 
 
@@ -98,6 +104,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("no quality report", _set("datasets", [dataset(documented=False).model_dump(mode="json")]), "data-quality report"),
     ("unrecorded dataset", _version("spec", spec_no_data), "dataset loans@2099.9 used by the version is not recorded"),
+    ("empty version spec", _version("spec", {}), "a version spec (it is empty"),
     ("artifact without checksum", _version("spec", spec_no_sha), "sha256 checksum of artifact"),
     ("no model card", _set("model_card", None), "model card section 'details'"),
     ("card without external audit", _card_without("external_audit"), "model card section 'external_audit'"),
@@ -211,8 +218,10 @@ def test_unacceptable_never_reaches_production(engine: Engine) -> None:
             review.submit_for_review(
                 s, ALICE, NAME, SubmissionIn(version="1.0", code_review_url="https://git.example/pr/2"), now=T0
             )
-        lifecycle.promote(s, ALICE, NAME, "1.0", "staging", now=T0)
+        with pytest.raises(Conflict, match="unacceptable"):
+            lifecycle.promote(s, ALICE, NAME, "1.0", "staging", now=T0)
     with session_scope(engine) as s:
+        assert find_version(s, find_model(s, NAME), "1.0").status == "development"
         v = find_version(s, find_model(s, NAME), "1.0")
         v.status = "production"  # even a row forced into production by hand is not served
         s.add(v)
@@ -220,3 +229,16 @@ def test_unacceptable_never_reaches_production(engine: Engine) -> None:
         verdict = serving.check_servable(s, NAME, "1.0")
         assert not verdict.ok and "unacceptable" in (verdict.reason or "")
         assert serving.routable_versions(s, NAME) == []
+
+
+def test_review_refuses_an_empty_spec_and_a_pass_without_results(engine: Engine) -> None:
+    ready_tier1(engine)
+    with session_scope(engine) as s:
+        versions.register_version(s, ALICE, NAME, VersionIn(version="2.0"), now=T0)
+        with pytest.raises(GateError) as err:
+            review.submit_for_review(s, ALICE, NAME, SubmissionIn(version="2.0", code_review_url=PR), now=T0)
+    assert "a version spec (it is empty: framework, datasets, metrics, lineage...)" in err.value.missing
+    empty_pass = validation().model_dump(mode="json") | {"results": []}
+    with pytest.raises(ValidationError, match="needs its results"):
+        ValidationReport.model_validate(empty_pass)
+    assert not ValidationReport.model_validate(empty_pass | {"passed": False}).passed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gov_helpers import ADMIN, ALICE, CRITERIA, MALLORY, T0, actor, full_card, grant_board, validation
+from gov_helpers import ADMIN, ALICE, CRITERIA, MALLORY, T0, actor, full_card, grant_board, spec, validation
 from sqlalchemy.engine import Engine
 
 from registry.db import session_scope
@@ -33,7 +33,7 @@ def _submitted(engine: Engine, tier: int = 1) -> int:
             s, ALICE, ModelIn(name="fraud", kind="classical", owner="alice", team="risk", use_case="fraud"), T0
         )
         classification.classify_model(s, ALICE, "fraud", CRITERIA[tier], T0)
-        versions.register_version(s, ALICE, "fraud", VersionIn(version="1"), T0)
+        versions.register_version(s, ALICE, "fraud", VersionIn(version="1", spec=spec()), T0)
         versions.set_validation_report(s, ALICE, "fraud", "1", validation(), T0)
         inventory.set_model_card(s, ALICE, "fraud", full_card("fraud"), T0)
         return review.submit_for_review(s, ALICE, "fraud", SubmissionIn(version="1", code_review_url=PR), now=T0).id
