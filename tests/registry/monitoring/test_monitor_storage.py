@@ -99,3 +99,15 @@ def test_full_check_flags_the_shifted_feature_and_decay(engine: Engine) -> None:
         checks = {a.check for a in session.exec(select(AlertRecord))}
     assert {"data_drift", "prediction_drift", "decay:accuracy"} <= checks
     assert report.retrain_request_id is not None
+
+
+def test_validated_metric_names_are_mapped_or_refused(engine: Engine) -> None:
+    ref = reference_columns(500, seed=1)
+    registered = register_reference(engine, "churn", "1", {"x": ref["x"]}, validated_metrics={"AUC": 0.85})
+    assert registered.validated_metrics == {"roc_auc": 0.85}  # the name the checks compute, so it is checked
+    with pytest.raises(ValueError, match=r"\['gini'\] are never computed for task 'classification'"):
+        register_reference(engine, "churn", "2", {"x": ref["x"]}, validated_metrics={"gini": 0.7, "f1": 0.6})
+    with pytest.raises(ValueError, match="never computed for task 'regression'"):
+        register_reference(engine, "churn", "3", {"x": ref["x"]}, task="regression", validated_metrics={"f1": 0.6})
+    with session_scope(engine) as session:
+        assert load_reference(session, "churn", "2") is None
