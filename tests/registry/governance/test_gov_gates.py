@@ -242,3 +242,21 @@ def test_review_refuses_an_empty_spec_and_a_pass_without_results(engine: Engine)
     with pytest.raises(ValidationError, match="needs its results"):
         ValidationReport.model_validate(empty_pass)
     assert not ValidationReport.model_validate(empty_pass | {"passed": False}).passed
+
+
+def test_reclassification_after_the_new_version_satisfies_its_promotion(engine: Engine) -> None:
+    ready_tier1(engine)
+    hour = timedelta(hours=1)
+    with session_scope(engine) as s:
+        lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0)
+        # 1.0 was registered when the model was classified: the classification never weighed it in production.
+        assert [o.reasons for o in classification.overdue_reviews(s, ALICE, T0)] == [["new production version '1.0'"]]
+        versions.register_version(s, ALICE, NAME, VersionIn(version="2.0", spec=spec()), now=T0 + hour)
+        versions.set_validation_report(s, ALICE, NAME, "2.0", validation(), now=T0 + hour)
+    approve_tier1(engine, NAME, "2.0", T0 + hour)
+    with session_scope(engine) as s:
+        classification.classify_model(s, ALICE, NAME, CRITERIA[1], now=T0 + 2 * hour)
+        lifecycle.promote(s, ALICE, NAME, "2.0", "production", now=T0 + 3 * hour)
+        assert classification.overdue_reviews(s, ALICE, T0 + 3 * hour) == []
+        lifecycle.promote(s, ALICE, NAME, "1.0", "archived", now=T0 + 3 * hour)
+        lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0 + 4 * hour)  # not refused as overdue
