@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_ops import COMMANDS
 from registry.governance import (
     Actor,
     ClassificationCriteria,
@@ -392,3 +393,5 @@ def model_audit(ctx: click.Context, name: str, limit: int) -> None:
 
 
 models_group.add_command(decommission_cmd)
+for _command in COMMANDS:
+    models_group.add_command(_command)

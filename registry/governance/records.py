@@ -71,6 +71,8 @@ class DatasetVersion(Record):
     rows: int | None = Field(default=None, ge=0)
     data_card: DataCard | None = None
     quality: DataQualityReport | None = None
+    retired: bool = False
+    """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
 
 
 class ExperimentRef(Record):

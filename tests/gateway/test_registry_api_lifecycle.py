@@ -38,6 +38,14 @@ def _document(api: Api) -> None:
                        ("/deployment", DEPLOYMENT), ("/versions/1/validation-report", VALIDATION)):
         api.ok("alpha", "PUT", M + path, body)
     api.ok("alpha", "POST", M + "/datasets", {"name": "tickets", "version": "2025.1", "uri": "s3://d/tickets"})
+    api.ok("alpha", "POST", M + "/datasets", {"name": "typo", "version": "1", "uri": "s3://d/typo"})
+    moved = api.call("alpha", "PUT", M + "/datasets/typo/1", {"name": "typo", "version": "2", "uri": "s3://d/typo"})
+    assert moved.status_code == 400 and "'typo' '1'" in moved.json()["error"]["message"]
+    amended = api.ok("alpha", "PUT", M + "/datasets/typo/1", {"name": "typo", "version": "1", "uri": "s3://d/t2"})
+    assert [d["uri"] for d in amended["datasets"] if d["name"] == "typo"] == ["s3://d/t2"]
+    retired = api.ok("alpha", "DELETE", M + "/datasets/typo/1")
+    assert [d["retired"] for d in retired["datasets"]] == [False, True]
+    assert api.call("alpha", "DELETE", M + "/datasets/typo/9").status_code == 404
 
 
 def _approve(api: Api) -> int:

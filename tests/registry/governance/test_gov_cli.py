@@ -9,7 +9,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from gov_helpers import charter, full_card
+from gov_helpers import charter, dataset, full_card
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
@@ -113,3 +113,19 @@ def test_cli_audit_limit_shows_the_latest_entries(db_url: str) -> None:
     assert len(every) >= 4
     assert latest == every[-2:]
     assert latest[-1].split("\t")[4] == "model:churn@a3"
+
+
+def test_cli_dataset_amend_and_retire(db_url: str, tmp_path: Path) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(yaml.safe_dump(dataset(documented=False).model_dump(mode="json")))
+    assert _run(models_group, db_url, "record", "churn", "dataset", str(bare)).exit_code == 0
+    full = tmp_path / "full.yaml"
+    full.write_text(yaml.safe_dump(dataset().model_dump(mode="json")))
+    amended = _run(models_group, db_url, "dataset", "amend", "churn", str(full))
+    assert amended.exit_code == 0 and json.loads(amended.output)[0]["data_card"]["source"] == "warehouse"
+    retired = _run(models_group, db_url, "dataset", "retire", "churn", "loans", "2024.1")
+    assert retired.exit_code == 0 and "retired" in retired.output
+    missing = _run(models_group, db_url, "dataset", "retire", "churn", "loans", "1999")
+    assert missing.exit_code == 1 and "no dataset 'loans' version '1999'" in missing.output

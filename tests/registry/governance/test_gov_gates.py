@@ -24,14 +24,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from registry.db import session_scope
+from registry.governance.audit import list_entries
 from registry.governance.records import ValidationReport
 from registry.governance import (
     Conflict,
     GateError,
+    NotFound,
     ModelUpdate,
     SubmissionIn,
     VersionIn,
     classification,
+    datasets,
     inventory,
     lifecycle,
     review,
@@ -96,7 +99,7 @@ spec_no_data["datasets"] = [{"name": "loans", "version": "2099.9"}]
 CASES: list[tuple[str, Mutation, str]] = [
     ("no charter", _set("charter", None), "AI project charter"),
     ("no classification", _set("classification", None), "risk classification"),
-    ("no dataset", _set("datasets", []), "dataset versions"),
+    ("no dataset", _set("datasets", []), "dataset loans@2024.1 used by the version is not recorded"),
     (
         "no data card",
         _set("datasets", [dataset(documented=False).model_dump(mode="json")]),
@@ -260,3 +263,33 @@ def test_reclassification_after_the_new_version_satisfies_its_promotion(engine: 
         assert classification.overdue_reviews(s, ALICE, T0 + 3 * hour) == []
         lifecycle.promote(s, ALICE, NAME, "1.0", "archived", now=T0 + 3 * hour)
         lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0 + 4 * hour)  # not refused as overdue
+
+
+def test_data_gates_check_the_datasets_the_version_uses_and_datasets_can_be_amended(engine: Engine) -> None:
+    ready_tier1(engine)
+    scratch = dataset(documented=False).model_copy(update={"name": "scratch", "version": "1"})
+    with session_scope(engine) as s:
+        inventory.add_dataset_version(s, ALICE, NAME, scratch, now=T0)
+        m = find_model(s, NAME)
+        m.phase = "data_preparation"
+        s.add(m)
+    with session_scope(engine) as s:
+        # scratch@1 is not in version 1.0's spec: it does not hold the version back.
+        assert lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0).status == "production"
+        with pytest.raises(GateError) as err:
+            lifecycle.advance_phase(s, ALICE, NAME, "development", now=T0)
+    assert err.value.missing == ["data card for dataset scratch@1", "data-quality report for dataset scratch@1"]
+    documented = dataset().model_copy(update={"name": "scratch", "version": "1"})
+    with session_scope(engine) as s:
+        datasets.amend_dataset_version(s, ALICE, NAME, documented, now=T0)
+        assert lifecycle.advance_phase(s, ALICE, NAME, "development", now=T0).phase == "development"
+        datasets.retire_dataset_version(s, ALICE, NAME, "scratch", "1", now=T0)
+        with pytest.raises(NotFound):
+            datasets.retire_dataset_version(s, ALICE, NAME, "scratch", "2", now=T0)
+    with session_scope(engine) as s:
+        kept = [d for d in inventory.list_dataset_versions(s, ALICE, NAME) if d.name == "scratch"]
+        trail = [(e.action, e.before, e.after) for e in list_entries(s, chain=NAME, limit=1000)]
+    assert [(d.retired, d.data_card is not None) for d in kept] == [(True, True)]
+    amended = [(before, after) for action, before, after in trail if action == "model.dataset.amend"]
+    assert amended and amended[0][0]["data_card"] is None and amended[0][1]["data_card"] is not None
+    assert any(action == "model.dataset.retire" for action, _, _ in trail)
