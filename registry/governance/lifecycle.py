@@ -12,6 +12,7 @@ from registry.governance.classification import mark_significant_change
 from registry.governance.errors import Conflict, GateError
 from registry.governance.gates import phase_gaps, production_gaps
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable
+from registry.governance.rollout import routing_to
 from registry.governance.schemas import ModelOut, VersionOut
 from registry.governance.tables import GovAlias, GovModel, GovModelVersion
 from registry.governance.types import Actor, LifecyclePhase, VersionStatus, as_utc, stamp
@@ -63,6 +64,9 @@ def promote(
         raise Conflict(f"version {version!r} of {name!r} cannot go from {row.status!r} to {status!r}")
     if model.prohibited and status == "staging":  # production is refused by its gate, with every other gap
         raise Conflict(f"model {name!r} is classified EU AI Act 'unacceptable': no version may go to 'staging'")
+    routed = routing_to(session, model.id, version)
+    if routed and (status == "archived" or row.status == "production"):
+        raise Conflict(f"version {version!r} of {name!r} still receives traffic ({'; '.join(routed)}): change the plan")
     if status == "production":
         gaps = production_gaps(session, model, row, policy, at)
         if gaps:

@@ -119,6 +119,9 @@ def _decommission(api: Api) -> None:
              "effective_on": (date.today() + timedelta(days=31)).isoformat(), "stakeholders": ["support"]}
     state = api.ok("alpha", "POST", M + "/decommission/start", start)
     assert state["start"]["criteria"] == ["replaced"] and state["notified_at"]
+    routed = api.ok("alpha", "POST", M + "/decommission/migration-check")
+    assert routed["ok"] is False and routed["routing"][0] == "rollout plan: blue_green stable '1' (100% of traffic)"
+    api.ok("alpha", "DELETE", M + "/rollout")
     check = api.ok("alpha", "POST", M + "/decommission/migration-check")
     assert check["requests_last_n_days"] == 0 and check["ok"] is True
     assert "deployment:support-bot-prod -> 1" in check["dependents"]

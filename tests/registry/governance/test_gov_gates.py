@@ -12,6 +12,7 @@ from gov_helpers import (
     T0,
     UNACCEPTABLE,
     approve_tier1,
+    approved_version,
     dataset,
     monitoring,
     ready_tier1,
@@ -254,9 +255,7 @@ def test_reclassification_after_the_new_version_satisfies_its_promotion(engine: 
         lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0)
         # 1.0 was registered when the model was classified: the classification never weighed it in production.
         assert [o.reasons for o in classification.overdue_reviews(s, ALICE, T0)] == [["new production version '1.0'"]]
-        versions.register_version(s, ALICE, NAME, VersionIn(version="2.0", spec=spec()), now=T0 + hour)
-        versions.set_validation_report(s, ALICE, NAME, "2.0", validation(), now=T0 + hour)
-    approve_tier1(engine, NAME, "2.0", T0 + hour)
+    approved_version(engine, NAME, "2.0", T0 + hour)
     with session_scope(engine) as s:
         classification.classify_model(s, ALICE, NAME, CRITERIA[1], now=T0 + 2 * hour)
         lifecycle.promote(s, ALICE, NAME, "2.0", "production", now=T0 + 3 * hour)
