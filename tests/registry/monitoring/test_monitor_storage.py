@@ -14,6 +14,7 @@ from registry.monitoring.config import MonitorConfig, TierSchedule
 from registry.monitoring.ingest import PredictionBatch, ingest_ground_truth, ingest_predictions, rebuild_sketches
 from registry.monitoring.levels import Level
 from registry.monitoring.runner import MonitorContext, run_check
+from registry.monitoring.schedule import run_due
 from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import load_reference, register_reference
 from registry.monitoring.tables import AlertRecord, FeatureSketch, GroundTruth, PredictionLog
@@ -111,3 +112,17 @@ def test_validated_metric_names_are_mapped_or_refused(engine: Engine) -> None:
         register_reference(engine, "churn", "3", {"x": ref["x"]}, task="regression", validated_metrics={"f1": 0.6})
     with session_scope(engine) as session:
         assert load_reference(session, "churn", "2") is None
+
+
+def test_run_checks_every_version_that_receives_traffic(engine: Engine) -> None:
+    _register(engine, "1")
+    _register(engine, "2")  # the canary's candidate is the latest reference; the stable version still serves 90%
+    stable, _ = prediction_batch(900, START, 3000, seed=5, version="1")
+    canary, _ = prediction_batch(100, START, 3000, seed=6, version="2", id_prefix="c")
+    ingest_predictions(engine, "churn", PredictionBatch(records=stable.records + canary.records))
+    ctx = MonitorContext(engine=engine)
+    checked = run_due(ctx, now=START + timedelta(hours=1), force=True)
+    assert sorted(r.model_version for r in checked) == ["1", "2"]
+    assert [r.performance.rows for r in sorted(checked, key=lambda r: r.model_version)] == [900, 100]  # type: ignore[union-attr]
+    quiet = run_due(ctx, now=START + timedelta(days=30), force=True)
+    assert [r.model_version for r in quiet] == ["2"]  # no traffic left: only the latest reference is checked
