@@ -39,4 +39,20 @@ def dataset_retire(ctx: click.Context, name: str, dataset: str, version: str) ->
     click.echo(f"dataset {dataset}@{version} retired on {name}")
 
 
-COMMANDS = (dataset_group,)
+@click.command("rollback")
+@click.argument("name")
+@click.option("--reason", required=True, help="Recorded in the audit trail.")
+@click.option("--from", "from_version", help="The failing version (default: the one the serving alias points at).")
+@click.option("--to", "to_version", help="The version to send traffic to (default: the previous production one).")
+@click.pass_context
+def rollback_cmd(ctx: click.Context, name: str, reason: str, from_version: str | None, to_version: str | None) -> None:
+    """Take traffic off a failing version now: alias back, or end the canary it is the candidate of."""
+    from registry.monitoring.rollback import RollbackIn, rollback_model
+
+    data = RollbackIn(reason=reason, from_version=from_version, to_version=to_version)
+    with cli_session(ctx) as (s, actor):
+        done = rollback_model(s, actor, name, data)
+    click.echo(f"{done.model_name}#{done.alias}: {done.from_version} -> {done.to_version}")
+
+
+COMMANDS = (dataset_group, rollback_cmd)

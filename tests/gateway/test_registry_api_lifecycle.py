@@ -95,6 +95,9 @@ def test_tier3_llm_lifecycle_over_http(database_url: str, tmp_path: Path) -> Non
         switched = api.call("alpha", "POST", M + "/rollout/switch")
         assert switched.status_code == 409 and "'staging', not 'production'" in switched.json()["error"]["message"]
         assert api.ok("alpha", "GET", M + "/rollout")["stable"] == "1"
+        assert api.call("alpha", "POST", M + "/rollback", {}).status_code == 400  # a rollback needs its reason
+        alone = api.call("alpha", "POST", M + "/rollback", {"reason": "errors"})  # 2 is only staging: nowhere to go
+        assert alone.status_code == 409 and "nothing to roll back: version '1'" in alone.json()["error"]["message"]
 
         card = api.ok("alpha", "GET", M + "/card")
         assert card["risk_classification"]["tier"] == 3

@@ -49,7 +49,8 @@ class World:
     team_a_key_id: str
 
     def path(self, template: str) -> str:
-        values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id}
+        values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
+                  "dataset": "loans", "dataset_version": "1"}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
@@ -153,4 +154,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("POST", "/admin/keys"): {"team": "alpha"},
     ("POST", "/admin/teams"): {"name": "b-team"},
     ("PUT", "/registry/reviewers/{key_id}"): {"roles": ["chair"]},
+    ("POST", "/registry/models/{name:path}/rollback"): {"reason": "b rolls back a's model"},
+    ("PUT", "/registry/models/{name:path}/datasets/{dataset}/{dataset_version}"): {"name": "loans", "version": "1",
+                                                                                   "uri": "s3://b"},
 }
