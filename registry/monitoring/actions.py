@@ -122,7 +122,6 @@ def roll_back(
         if target is None:
             return None  # the failing version no longer serves; nothing to undo
     if audit is not None:
-        audit.record(
-            actor, "model.alias.rollback", f"{model_name}@{alias}", {"version": failing}, {"version": target, "reason": reason}
-        )
+        after = {"version": target, "reason": reason}
+        audit.record(actor, "model.alias.rollback", f"{model_name}@{alias}", {"version": failing}, after)
     return Rollback(model_name, alias, failing, target)

@@ -118,7 +118,8 @@ def render_html(summary: ReportSummary, config: MonitorConfig) -> str:
     for f in summary.features:
         sections.append(f"<h3>{escape(f.feature)} &mdash; PSI {f.psi:.3f} ({escape(f.level)})</h3>")
         sections.append(svg.grouped_bars(f.labels, f.reference_share, f.current_share))
-    for title, current in (("Alerts raised by the latest check", "true"), ("Earlier alerts (no longer raised)", "false")):
+    for title, current in (("Alerts raised by the latest check", "true"),
+                           ("Earlier alerts (no longer raised)", "false")):
         sections.append(f"<h2>{title}</h2>" + _alert_table([a for a in summary.alerts if a["current"] == current]))
     style = "body{font-family:sans-serif;max-width:900px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:12px}"
     return f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Warden monitoring report</title><style>{style}</style></head><body>{''.join(sections)}</body></html>"

@@ -22,12 +22,13 @@ def grouped_bars(labels: Sequence[str], reference: Sequence[float], current: Seq
         x = 30 + i * slot
         for j, (value, colour) in enumerate(((reference[i], REF), (current[i], CUR))):
             h = (axis - 20) * value / top
-            parts.append(f'<rect x="{x + j * slot * 0.4:.1f}" y="{axis - h:.1f}" width="{slot * 0.38:.1f}" height="{h:.1f}" fill="{colour}"/>')
+            parts.append(f'<rect x="{x + j * slot * 0.4:.1f}" y="{axis - h:.1f}" width="{slot * 0.38:.1f}" '
+                         f'height="{h:.1f}" fill="{colour}"/>')
         cx, cy = x + slot * 0.4, axis + 12
         turn = f' transform="rotate(-40 {cx:.1f} {cy})"' if slanted else ""
         anchor = "end" if slanted else "middle"
-        parts.append(f'<text x="{cx:.1f}" y="{cy}" font-size="8" text-anchor="{anchor}"{turn}><title>{escape(label)}</title>'
-                     f'{escape(label[:LABEL_CHARS])}</text>')
+        parts.append(f'<text x="{cx:.1f}" y="{cy}" font-size="8" text-anchor="{anchor}"{turn}>'
+                     f'<title>{escape(label)}</title>{escape(label[:LABEL_CHARS])}</text>')
     legend = f'<text x="30" y="12" font-size="10" fill="{REF}">reference</text><text x="100" y="12" font-size="10" fill="{CUR}">current</text>'
     return _svg(width, height, legend + "".join(parts))
 

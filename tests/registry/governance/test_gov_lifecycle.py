@@ -193,7 +193,8 @@ def _decommission(engine: Engine, name: str, now: datetime) -> None:
             )
     with session_scope(engine) as s:
         decommission.start_decommission(s, ALICE, name, start, sent.append, now)
-        check = decommission.check_migration(s, ALICE, name, lambda _m, _v=None: UsageStats(now - timedelta(hours=1), 42), now)
+        busy = UsageStats(now - timedelta(hours=1), 42)
+        check = decommission.check_migration(s, ALICE, name, lambda _m, _v=None: busy, now)
     assert len(sent) == 1 and sent[0].effective_on == start.effective_on
     assert not check.ok and check.requests_last_n_days == 42
     with session_scope(engine) as s:
