@@ -1,15 +1,18 @@
-"""More `warden models ...` commands: amend or retire a dataset version, decommission one version, roll back.
+"""More `warden models ...` commands: amend or retire a dataset version, roll back, grant review-board roles.
 
 Kept apart from `models.py` (the inventory and review commands) so neither grows past a readable size.
 """
 
 from __future__ import annotations
 
+from typing import get_args
+
 import click
 
-from registry.governance import amend_dataset_version, retire_dataset_version
+from registry.governance import amend_dataset_version, retire_dataset_version, review
 from registry.governance.cli_ops import cli_session, echo_json, load_record
 from registry.governance.records import DatasetVersion
+from registry.governance.types import ReviewerRole
 
 
 @click.group("dataset")
@@ -55,4 +58,34 @@ def rollback_cmd(ctx: click.Context, name: str, reason: str, from_version: str |
     click.echo(f"{done.model_name}#{done.alias}: {done.from_version} -> {done.to_version}")
 
 
-COMMANDS = (dataset_group, rollback_cmd)
+ROLES = click.Choice(sorted(get_args(ReviewerRole)))
+
+
+@click.group("reviewers")
+def reviewers_group() -> None:
+    """Model Review Board roles: who may vote in which role (the chair decides)."""
+
+
+@reviewers_group.command("list")
+@click.pass_context
+def reviewers_list(ctx: click.Context) -> None:
+    with cli_session(ctx) as (s, _actor):
+        for user, roles in review.list_reviewers(s).items():
+            click.echo(f"{user}\t{','.join(roles)}")
+
+
+@reviewers_group.command("grant")
+@click.argument("user")
+@click.argument("roles", nargs=-1, required=True, type=ROLES)
+@click.option("--revoke", is_flag=True, help="Take the ROLES away instead.")
+@click.pass_context
+def reviewers_grant(ctx: click.Context, user: str, roles: tuple[str, ...], revoke: bool) -> None:
+    """Give USER (the name votes are cast under: a CLI actor or an API key's actor) the ROLES; audited."""
+    with cli_session(ctx) as (s, actor):
+        held = review.reviewer_roles(s, user)
+        wanted = held - set(roles) if revoke else held | set(roles)
+        granted = review.set_reviewer_roles(s, actor, user, sorted(wanted))  # type: ignore[arg-type]
+    click.echo(f"{user}\t{','.join(granted)}")
+
+
+COMMANDS = (dataset_group, rollback_cmd, reviewers_group)

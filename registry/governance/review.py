@@ -59,6 +59,12 @@ def reviewer_roles(session: Session, user: str) -> set[str]:
     return set(row.roles) if row else set()
 
 
+def list_reviewers(session: Session) -> dict[str, list[str]]:
+    """Every board member and the roles they hold."""
+    rows = session.exec(select(GovReviewer).order_by(col(GovReviewer.user)))
+    return {row.user: sorted(row.roles) for row in rows if row.roles}
+
+
 def submit_for_review(
     session: Session,
     actor: Actor,
@@ -131,7 +137,9 @@ def record_vote(
     if stage not in STAGE_ROLES:
         raise Conflict(f"review {review_id} is at stage {stage!r}: no votes are taken")
     if vote.role not in STAGE_ROLES[stage]:
-        raise Conflict(f"role {vote.role!r} does not vote at stage {stage!r}")
+        raise Conflict(
+            f"role {vote.role!r} does not vote at stage {stage!r}; it takes {sorted(STAGE_ROLES[stage])!r}"
+        )
     _check_role(session, actor, model, vote.role)
     if any(v.reviewer == actor.name for v in _votes(session, review)):
         raise Conflict(f"{actor.name!r} already voted on review {review_id}: one reviewer, one role")
@@ -201,8 +209,12 @@ def _check_role(session: Session, actor: Actor, model: GovModel, role: ReviewerR
         if actor.name != model.owner:
             raise PermissionDenied(f"{actor.name!r} is not the owner of {model.name!r} and cannot self-review it")
         return
-    if role not in reviewer_roles(session, actor.name):
-        raise PermissionDenied(f"{actor.name!r} does not hold the reviewer role {role!r}")
+    held = reviewer_roles(session, actor.name)
+    if role not in held:
+        raise PermissionDenied(
+            f"{actor.name!r} does not hold the reviewer role {role!r} (holds {sorted(held)!r}); an admin grants it "
+            f"with `warden models reviewers grant {actor.name} {role}` or PUT /registry/reviewers/{{key_id}}"
+        )
     if role == "peer" and actor.name == model.owner:
         raise PermissionDenied(f"a peer review of {model.name!r} cannot come from its owner {actor.name!r}")
 

@@ -129,3 +129,19 @@ def test_cli_dataset_amend_and_retire(db_url: str, tmp_path: Path) -> None:
     assert retired.exit_code == 0 and "retired" in retired.output
     missing = _run(models_group, db_url, "dataset", "retire", "churn", "loans", "1999")
     assert missing.exit_code == 1 and "no dataset 'loans' version '1999'" in missing.output
+
+
+def test_cli_reviewers_grant_revoke_and_list(db_url: str) -> None:
+    assert _run(models_group, db_url, "reviewers", "grant", "dan", "peer", "data_science_lead").exit_code == 0
+    assert _run(models_group, db_url, "reviewers", "grant", "rita", "risk_compliance").exit_code == 0
+    revoked = _run(models_group, db_url, "reviewers", "grant", "dan", "peer", "--revoke")
+    assert revoked.output == "dan\tdata_science_lead\n"
+    listing = _run(models_group, db_url, "reviewers", "list").output.splitlines()
+    assert listing == ["dan\tdata_science_lead", "rita\trisk_compliance"]
+    unknown = CliRunner().invoke(models_group, ["--database-url", db_url, "reviewers", "grant", "dan", "pope"])
+    assert unknown.exit_code == 2 and "'pope' is not one of" in unknown.output
+    trail = [json.loads(line) for line in _run(audit_group, db_url, "export").output.splitlines() if line[:1] == "{"]
+    assert [e["after"]["roles"] for e in trail if e["action"] == "reviewer.roles" and e["subject"] == "user:dan"] == [
+        ["data_science_lead", "peer"],
+        ["data_science_lead"],
+    ]

@@ -163,3 +163,13 @@ def test_team_scoping_and_permissions(engine: Engine) -> None:
     with session_scope(engine) as s:
         overdue = classification.overdue_reviews(s, ALICE, T0)
     assert [(o.model, o.reasons) for o in overdue] == [("fraud", ["never classified"])]
+
+
+def test_a_refused_vote_names_the_roles_held_and_how_to_get_the_missing_one(engine: Engine) -> None:
+    rid = _submitted(engine)
+    with pytest.raises(PermissionDenied) as err:
+        _vote(engine, "bob", rid, "data_science_lead")
+    assert "holds ['business_owner']" in str(err.value)
+    assert "warden models reviewers grant bob data_science_lead" in str(err.value)
+    with pytest.raises(Conflict, match=r"it takes \['data_science_lead', 'owner', 'peer'\]"):
+        _vote(engine, "bob", rid, "business_owner")
