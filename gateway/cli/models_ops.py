@@ -1,4 +1,5 @@
-"""More `warden models ...` commands: amend or retire a dataset version, roll back, grant review-board roles.
+"""More `warden models ...` commands: amend or retire a dataset version, roll back, grant review-board roles, print
+a deliverable's annotated template.
 
 Kept apart from `models.py` (the inventory and review commands) so neither grows past a readable size.
 """
@@ -8,10 +9,23 @@ from __future__ import annotations
 from typing import get_args
 
 import click
+from pydantic import BaseModel
 
-from registry.governance import amend_dataset_version, retire_dataset_version, review
+from registry.governance import ClassificationCriteria, amend_dataset_version, retire_dataset_version, review
+from registry.governance.card import ModelCard
 from registry.governance.cli_ops import cli_session, echo_json, load_record
-from registry.governance.records import DatasetVersion
+from registry.governance.decommission_records import DecommissionStart
+from registry.governance.records import (
+    DatasetVersion,
+    DecommissionPlan,
+    DeploymentRecord,
+    ExperimentRef,
+    MonitoringPlan,
+    ProjectCharter,
+    ValidationReport,
+)
+from registry.governance.schema_template import template
+from registry.governance.specs import VersionSpec
 from registry.governance.types import ReviewerRole
 
 
@@ -88,4 +102,26 @@ def reviewers_grant(ctx: click.Context, user: str, roles: tuple[str, ...], revok
     click.echo(f"{user}\t{','.join(granted)}")
 
 
-COMMANDS = (dataset_group, rollback_cmd, reviewers_group)
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "charter": ProjectCharter,
+    "classification": ClassificationCriteria,
+    "dataset": DatasetVersion,
+    "experiment": ExperimentRef,
+    "spec": VersionSpec,
+    "validation": ValidationReport,
+    "card": ModelCard,
+    "deployment": DeploymentRecord,
+    "monitoring": MonitoringPlan,
+    "decommission-plan": DecommissionPlan,
+    "decommission-start": DecommissionStart,
+}
+
+
+@click.command("schema")
+@click.argument("kind", type=click.Choice(list(SCHEMAS)))
+def schema_cmd(kind: str) -> None:
+    """Print an annotated YAML template of a deliverable: fill it in and pass it to `record`, `version`, `card set`."""
+    click.echo(template(SCHEMAS[kind]), nl=False)
+
+
+COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd)

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from gateway.cli.models import audit_group, models_group
+from gateway.cli.models_ops import SCHEMAS
 from registry.db import session_scope
 from registry.governance.tables import GovAuditEntry
 
@@ -145,3 +146,11 @@ def test_cli_reviewers_grant_revoke_and_list(db_url: str) -> None:
         ["data_science_lead", "peer"],
         ["data_science_lead"],
     ]
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))
+def test_cli_schema_prints_an_annotated_template_that_validates(db_url: str, kind: str) -> None:
+    printed = _run(models_group, db_url, "schema", kind)
+    assert printed.exit_code == 0 and printed.output.startswith(f"# {SCHEMAS[kind].__name__}")
+    assert "required" in printed.output and "optional" in printed.output
+    SCHEMAS[kind].model_validate(yaml.safe_load(printed.output))
