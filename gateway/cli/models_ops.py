@@ -15,15 +15,8 @@ from registry.governance import ClassificationCriteria, amend_dataset_version, r
 from registry.governance.card import ModelCard
 from registry.governance.cli_ops import cli_session, echo_json, load_record
 from registry.governance.decommission_records import DecommissionStart
-from registry.governance.records import (
-    DatasetVersion,
-    DecommissionPlan,
-    DeploymentRecord,
-    ExperimentRef,
-    MonitoringPlan,
-    ProjectCharter,
-    ValidationReport,
-)
+from registry.governance import records
+from registry.governance.records import DatasetVersion
 from registry.governance.schema_template import template
 from registry.governance.specs import VersionSpec
 from registry.governance.types import ReviewerRole
@@ -103,16 +96,16 @@ def reviewers_grant(ctx: click.Context, user: str, roles: tuple[str, ...], revok
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
-    "charter": ProjectCharter,
+    "charter": records.ProjectCharter,
     "classification": ClassificationCriteria,
     "dataset": DatasetVersion,
-    "experiment": ExperimentRef,
+    "experiment": records.ExperimentRef,
     "spec": VersionSpec,
-    "validation": ValidationReport,
+    "validation": records.ValidationReport,
     "card": ModelCard,
-    "deployment": DeploymentRecord,
-    "monitoring": MonitoringPlan,
-    "decommission-plan": DecommissionPlan,
+    "deployment": records.DeploymentRecord,
+    "monitoring": records.MonitoringPlan,
+    "decommission-plan": records.DecommissionPlan,
     "decommission-start": DecommissionStart,
 }
 
