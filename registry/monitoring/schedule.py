@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -79,6 +80,26 @@ def run_due(ctx: MonitorContext, now: datetime | None = None, model_name: str | 
     for scope in scopes:
         with session_scope(ctx.engine) as session:
             reports.append(run_llm_check(ctx, session, scope, moment))
+    return reports
+
+
+def backfill(ctx: MonitorContext, since: datetime, until: datetime, model_name: str | None = None) -> list[CheckReport]:
+    """Check back-filled history: every registered version, over consecutive windows of its tier's lookback from
+    `since` to `until`. Nothing is rolled back: the history is measured and alerted on, the live aliases stay."""
+    start, end = as_utc(since), as_utc(until)
+    if end <= start:
+        raise ValueError(f"--until {end.isoformat()} is not after --since {start.isoformat()}")
+    ctx = replace(ctx, switcher=None)
+    with session_scope(ctx.engine) as session:
+        references = list_references(session, model_name)
+    reports = []
+    for reference in references:
+        step = timedelta(seconds=ctx.config.tier_schedule(ctx.tier(reference.model_name)).lookback_seconds)
+        moment = start + step
+        while moment <= end:
+            with session_scope(ctx.engine) as session:
+                reports.append(run_check(ctx, session, reference, moment))
+            moment += step
     return reports
 
 
