@@ -189,13 +189,18 @@ def phase_cmd(ctx: click.Context, name: str, phase: str) -> None:
 @click.argument("version")
 @click.option("--spec", "spec_path", help="VersionSpec file (YAML/JSON).")
 @click.option("--validation", "validation_path", help="ValidationReport file to attach.")
+@click.option("--update", is_flag=True, help="Replace the spec of an existing version still in development.")
 @click.pass_context
 def version_cmd(
-    ctx: click.Context, name: str, version: str, spec_path: str | None, validation_path: str | None
+    ctx: click.Context, name: str, version: str, spec_path: str | None, validation_path: str | None, update: bool
 ) -> None:
-    """Register VERSION (when --spec is given or it is new) and/or attach its validation report."""
+    """Register VERSION (when --spec is given or it is new), fix its spec (--update), attach its validation report."""
     with cli_session(ctx) as (s, actor):
-        if spec_path or not validation_path:
+        if update:
+            if spec_path is None:
+                raise click.UsageError("--update needs --spec")
+            echo_json(versions.update_version_spec(s, actor, name, version, load_record(spec_path, VersionSpec)))
+        elif spec_path or not validation_path:
             spec = load_record(spec_path, VersionSpec) if spec_path else VersionSpec()
             echo_json(versions.register_version(s, actor, name, VersionIn(version=version, spec=spec)))
         if validation_path:

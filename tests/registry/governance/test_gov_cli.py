@@ -154,3 +154,16 @@ def test_cli_schema_prints_an_annotated_template_that_validates(db_url: str, kin
     assert printed.exit_code == 0 and printed.output.startswith(f"# {SCHEMAS[kind].__name__}")
     assert "required" in printed.output and "optional" in printed.output
     SCHEMAS[kind].model_validate(yaml.safe_load(printed.output))
+
+
+def test_cli_version_update_fixes_the_spec_of_a_development_version(db_url: str, tmp_path: Path) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    assert _run(models_group, db_url, "version", "churn", "1").exit_code == 0
+    (tmp_path / "spec.yaml").write_text("framework: lightgbm\nfeatures: [income]\n")
+    fixed = _run(models_group, db_url, "version", "churn", "1", "--spec", str(tmp_path / "spec.yaml"), "--update")
+    assert fixed.exit_code == 0 and json.loads(fixed.output)["spec"]["framework"] == "lightgbm"
+    assert _run(models_group, db_url, "version", "churn", "1", "--update").exit_code == 2
+    assert _run(models_group, db_url, "promote", "churn", "1", "staging").exit_code == 0
+    frozen = _run(models_group, db_url, "version", "churn", "1", "--spec", str(tmp_path / "spec.yaml"), "--update")
+    assert frozen.exit_code == 1 and "only 'development' versions are editable" in frozen.output
