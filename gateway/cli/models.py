@@ -32,7 +32,6 @@ from registry.governance import (
     rollout,
     versions,
 )
-from registry.governance.audit import list_entries
 from registry.governance.card import ModelCard
 from registry.governance.cli_ops import (
     LEVELS,
@@ -383,18 +382,6 @@ def rollout_cmd(
             echo_json(rollout.set_rollout(s, actor, name, plan))
         else:
             echo_json(rollout.get_rollout(s, actor, name))
-
-
-@models_group.command("audit")
-@click.argument("name")
-@click.option("--limit", type=click.IntRange(min=1), default=100, help="Show the latest LIMIT entries.")
-@click.pass_context
-def model_audit(ctx: click.Context, name: str, limit: int) -> None:
-    """The latest audit entries of one model, oldest first."""
-    with cli_session(ctx) as (s, actor):
-        inventory.readable_model(s, actor, name)
-        for e in list_entries(s, chain=name, limit=limit, latest=True):
-            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
 
 
 models_group.add_command(decommission_cmd)

@@ -1,5 +1,5 @@
 """More `warden models ...` commands: amend or retire a dataset version, roll back, grant review-board roles, print
-a deliverable's annotated template.
+a deliverable's annotated template, read a model's latest audit entries.
 
 Kept apart from `models.py` (the inventory and review commands) so neither grows past a readable size.
 """
@@ -16,6 +16,8 @@ from registry.governance.card import ModelCard
 from registry.governance.cli_ops import cli_session, echo_json, load_record
 from registry.governance.decommission_records import DecommissionStart
 from registry.governance import records
+from registry.governance.access import readable_model
+from registry.governance.audit import list_entries
 from registry.governance.records import DatasetVersion
 from registry.governance.schema_template import template
 from registry.governance.specs import VersionSpec
@@ -117,4 +119,16 @@ def schema_cmd(kind: str) -> None:
     click.echo(template(SCHEMAS[kind]), nl=False)
 
 
-COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd)
+@click.command("audit")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(min=1), default=100, help="Show the latest LIMIT entries.")
+@click.pass_context
+def model_audit(ctx: click.Context, name: str, limit: int) -> None:
+    """The latest audit entries of one model, oldest first."""
+    with cli_session(ctx) as (s, actor):
+        readable_model(s, actor, name)
+        for e in list_entries(s, chain=name, limit=limit, latest=True):
+            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
+
+
+COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd, model_audit)
