@@ -32,7 +32,7 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "warden", "warden-input", "warden-guarded", "litellm")
+TARGET_ORDER = ("upstream", "warden", "warden-default", "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 
 
@@ -55,6 +55,7 @@ def loadgen(target: gw_targets.Target, mode: str, concurrency: int, args: argpar
         "--warmup",
         str(args.warmup),
         *(["--vary"] if target.name in gw_targets.GUARDED else []),
+        *(["--shape", "chat4"] if target.name in gw_targets.CHAT_TURN else []),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
     if done.returncode != 0:

@@ -57,9 +57,25 @@ def percentile(values: list[float], q: float) -> float | None:
 _SERIAL_BASE = secrets.randbelow(10**9) * 10**4
 
 
-def request_body(stream: bool, model: str, serial: int | None = None) -> bytes:
-    content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
-    body: dict[str, object] = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 64}
+def _chat_turn(serial: int) -> list[dict[str, str]]:
+    """A typical four-message request (system, user, assistant, user), every message new: the cold case."""
+    return [
+        {"role": "system", "content": f"You are the support assistant of Acme (session {serial}). Answer briefly."},
+        {"role": "user", "content": f"Hi, I am Jane Martin, customer {serial}. My last invoice looks wrong."},
+        {"role": "assistant", "content": f"Sorry to hear that. Which invoice number is it, and what looks wrong on "
+                                         f"invoice {serial}?"},
+        {"role": "user", "content": f"It is INV-{serial}: the VAT line is charged twice. Please write to "
+                                    f"jane{serial}@example.com with the corrected total."},
+    ]
+
+
+def request_body(stream: bool, model: str, serial: int | None = None, shape: str = "single") -> bytes:
+    if shape == "chat4":
+        messages = _chat_turn(serial if serial is not None else 0)
+    else:
+        content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
+        messages = [{"role": "user", "content": content}]
+    body: dict[str, object] = {"model": model, "messages": messages, "max_tokens": 64}
     if stream:
         body |= {"stream": True, "stream_options": {"include_usage": True}}
     return json.dumps(body).encode()
@@ -77,7 +93,7 @@ class Runner:
         self.issued = 0
         self.deadline = 0.0
         self.headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
-        self.body = request_body(args.mode == "stream", args.model)
+        self.body = request_body(args.mode == "stream", args.model, shape=args.shape)
 
     def _error(self, message: str) -> None:
         self.errors += 1
@@ -87,8 +103,8 @@ class Runner:
         started = time.perf_counter()
         first_token: float | None = None
         try:
-            body = (request_body(self.args.mode == "stream", self.args.model, _SERIAL_BASE + self.issued)
-                    if self.args.vary else self.body)
+            body = (request_body(self.args.mode == "stream", self.args.model, _SERIAL_BASE + self.issued,
+                                 self.args.shape) if self.args.vary else self.body)
             async with session.post(self.args.url, data=body, headers=self.headers) as response:
                 if response.status != 200:
                     self._error(f"HTTP {response.status}: {(await response.text())[:200]}")
@@ -157,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--vary", action="store_true",
                         help="make every prompt unique (defeats caches in guardrails that embed text)")
+    parser.add_argument("--shape", choices=["single", "chat4"], default="single",
+                        help="one user message, or a typical four-message chat turn")
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         sys.exit(f"refusing non-local target {args.url!r}")

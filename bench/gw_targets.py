@@ -106,10 +106,14 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden": None,
     # Every input guardrail: PII masking, injection detection, topic filter.
     "warden-input": {"input": INPUT_GUARDRAILS},
+    # The shipped default policy (PII masked, injection blocked) on a typical four-message chat turn.
+    "warden-default": {"input": INPUT_GUARDRAILS[:2]},
     # The same plus PII masking of the answer (streams released sentence by sentence once checked).
     "warden-guarded": {"input": INPUT_GUARDRAILS, "output": [{"guardrail": "pii", "mode": "mask"}]},
 }
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
+CHAT_TURN = ("warden-default",)
+"""Targets loaded with the four-message chat turn instead of one user message."""
 
 
 def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden") -> Path:

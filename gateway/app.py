@@ -12,9 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from gateway.api import admin, health, openai_routes, registry_routes
+from gateway.api import admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes
 from gateway.api.deps import response_headers
 from gateway.api.request_id import RequestIdMiddleware
+from gateway.api.unprefixed import without_prefix
 from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
@@ -39,6 +40,11 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
                   redirect_slashes=False)
     app.include_router(openai_routes.router)
+    app.include_router(anthropic_routes.router)
+    app.include_router(moderations.router)
+    app.include_router(completions.router)
+    openai_style = (openai_routes.router, anthropic_routes.router, moderations.router, completions.router)
+    app.include_router(without_prefix(*openai_style))
     app.include_router(admin.router)
     app.include_router(health.router)
     app.include_router(registry_routes.build_router())

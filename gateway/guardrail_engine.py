@@ -6,6 +6,7 @@ strictly when the gateway starts, so a typo in a policy stops start-up instead o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ from guardrails.judge import JudgedGuardrail
 
 if TYPE_CHECKING:
     from gateway.providers.router import Router
+
+MODERATION_GUARDRAILS = ("content_safety", "injection")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class GuardrailEngine:
         self.policies: dict[str, Policy] = {}
         self.default = config.default_policy
         self.judge = _judge(config, router)
+        self._moderation: Chain | None = None
+        self._moderation_lock = asyncio.Lock()
         for name, policy in config.guardrail_policies.items():
             self.policies[name] = Policy(
                 name, policy, Chain(self._judged(_build(name, "input", policy.input, policy.on_error), policy.input)),
@@ -65,6 +70,18 @@ class GuardrailEngine:
                     await guardrail.setup()
         if self.policies:
             _one_blas_thread()  # again: loading the models brought in more BLAS libraries (SciPy's OpenBLAS)
+
+    async def moderation(self) -> Chain:
+        """Warden's own detectors in `flag` mode, for `/v1/moderations`. Built on first use and loaded in a
+        worker thread: most gateways never serve the route, and loading the models takes seconds."""
+        async with self._moderation_lock:
+            if self._moderation is None:
+                guardrails = [(cls := registry.get(name))(cls.Options(mode="flag")) for name in MODERATION_GUARDRAILS]
+                for guardrail in guardrails:
+                    await asyncio.to_thread(asyncio.run, guardrail.setup())
+                _one_blas_thread()
+                self._moderation = Chain(guardrails)
+        return self._moderation
 
     def policy(self, name: str | None) -> Policy | None:
         name = name or self.default

@@ -9,6 +9,7 @@ from gateway.errors import PayloadTooLarge, PermissionDenied
 from gateway.pipeline.authenticate import bearer_token
 from gateway.pipeline.context import Endpoint, Principal, RequestContext
 from gateway.state import Gateway
+from guardrails.judge import usage_of
 
 def gateway_of(request: Request) -> Gateway:
     return request.app.state.gateway
@@ -41,6 +42,8 @@ def response_headers(ctx: RequestContext) -> dict[str, str]:
         headers["x-warden-deployment"] = ctx.served.deployment.id
         if ctx.served.fallback_from:
             headers["x-warden-fallback-from"] = ctx.served.fallback_from
+    if ctx.recorded and ctx.cost_known and not ctx.stream:  # what the usage row says (a stream's is not known yet)
+        headers["x-warden-cost-usd"] = f"{ctx.cost_usd + usage_of(ctx.checks).cost_usd:.10f}"
     if ctx.verdicts:
         headers["x-warden-guardrails"] = ",".join(f"{v.guardrail}={v.action}" for v in ctx.verdicts)
     headers.update(ctx.headers)

@@ -14,6 +14,7 @@ import click
 from pydantic import BaseModel
 
 from gateway.cli.models_ops import COMMANDS
+from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
     Actor,
     ClassificationCriteria,
@@ -387,3 +388,4 @@ def rollout_cmd(
 models_group.add_command(decommission_cmd)
 for _command in COMMANDS:
     models_group.add_command(_command)
+models_group.add_command(validate_cmd)

@@ -4,7 +4,8 @@
 
 (`enforce_prompt_budget` completes `enforce_limits` once a stored prompt is rendered.)
 
-Every route goes through `chat` or `embeddings`, so no route can skip a step.
+Every route goes through `chat` or `embeddings`, so no route can skip a step: API adapters (Anthropic Messages,
+legacy completions) translate into `chat`; moderations (`moderate.py`) take the same first and last steps.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import CheckContext, Verdict
 from registry.tables import utcnow
 
-Endpoint = Literal["chat", "embeddings"]
+Endpoint = Literal["chat", "embeddings", "moderations"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -96,6 +96,11 @@ class SseStream:
         self.started = True
         return self._body
 
+    def translated(self, render: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]) -> SseStream:
+        """The same stream in another API's events: `render` reads this body (an adapter's translation), and must
+        read it to its end, since the body writes the usage row as it finishes."""
+        return SseStream(self._gw, self._ctx, self._upstream, _rendered(self._body, render))
+
     async def abandon(self) -> None:
         if self.started:
             return
@@ -103,6 +108,17 @@ class SseStream:
         await self._body.aclose()  # never started: closing runs none of its code
         self._ctx.fail(asyncio.CancelledError())
         _finish(self._gw, self._ctx, self._upstream, None, 0)
+
+
+async def _rendered(body: AsyncGenerator[bytes, None],
+                    render: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]) -> AsyncGenerator[bytes, None]:
+    try:
+        async for piece in render(body):
+            yield piece
+    finally:
+        # Closed with the response, not when the garbage collector finds it: a client gone mid-stream gets
+        # its usage row at once.
+        await body.aclose()
 
 
 def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict[str, Any] | None, chars: int) -> None:

@@ -44,6 +44,15 @@ class RetrainingPolicy(_Strict):
     triggered: bool = False
 
 
+class FairnessPolicy(_Strict):
+    """Limits a validation computed from data holds the predictions to, per declared sensitive attribute."""
+
+    max_demographic_parity_difference: float = Field(default=0.2, ge=0, le=1)
+    min_demographic_parity_ratio: float = Field(default=0.8, ge=0, le=1)
+    max_equalized_odds_difference: float = Field(default=0.2, ge=0, le=1)
+    max_equal_opportunity_difference: float = Field(default=0.2, ge=0, le=1)
+
+
 class TierPolicy(_Strict):
     """Everything a tier demands. A retention of `None` means no minimum: entries may be purged at any time."""
 
@@ -58,6 +67,7 @@ class TierPolicy(_Strict):
     require_data_documentation: bool
     require_deployment_record: bool
     require_artifact_checksums: bool
+    fairness: FairnessPolicy = FairnessPolicy()
 
 
 def _defaults() -> dict[int, TierPolicy]:
@@ -78,6 +88,12 @@ def _defaults() -> dict[int, TierPolicy]:
             require_data_documentation=True,
             require_deployment_record=True,
             require_artifact_checksums=True,
+            fairness=FairnessPolicy(
+                max_demographic_parity_difference=0.05,
+                min_demographic_parity_ratio=0.9,
+                max_equalized_odds_difference=0.05,
+                max_equal_opportunity_difference=0.05,
+            ),
         ),
         2: TierPolicy(
             tier=2,
@@ -93,6 +109,11 @@ def _defaults() -> dict[int, TierPolicy]:
             require_data_documentation=True,
             require_deployment_record=True,
             require_artifact_checksums=True,
+            fairness=FairnessPolicy(
+                max_demographic_parity_difference=0.1,
+                max_equalized_odds_difference=0.1,
+                max_equal_opportunity_difference=0.1,
+            ),
         ),
         3: TierPolicy(
             tier=3,

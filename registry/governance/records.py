@@ -7,6 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from registry.governance.measured import (
+    CalibrationBin,
+    FairnessResult,
+    MeasuredMetric,
+    RobustnessResult,
+    SegmentResult,
+    Task,
+)
 from registry.governance.types import Cadence, DecommissionCriterion, Frequency, Severity
 
 Scalar = str | int | float | bool | None
@@ -101,11 +109,22 @@ class ValidationReport(Record):
     passed: bool
     issues: list[str] = []
     code_review_url: HttpUrl | None = None
+    # Filled when Warden computed the report from data (`warden models validate`); absent on typed reports.
+    generated_by: str | None = None
+    data_sha256: str | None = Field(default=None, pattern=SHA256)
+    rows: int | None = Field(default=None, ge=0)
+    task: Task | None = None
+    metrics: list[MeasuredMetric] = []
+    segments: list[SegmentResult] = []
+    fairness: list[FairnessResult] = []
+    robustness: list[RobustnessResult] = []
+    calibration: list[CalibrationBin] = []
+    skipped: list[str] = []
 
     @model_validator(mode="after")
     def _evidence(self) -> ValidationReport:
         # A pass with nothing measured is an assertion, not a validation.
-        if self.passed and not self.results:
+        if self.passed and not (self.results or self.metrics):
             raise ValueError("a passing validation report needs its results (at least one metric value)")
         return self
 

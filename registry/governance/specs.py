@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from registry.governance.measured import MetricName, Task
 from registry.governance.records import SHA256, MetricValue, Record, Scalar
 
 
@@ -36,6 +37,17 @@ class LlmLinks(Record):
     prompt_versions: list[PromptRef] = []
 
 
+class ValidationSpec(Record):
+    """What `warden models validate` measures: the task, a bound per metric (a floor, or a ceiling for error
+    metrics such as rmse), and the columns declared as segments and as sensitive attributes."""
+
+    task: Task = "classification"
+    thresholds: dict[MetricName, float] = {}
+    segment_columns: list[str] = []
+    sensitive_columns: list[str] = []
+    min_segment_rows: int = Field(default=30, ge=1)
+
+
 class VersionSpec(Record):
     """The technical record of one model version (everything but its status and aliases)."""
 
@@ -51,6 +63,7 @@ class VersionSpec(Record):
     metrics: list[MetricValue] = []
     lineage: Lineage = Lineage()
     llm: LlmLinks | None = None
+    validation: ValidationSpec | None = None
 
     @property
     def empty(self) -> bool:

@@ -50,7 +50,7 @@ class World:
 
     def path(self, template: str) -> str:
         values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
-                  "dataset": "loans", "dataset_version": "1"}
+                  "dataset": "loans", "dataset_version": "1", "model_id": "chat-a"}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
@@ -158,3 +158,14 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PUT", "/registry/models/{name:path}/datasets/{dataset}/{dataset_version}"): {"name": "loans", "version": "1",
                                                                                    "uri": "s3://b"},
 }
+# Model calls with a valid body, under both prefixes: with `{}` a 400 could hide a missing key check.
+_HI = [{"role": "user", "content": "hi"}]
+_MODEL_CALLS: dict[str, object] = {
+    "/v1/chat/completions": {"model": "chat-a", "messages": _HI, "max_tokens": 5},
+    "/v1/messages": {"model": "chat-a", "messages": _HI, "max_tokens": 5},
+    "/v1/messages/count_tokens": {"model": "chat-a", "messages": _HI},
+    "/v1/moderations": {"input": "hi"},
+    "/v1/completions": {"model": "chat-a", "prompt": "hi", "max_tokens": 5},
+}
+VALID_BODIES.update({("POST", path): body for v1, body in _MODEL_CALLS.items()
+                     for path in (v1, v1.removeprefix("/v1"))})
