@@ -83,7 +83,8 @@ def _describe(prop: Node, node: Node, defs: Node, nullable: bool, required: bool
     if nullable:
         parts.append("may be null")
     text = "; ".join(parts)
-    return f"{node['description']} ({text})" if "description" in node else text
+    # A description may span lines (class docstrings do): a comment must stay on one.
+    return f"{' '.join(node['description'].split())} ({text})" if "description" in node else text
 
 
 def _scalar(node: Node) -> str:
