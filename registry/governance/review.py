@@ -102,7 +102,7 @@ def submit_for_review(
         after={"tier": tier.tier, **review.submission},
         at=at,
     )
-    return _out(session, review)
+    return _out(session, review, policy)
 
 
 def _submission_gaps(
@@ -172,7 +172,7 @@ def record_vote(
         after={**vote.model_dump(mode="json"), "stage": stage, "now": review.stage},
         at=at,
     )
-    return _out(session, review)
+    return _out(session, review, policy)
 
 
 def decide(session: Session, actor: Actor, review_id: int, data: DecisionIn, now: datetime | None = None) -> ReviewOut:
@@ -184,7 +184,8 @@ def decide(session: Session, actor: Actor, review_id: int, data: DecisionIn, now
     if review.stage == "decided":
         raise Conflict(f"review {review_id} is already decided ({review.decision!r})")
     if data.decision != "rejected" and review.stage != "awaiting_decision":
-        raise Conflict(f"review {review_id} is at stage {review.stage!r}: required votes are still missing")
+        missing = awaited(review, _votes(session, review), DEFAULT_POLICY.for_tier(review.tier))  # type: ignore[arg-type]
+        raise Conflict(f"review {review_id} is at stage {review.stage!r}: still missing {', '.join(missing)}")
     if data.decision == "rejected" and not data.feedback:
         raise Conflict("a rejection needs feedback")
     if data.decision == "approved_with_reservations" and not (data.reservations or review.reservations):
@@ -269,14 +270,30 @@ def _subject(model: GovModel, version: GovModelVersion, review: GovReview) -> st
     return f"model:{model.name}@{version.version}/review:{review.id}"
 
 
-def _out(session: Session, review: GovReview) -> ReviewOut:
+def _out(session: Session, review: GovReview, policy: PolicyTable = DEFAULT_POLICY) -> ReviewOut:
     session.add(review)
     session.flush()
     model, version = session.get(GovModel, review.model_id), session.get(GovModelVersion, review.version_id)
     assert model is not None and version is not None
-    votes = [VoteOut.model_validate(v.model_dump(exclude={"id", "review_id"})) for v in _votes(session, review)]
+    rows = _votes(session, review)
+    votes = [VoteOut.model_validate(v.model_dump(exclude={"id", "review_id"})) for v in rows]
     data = review.model_dump(exclude={"model_id", "version_id"})
-    return ReviewOut.model_validate({**data, "model": model.name, "version": version.version, "votes": votes})
+    awaiting = awaited(review, rows, policy.for_tier(review.tier))  # type: ignore[arg-type]
+    return ReviewOut.model_validate(
+        {**data, "model": model.name, "version": version.version, "votes": votes, "awaiting": awaiting}
+    )
+
+
+def awaited(review: GovReview, votes: list[GovReviewVote], tier: TierPolicy) -> list[str]:
+    """What the review still waits for, by role: the approvals its stage needs, then the chair's decision."""
+    if review.stage == "awaiting_decision":
+        return ["a decision by the chair"]
+    if review.stage not in STAGE_ROLES:
+        return []
+    needed = {role: n for role, n in tier.validation.required_roles.items() if role in STAGE_ROLES[review.stage]}
+    approvals = [v for v in votes if v.approve and v.stage == review.stage]
+    missing = {role: n - len({v.reviewer for v in approvals if v.role == role}) for role, n in needed.items()}
+    return [f"{n} approval(s) as {role}" for role, n in sorted(missing.items()) if n > 0]
 
 
 def get_review(session: Session, actor: Actor, review_id: int) -> ReviewOut:

@@ -85,7 +85,7 @@ def test_rejection_ends_review_with_feedback_and_blocks_approval(engine: Engine)
 def test_chair_decision_rules(engine: Engine) -> None:
     rid = _submitted(engine)
     with session_scope(engine) as s:
-        with pytest.raises(Conflict, match="required votes are still missing"):
+        with pytest.raises(Conflict, match="still missing 1 approval"):
             review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"))
     with session_scope(engine) as s:
         review.set_reviewer_roles(s, ADMIN, "dan", ["data_science_lead", "business_owner"])
@@ -173,3 +173,17 @@ def test_a_refused_vote_names_the_roles_held_and_how_to_get_the_missing_one(engi
     assert "warden models reviewers grant bob data_science_lead" in str(err.value)
     with pytest.raises(Conflict, match=r"it takes \['data_science_lead', 'owner', 'peer'\]"):
         _vote(engine, "bob", rid, "business_owner")
+
+
+def test_a_review_names_what_it_still_waits_for(engine: Engine) -> None:
+    rid = _submitted(engine)
+    with session_scope(engine) as s:
+        assert review.get_review(s, ALICE, rid).awaiting == ["1 approval(s) as data_science_lead"]
+        with pytest.raises(Conflict, match="still missing 1 approval"):
+            review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0)
+    out = _vote(engine, "dan", rid, "data_science_lead")
+    assert out.awaiting == ["1 approval(s) as business_owner", "1 approval(s) as risk_compliance"]
+    _vote(engine, "bob", rid, "business_owner")
+    assert _vote(engine, "rita", rid, "risk_compliance").awaiting == ["a decision by the chair"]
+    with session_scope(engine) as s:
+        assert review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0).awaiting == []
