@@ -184,7 +184,8 @@ def decide(session: Session, actor: Actor, review_id: int, data: DecisionIn, now
     if review.stage == "decided":
         raise Conflict(f"review {review_id} is already decided ({review.decision!r})")
     if data.decision != "rejected" and review.stage != "awaiting_decision":
-        missing = awaited(review, _votes(session, review), DEFAULT_POLICY.for_tier(review.tier))  # type: ignore[arg-type]
+        tier = DEFAULT_POLICY.for_tier(review.tier)  # type: ignore[arg-type]
+        missing = awaited(review, _votes(session, review), tier)
         raise Conflict(f"review {review_id} is at stage {review.stage!r}: still missing {', '.join(missing)}")
     if data.decision == "rejected" and not data.feedback:
         raise Conflict("a rejection needs feedback")
