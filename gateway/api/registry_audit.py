@@ -86,7 +86,8 @@ async def decommission_start(request: Request, name: str) -> Response:
 
 @router.post(MODEL + "/decommission/migration-check")
 async def decommission_migration(request: Request, name: str) -> Response:
-    """Passes when the gateway served no request for the model in the usage window."""
+    """Passes when the gateway served no request for the model (or the retired version) in the usage window and no
+    rollout plan routes to it."""
     actor = await actor_of(request)
     lookup = usage_lookup(engine_of(request), api_config(request).usage_window_days)
     out = await in_session(request, lambda s: check_migration(s, actor, name, lookup))
@@ -102,7 +103,7 @@ async def decommission_archive(request: Request, name: str) -> Response:
 
 @router.post(MODEL + "/decommission/cleanup")
 async def decommission_cleanup(request: Request, name: str) -> Response:
-    """Stop all routing (409 listing the missing steps: effective date, migration check, archive)."""
+    """Stop all routing (409 listing the missing steps: effective date, migration check, rollout plan, archive)."""
     actor = await actor_of(request)
     return json_response(await in_session(request, lambda s: cleanup_model(s, actor, name)))
 

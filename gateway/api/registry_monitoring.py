@@ -32,6 +32,7 @@ from registry.db import session_scope
 from registry.governance import list_models
 from registry.governance.access import find_version, readable_model, writable_model
 from registry.monitoring.config import MonitorConfig
+from registry.monitoring.metrics import validated_metric_names
 from registry.monitoring.schemas import FeatureKind, GroundTruthRecord, PredictionBatch, PredictionRecord, Task
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class ReferenceIn(BaseModel):
             raise ValueError(f"columns must be non-empty and of equal length, got {lengths!r}")
         if any(not math.isfinite(v) for v in self.validated_metrics.values()):
             raise ValueError("validated metrics must be finite numbers")
+        validated_metric_names(self.task, self.validated_metrics)  # refused here as a 400, not in the worker thread
         return self
 
 

@@ -18,11 +18,13 @@ from registry.governance import (
     ModelCard,
     add_dataset_version,
     add_experiment,
+    amend_dataset_version,
     check_card,
     get_model_card,
     list_dataset_versions,
     list_experiments,
     render_markdown,
+    retire_dataset_version,
     set_charter,
     set_decommission_plan,
     set_deployment_record,
@@ -108,6 +110,30 @@ for _route in VERSION_RECORDS:
 async def datasets_list(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     return json_response({"data": await in_session(request, lambda s: list_dataset_versions(s, actor, name))})
+
+
+DATASET = MODEL + "/datasets/{dataset}/{dataset_version}"
+
+
+@router.put(DATASET, openapi_extra=body_schema(DatasetVersion))
+async def dataset_amend(request: Request, name: str, dataset: str, dataset_version: str) -> Response:
+    """Replace a recorded dataset version (e.g. add its data card); the trail keeps the record before and after."""
+    actor = await actor_of(request)
+    record = await body_as(request, DatasetVersion)
+    if (record.name, record.version) != (dataset, dataset_version):
+        raise BadRequest(
+            f"body names dataset {record.name!r} version {record.version!r}, the path {dataset!r} {dataset_version!r}",
+            param="name",
+        )
+    return json_response(await in_session(request, lambda s: amend_dataset_version(s, actor, name, record)))
+
+
+@router.delete(DATASET)
+async def dataset_retire(request: Request, name: str, dataset: str, dataset_version: str) -> Response:
+    """Retire a dataset version: kept for the record, no longer asked for documentation."""
+    actor = await actor_of(request)
+    out = await in_session(request, lambda s: retire_dataset_version(s, actor, name, dataset, dataset_version))
+    return json_response(out)
 
 
 @router.get(MODEL + "/experiments")

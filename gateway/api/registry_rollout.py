@@ -3,6 +3,8 @@ shadow)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +20,7 @@ from registry.governance import (
     set_rollout,
     switch_blue_green,
 )
+from registry.monitoring.rollback import RollbackIn, rollback_model
 
 router = APIRouter(tags=["registry"])
 
@@ -67,3 +70,13 @@ async def rollout_clear(request: Request, name: str) -> Response:
     actor = await actor_of(request)
     await in_session(request, lambda s: clear_rollout(s, actor, name))
     return Response(status_code=204)
+
+
+@router.post(MODEL + "/rollback", openapi_extra=body_schema(RollbackIn))
+async def rollback(request: Request, name: str) -> Response:
+    """Take traffic off a failing version now (alias back to the previous production version, or end the canary
+    it is the candidate of); audited as `model.alias.rollback` with the reason."""
+    actor = await actor_of(request)
+    body = await body_as(request, RollbackIn)
+    done = await in_session(request, lambda s: rollback_model(s, actor, name, body))
+    return json_response(asdict(done))

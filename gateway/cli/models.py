@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_ops import COMMANDS
 from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
     Actor,
@@ -32,7 +33,6 @@ from registry.governance import (
     rollout,
     versions,
 )
-from registry.governance.audit import list_entries
 from registry.governance.card import ModelCard
 from registry.governance.cli_ops import (
     LEVELS,
@@ -189,13 +189,18 @@ def phase_cmd(ctx: click.Context, name: str, phase: str) -> None:
 @click.argument("version")
 @click.option("--spec", "spec_path", help="VersionSpec file (YAML/JSON).")
 @click.option("--validation", "validation_path", help="ValidationReport file to attach.")
+@click.option("--update", is_flag=True, help="Replace the spec of an existing version still in development.")
 @click.pass_context
 def version_cmd(
-    ctx: click.Context, name: str, version: str, spec_path: str | None, validation_path: str | None
+    ctx: click.Context, name: str, version: str, spec_path: str | None, validation_path: str | None, update: bool
 ) -> None:
-    """Register VERSION (when --spec is given or it is new) and/or attach its validation report."""
+    """Register VERSION (when --spec is given or it is new), fix its spec (--update), attach its validation report."""
     with cli_session(ctx) as (s, actor):
-        if spec_path or not validation_path:
+        if update:
+            if spec_path is None:
+                raise click.UsageError("--update needs --spec")
+            echo_json(versions.update_version_spec(s, actor, name, version, load_record(spec_path, VersionSpec)))
+        elif spec_path or not validation_path:
             spec = load_record(spec_path, VersionSpec) if spec_path else VersionSpec()
             echo_json(versions.register_version(s, actor, name, VersionIn(version=version, spec=spec)))
         if validation_path:
@@ -380,17 +385,7 @@ def rollout_cmd(
             echo_json(rollout.get_rollout(s, actor, name))
 
 
-@models_group.command("audit")
-@click.argument("name")
-@click.option("--limit", type=int, default=100)
-@click.pass_context
-def model_audit(ctx: click.Context, name: str, limit: int) -> None:
-    """The audit entries of one model."""
-    with cli_session(ctx) as (s, actor):
-        inventory.readable_model(s, actor, name)
-        for e in list_entries(s, chain=name, limit=limit):
-            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
-
-
 models_group.add_command(decommission_cmd)
+for _command in COMMANDS:
+    models_group.add_command(_command)
 models_group.add_command(validate_cmd)

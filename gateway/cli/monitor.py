@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -191,12 +192,24 @@ def _echo_report(report: CheckReport | LlmCheckReport) -> None:
 @monitor_group.command("run")
 @click.option("--model", "model_name", default=None, help="Only this model.")
 @click.option("--force", is_flag=True, help="Run every active check, due or not.")
+@click.option("--as-of", type=click.DateTime(), help="Run as if it were this moment (UTC), every active check.")
+@click.option("--since", type=click.DateTime(), help="Back-filled history: check windows from here (UTC)...")
+@click.option("--until", type=click.DateTime(), help="...up to here (UTC); windows are each tier's lookback.")
 @click.pass_context
-def run_command(ctx: click.Context, model_name: str | None, force: bool) -> None:
-    """Run the checks that are due now (cron-friendly: exits after one pass)."""
-    from registry.monitoring.schedule import run_due
+def run_command(ctx: click.Context, model_name: str | None, force: bool, as_of: datetime | None,
+                since: datetime | None, until: datetime | None) -> None:
+    """Run the checks that are due now (cron-friendly: exits after one pass), or over back-filled history."""
+    from registry.monitoring.schedule import backfill, run_due
 
-    reports = run_due(_context(ctx), model_name=model_name, force=force)
+    if (since is None) != (until is None):
+        raise click.UsageError("--since and --until go together")
+    if since is not None and until is not None:
+        try:
+            reports: list[CheckReport | LlmCheckReport] = [*backfill(_context(ctx), since, until, model_name)]
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    else:
+        reports = run_due(_context(ctx), now=as_of, model_name=model_name, force=force or as_of is not None)
     for report in reports:
         _echo_report(report)
     click.echo(f"{len(reports)} check(s) run")

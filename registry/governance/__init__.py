@@ -12,6 +12,7 @@ from registry.governance.card import ModelCard, check_card
 from registry.governance.card_render import render_markdown
 from registry.governance.classification import classify_model, get_classification, overdue_reviews
 from registry.governance.classify import ClassificationCriteria, ClassificationResult, Impact, classify
+from registry.governance.datasets import amend_dataset_version, retire_dataset_version
 from registry.governance.decommission import (
     archive_model,
     check_migration,
@@ -118,6 +119,7 @@ __all__ = [
     "VoteIn",
     "add_dataset_version",
     "add_experiment",
+    "amend_dataset_version",
     "advance_phase",
     "archive_model",
     "check_card",
@@ -153,6 +155,7 @@ __all__ = [
     "register_version",
     "remove_alias",
     "render_markdown",
+    "retire_dataset_version",
     "routable_versions",
     "set_alias",
     "set_charter",

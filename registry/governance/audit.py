@@ -128,11 +128,17 @@ def list_entries(
     subject_prefix: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    latest: bool = False,
 ) -> list[AuditEntryOut]:
+    """Entries in chain order; with `latest`, the last `limit` entries (still oldest first, as a trail reads)."""
     query = select(GovAuditEntry)
     if chain is not None:
         query = query.where(GovAuditEntry.chain == chain)
     if subject_prefix is not None:
         query = query.where(col(GovAuditEntry.subject).startswith(subject_prefix, autoescape=True))
+    if latest:
+        newest = query.order_by(col(GovAuditEntry.seq).desc(), col(GovAuditEntry.chain).desc())
+        rows = list(session.exec(newest.offset(offset).limit(limit)))
+        return [AuditEntryOut.model_validate(row) for row in reversed(rows)]
     query = query.order_by(GovAuditEntry.chain, GovAuditEntry.seq).offset(offset).limit(limit)  # type: ignore[arg-type]
     return [AuditEntryOut.model_validate(row) for row in session.exec(query)]

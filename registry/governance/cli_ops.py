@@ -90,7 +90,8 @@ def echo_json(value: BaseModel | list[Any] | dict[str, Any] | None) -> None:
 @click.option("--justification", "--summary", "text")
 @click.option("--effective-on", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--stakeholder", multiple=True)
-@click.option("--replacement")
+@click.option("--replacement", help="start: `model` or `model@version`, servable now.")
+@click.option("--version", "version", help="start: retire only this version (default: the whole model).")
 @click.option("--days", type=click.IntRange(1), default=30, show_default=True,
               help="check-migration: the usage window read from the gateway's usage rows.")
 @click.option("--webhook", envvar="WARDEN_ALERT_WEBHOOK", help="start: also POST the notice (JSON) to this URL.")
@@ -106,6 +107,7 @@ def decommission_cmd(
     effective_on: datetime | None,
     stakeholder: tuple[str, ...],
     replacement: str | None,
+    version: str | None,
     days: int,
     webhook: str | None,
     location: str | None,
@@ -122,6 +124,7 @@ def decommission_cmd(
                     "effective_on": on,
                     "stakeholders": stakeholder,
                     "replacement": replacement,
+                    "version": version,
                 }
             )
             echo_json(decommission.start_decommission(s, actor, name, data, _notifier(webhook)))

@@ -20,13 +20,14 @@ class UsageStats(NamedTuple):
 
 
 class UsageLookup(Protocol):
-    """Reads the gateway's usage table: when the model was last called and how often recently."""
+    """Reads the gateway's usage table: when the model (or one version of it) was last called and how often recently."""
 
-    def __call__(self, model_name: str) -> UsageStats: ...
+    def __call__(self, model_name: str, version: str | None = None) -> UsageStats: ...
 
 
 class DecommissionNotice(Record):
     model: str
+    version: str | None = None
     criteria: list[DecommissionCriterion]
     justification: str
     effective_on: date
@@ -44,8 +45,9 @@ class DecommissionStart(Record):
     criteria: list[DecommissionCriterion] = Field(min_length=1)
     justification: str = Field(min_length=1)
     effective_on: date
-    replacement: str | None = None
+    replacement: str | None = Field(default=None, description="`model` or `model@version`; it must be servable")
     stakeholders: list[str] = Field(min_length=1)
+    version: str | None = Field(default=None, description="Retire only this version (default: the whole model)")
 
 
 class MigrationCheck(Record):
@@ -53,6 +55,7 @@ class MigrationCheck(Record):
     last_request_at: datetime | None
     requests_last_n_days: int
     dependents: list[str]
+    routing: list[str] = []
     ok: bool
 
 

@@ -43,24 +43,43 @@ def classification_gaps(model: GovModel, now: datetime) -> list[str]:
     return gaps
 
 
+def _doc_gaps(dataset: DatasetVersion) -> list[str]:
+    label = f"dataset {dataset.name}@{dataset.version}"
+    return (["data card for " + label] if dataset.data_card is None else []) + (
+        ["data-quality report for " + label] if dataset.quality is None else []
+    )
+
+
 def dataset_doc_gaps(model: GovModel, tier: TierPolicy) -> list[str]:
+    """Leaving data preparation: every dataset still in use is documented (retired ones are history)."""
     datasets = [DatasetVersion.model_validate(d) for d in model.datasets]
+    datasets = [d for d in datasets if not d.retired]
     if not datasets:
         return ["dataset versions"]
     if not tier.require_data_documentation:
         return []
-    gaps = [f"data card for dataset {d.name}@{d.version}" for d in datasets if d.data_card is None]
-    return gaps + [f"data-quality report for dataset {d.name}@{d.version}" for d in datasets if d.quality is None]
+    return [gap for d in datasets for gap in _doc_gaps(d)]
 
 
 def data_gaps(model: GovModel, spec: VersionSpec, tier: TierPolicy) -> list[str]:
+    """A version is held to the datasets its spec uses, not to every dataset ever recorded on the model."""
     if not tier.require_data_documentation:
         return []
-    gaps = dataset_doc_gaps(model, tier)
-    known = {(d["name"], d["version"]) for d in model.datasets}
-    unknown = [r for r in spec.datasets if (r.name, r.version) not in known]
-    gaps += [f"dataset {r.name}@{r.version} used by the version is not recorded" for r in unknown]
-    return gaps + ([] if spec.datasets else ["datasets used by the version"])
+    if not spec.datasets:
+        return ["datasets used by the version"]
+    recorded = {(d["name"], d["version"]): DatasetVersion.model_validate(d) for d in model.datasets}
+    gaps: list[str] = []
+    for ref in spec.datasets:
+        found = recorded.get((ref.name, ref.version))
+        if found is None:
+            gaps.append(f"dataset {ref.name}@{ref.version} used by the version is not recorded")
+        else:
+            gaps += _doc_gaps(found)
+    return gaps
+
+
+def spec_gaps(spec: VersionSpec) -> list[str]:
+    return ["a version spec (it is empty: framework, datasets, metrics, lineage...)"] if spec.empty else []
 
 
 def lineage_gaps(spec: VersionSpec, tier: TierPolicy) -> list[str]:
@@ -119,6 +138,7 @@ def production_gaps(
     if model.status != "active" or model.phase == "decommissioning":
         gaps.append(f"an active model (model is {model.status!r}, phase {model.phase!r})")
     gaps += classification_gaps(model, now)
+    gaps += spec_gaps(spec)
     if tier.require_charter and model.charter is None:
         gaps.append("AI project charter")
     gaps += data_gaps(model, spec, tier)

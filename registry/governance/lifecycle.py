@@ -12,9 +12,10 @@ from registry.governance.classification import mark_significant_change
 from registry.governance.errors import Conflict, GateError
 from registry.governance.gates import phase_gaps, production_gaps
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable
+from registry.governance.rollout import routing_to
 from registry.governance.schemas import ModelOut, VersionOut
-from registry.governance.tables import GovAlias
-from registry.governance.types import Actor, LifecyclePhase, VersionStatus, stamp
+from registry.governance.tables import GovAlias, GovModel, GovModelVersion
+from registry.governance.types import Actor, LifecyclePhase, VersionStatus, as_utc, stamp
 from registry.governance.versions import get_version
 
 TRANSITIONS: dict[VersionStatus, tuple[VersionStatus, ...]] = {
@@ -61,6 +62,11 @@ def promote(
     row = find_version(session, model, version)
     if status not in TRANSITIONS[row.status]:  # type: ignore[index]
         raise Conflict(f"version {version!r} of {name!r} cannot go from {row.status!r} to {status!r}")
+    if model.prohibited and status == "staging":  # production is refused by its gate, with every other gap
+        raise Conflict(f"model {name!r} is classified EU AI Act 'unacceptable': no version may go to 'staging'")
+    routed = routing_to(session, model.id, version)
+    if routed and (status == "archived" or row.status == "production"):
+        raise Conflict(f"version {version!r} of {name!r} still receives traffic ({'; '.join(routed)}): change the plan")
     if status == "production":
         gaps = production_gaps(session, model, row, policy, at)
         if gaps:
@@ -83,6 +89,15 @@ def promote(
         after={"status": status},
         at=at,
     )
-    if status == "production":
+    if status == "production" and not _classified_after(model, row):
         mark_significant_change(session, actor, model, f"new production version {version!r}", at)
     return get_version(session, actor, name, version)
+
+
+def _classified_after(model: GovModel, version: GovModelVersion) -> bool:
+    """A classification made after the version was registered already weighed it: promoting it changes nothing
+    the risk officer has not seen, so it must not make the model overdue again."""
+    if model.classification is None:
+        return False
+    classified_at = as_utc(datetime.fromisoformat(model.classification["classified_at"]))
+    return classified_at > as_utc(version.created_at)

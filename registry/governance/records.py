@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from registry.governance.measured import (
     CalibrationBin,
@@ -79,6 +79,8 @@ class DatasetVersion(Record):
     rows: int | None = Field(default=None, ge=0)
     data_card: DataCard | None = None
     quality: DataQualityReport | None = None
+    retired: bool = False
+    """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
 
 
 class ExperimentRef(Record):
@@ -118,6 +120,13 @@ class ValidationReport(Record):
     robustness: list[RobustnessResult] = []
     calibration: list[CalibrationBin] = []
     skipped: list[str] = []
+
+    @model_validator(mode="after")
+    def _evidence(self) -> ValidationReport:
+        # A pass with nothing measured is an assertion, not a validation.
+        if self.passed and not (self.results or self.metrics):
+            raise ValueError("a passing validation report needs its results (at least one metric value)")
+        return self
 
 
 class Sla(Record):

@@ -16,10 +16,11 @@ from registry.governance import audit
 from registry.governance.access import find_model, find_version, readable_model, record_change, writable_model
 from registry.governance.card import check_card
 from registry.governance.errors import Conflict, GateError, NotFound, PermissionDenied
-from registry.governance.gates import classification_gaps, effective_policy
+from registry.governance.gates import classification_gaps, effective_policy, spec_gaps
 from registry.governance.inventory import card_with_classification
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable, TierPolicy
 from registry.governance.schemas import DecisionIn, ReviewOut, SubmissionIn, VoteIn, VoteOut
+from registry.governance.specs import VersionSpec
 from registry.governance.tables import GovModel, GovModelVersion, GovReview, GovReviewer, GovReviewVote
 from registry.governance.types import Actor, ReviewerRole, ReviewStage, stamp
 
@@ -56,6 +57,12 @@ def set_reviewer_roles(session: Session, actor: Actor, user: str, roles: list[Re
 def reviewer_roles(session: Session, user: str) -> set[str]:
     row = session.get(GovReviewer, user)
     return set(row.roles) if row else set()
+
+
+def list_reviewers(session: Session) -> dict[str, list[str]]:
+    """Every board member and the roles they hold."""
+    rows = session.exec(select(GovReviewer).order_by(col(GovReviewer.user)))
+    return {row.user: sorted(row.roles) for row in rows if row.roles}
 
 
 def submit_for_review(
@@ -95,13 +102,14 @@ def submit_for_review(
         after={"tier": tier.tier, **review.submission},
         at=at,
     )
-    return _out(session, review)
+    return _out(session, review, policy)
 
 
 def _submission_gaps(
     session: Session, model: GovModel, version: GovModelVersion, data: SubmissionIn, tier: TierPolicy, at: datetime
 ) -> list[str]:
     gaps = classification_gaps(model, at) if model.prohibited or model.classification is None else []
+    gaps += spec_gaps(VersionSpec.model_validate(version.spec))
     card = check_card(card_with_classification(model), tier.model_card)
     gaps += [f"model card section {section!r} ({tier.model_card})" for section in card.missing]
     if tier.validation.require_validation_report:
@@ -129,7 +137,9 @@ def record_vote(
     if stage not in STAGE_ROLES:
         raise Conflict(f"review {review_id} is at stage {stage!r}: no votes are taken")
     if vote.role not in STAGE_ROLES[stage]:
-        raise Conflict(f"role {vote.role!r} does not vote at stage {stage!r}")
+        raise Conflict(
+            f"role {vote.role!r} does not vote at stage {stage!r}; it takes {sorted(STAGE_ROLES[stage])!r}"
+        )
     _check_role(session, actor, model, vote.role)
     if any(v.reviewer == actor.name for v in _votes(session, review)):
         raise Conflict(f"{actor.name!r} already voted on review {review_id}: one reviewer, one role")
@@ -162,7 +172,7 @@ def record_vote(
         after={**vote.model_dump(mode="json"), "stage": stage, "now": review.stage},
         at=at,
     )
-    return _out(session, review)
+    return _out(session, review, policy)
 
 
 def decide(session: Session, actor: Actor, review_id: int, data: DecisionIn, now: datetime | None = None) -> ReviewOut:
@@ -174,7 +184,9 @@ def decide(session: Session, actor: Actor, review_id: int, data: DecisionIn, now
     if review.stage == "decided":
         raise Conflict(f"review {review_id} is already decided ({review.decision!r})")
     if data.decision != "rejected" and review.stage != "awaiting_decision":
-        raise Conflict(f"review {review_id} is at stage {review.stage!r}: required votes are still missing")
+        tier = DEFAULT_POLICY.for_tier(review.tier)  # type: ignore[arg-type]
+        missing = awaited(review, _votes(session, review), tier)
+        raise Conflict(f"review {review_id} is at stage {review.stage!r}: still missing {', '.join(missing)}")
     if data.decision == "rejected" and not data.feedback:
         raise Conflict("a rejection needs feedback")
     if data.decision == "approved_with_reservations" and not (data.reservations or review.reservations):
@@ -199,8 +211,12 @@ def _check_role(session: Session, actor: Actor, model: GovModel, role: ReviewerR
         if actor.name != model.owner:
             raise PermissionDenied(f"{actor.name!r} is not the owner of {model.name!r} and cannot self-review it")
         return
-    if role not in reviewer_roles(session, actor.name):
-        raise PermissionDenied(f"{actor.name!r} does not hold the reviewer role {role!r}")
+    held = reviewer_roles(session, actor.name)
+    if role not in held:
+        raise PermissionDenied(
+            f"{actor.name!r} does not hold the reviewer role {role!r} (holds {sorted(held)!r}); an admin grants it "
+            f"with `warden models reviewers grant {actor.name} {role}` or PUT /registry/reviewers/{{key_id}}"
+        )
     if role == "peer" and actor.name == model.owner:
         raise PermissionDenied(f"a peer review of {model.name!r} cannot come from its owner {actor.name!r}")
 
@@ -255,14 +271,30 @@ def _subject(model: GovModel, version: GovModelVersion, review: GovReview) -> st
     return f"model:{model.name}@{version.version}/review:{review.id}"
 
 
-def _out(session: Session, review: GovReview) -> ReviewOut:
+def _out(session: Session, review: GovReview, policy: PolicyTable = DEFAULT_POLICY) -> ReviewOut:
     session.add(review)
     session.flush()
     model, version = session.get(GovModel, review.model_id), session.get(GovModelVersion, review.version_id)
     assert model is not None and version is not None
-    votes = [VoteOut.model_validate(v.model_dump(exclude={"id", "review_id"})) for v in _votes(session, review)]
+    rows = _votes(session, review)
+    votes = [VoteOut.model_validate(v.model_dump(exclude={"id", "review_id"})) for v in rows]
     data = review.model_dump(exclude={"model_id", "version_id"})
-    return ReviewOut.model_validate({**data, "model": model.name, "version": version.version, "votes": votes})
+    awaiting = awaited(review, rows, policy.for_tier(review.tier))  # type: ignore[arg-type]
+    return ReviewOut.model_validate(
+        {**data, "model": model.name, "version": version.version, "votes": votes, "awaiting": awaiting}
+    )
+
+
+def awaited(review: GovReview, votes: list[GovReviewVote], tier: TierPolicy) -> list[str]:
+    """What the review still waits for, by role: the approvals its stage needs, then the chair's decision."""
+    if review.stage == "awaiting_decision":
+        return ["a decision by the chair"]
+    if review.stage not in STAGE_ROLES:
+        return []
+    needed = {role: n for role, n in tier.validation.required_roles.items() if role in STAGE_ROLES[review.stage]}
+    approvals = [v for v in votes if v.approve and v.stage == review.stage]
+    missing = {role: n - len({v.reviewer for v in approvals if v.role == role}) for role, n in needed.items()}
+    return [f"{n} approval(s) as {role}" for role, n in sorted(missing.items()) if n > 0]
 
 
 def get_review(session: Session, actor: Actor, review_id: int) -> ReviewOut:

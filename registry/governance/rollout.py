@@ -65,6 +65,22 @@ class RolloutPlan(BaseModel):
         return self.stable, (self.candidate if hit else None)
 
 
+def routing_to(session: Session, model_id: int | None, version: str | None = None) -> list[str]:
+    """How the model's rollout plan still sends traffic to `version` (any version when None); empty when it does not.
+
+    The gateway picks deployments by plan, so a version the plan names cannot be retired or archived under it."""
+    row = session.get(GovRollout, model_id)
+    if row is None:
+        return []
+    plan = RolloutPlan.model_validate(row.plan)
+    share = 100 - plan.percent if plan.strategy == "canary" else 100.0
+    found = [(plan.stable, f"rollout plan: {plan.strategy} stable {plan.stable!r} ({share:g}% of traffic)")]
+    if plan.candidate is not None:
+        role = "idle version" if plan.strategy == "blue_green" else f"candidate ({plan.percent:g}% of traffic)"
+        found.append((plan.candidate, f"rollout plan: {plan.strategy} {role} {plan.candidate!r}"))
+    return [text for target, text in found if version is None or target == version]
+
+
 def set_rollout(
     session: Session, actor: Actor, name: str, plan: RolloutPlan, now: datetime | None = None
 ) -> RolloutPlan:

@@ -163,6 +163,8 @@ class ReviewOut(_In):
     decided_by: str | None
     decided_at: datetime | None
     votes: list[VoteOut]
+    awaiting: list[str] = []
+    """What the review still waits for: approvals by role at its stage, or the chair's decision."""
 
 
 class OverdueReview(_In):

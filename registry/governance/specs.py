@@ -64,3 +64,8 @@ class VersionSpec(Record):
     lineage: Lineage = Lineage()
     llm: LlmLinks | None = None
     validation: ValidationSpec | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing describes the version: it cannot be reviewed or promoted as it stands."""
+        return self == VersionSpec()

@@ -92,22 +92,36 @@ def maybe_rollback(
     audit: AuditSink | None,
     actor: str,
 ) -> Rollback | None:
-    """On Emergency, point the alias back to the previous version when the policy allows it for this tier."""
+    """On Emergency, take traffic off the failing version when the policy allows it for this tier: point the alias
+    back to the previous version, or end the rollout the failing version is the candidate of."""
     if level < Level.EMERGENCY or switcher is None or not policy.rollback_on_emergency or tier not in policy.rollback_tiers:
         return None
-    alias = policy.gateway_alias
-    if switcher.current_version(model_name, alias) != model_version:
-        return None  # the failing version no longer serves; nothing to undo
-    previous = switcher.previous_version(model_name, alias)
-    if previous is None or previous == model_version:
-        return None
-    switcher.set_alias(model_name, alias, previous)
+    return roll_back(switcher, audit, actor, model_name, policy.gateway_alias, model_version, None, reason)
+
+
+def roll_back(
+    switcher: AliasSwitcher,
+    audit: AuditSink | None,
+    actor: str,
+    model_name: str,
+    alias: str,
+    failing: str,
+    target: str | None,
+    reason: str,
+) -> Rollback | None:
+    """Move traffic from `failing` to `target` (default: the alias' previous version) and audit it; None when
+    `failing` serves through neither the alias nor a rollout candidacy, or there is nowhere to go."""
+    alias = switcher.serving_alias(model_name, alias)
+    if switcher.current_version(model_name, alias) == failing:
+        target = target or switcher.previous_version(model_name, alias)
+        if target is None or target == failing:
+            return None
+        switcher.set_alias(model_name, alias, target)
+    else:
+        target = switcher.withdraw(model_name, failing)
+        if target is None:
+            return None  # the failing version no longer serves; nothing to undo
     if audit is not None:
-        audit.record(
-            actor,
-            "model.alias.rollback",
-            f"{model_name}@{alias}",
-            {"version": model_version},
-            {"version": previous, "reason": reason},
-        )
-    return Rollback(model_name, alias, model_version, previous)
+        after = {"version": target, "reason": reason}
+        audit.record(actor, "model.alias.rollback", f"{model_name}@{alias}", {"version": failing}, after)
+    return Rollback(model_name, alias, failing, target)

@@ -53,19 +53,25 @@ class ConceptDriftThresholds(_Strict):
 
 
 class TierSchedule(_Strict):
-    """How often a tier's checks run, how far back they look, and how often it is re-trained regardless."""
+    """How often a tier's checks run, how far back they look, how often it is re-trained regardless, and what is an
+    Emergency for it (the level that may trigger an automatic rollback)."""
 
     every_seconds: int = Field(gt=0)
     lookback_seconds: int = Field(gt=0)
     retrain_every_days: int | None = None
     expects_traffic: bool = True
+    """No predictions in the window is an Emergency."""
+    emergency_drop: float | None = Field(default=None, gt=0)
+    """A measured validated metric this much worse (relative, 0.25 = 25%) is an Emergency; None: Critical at most."""
+    emergency_error_rate: float | None = Field(default=None, gt=0, le=1)
+    """Error rate that is an Emergency (None: `decay.emergency_error_rate`)."""
 
 
 def _default_tiers() -> dict[int, TierSchedule]:
     minute, day = 60, 86_400
     return {
-        1: TierSchedule(every_seconds=5 * minute, lookback_seconds=3600, retrain_every_days=30),
-        2: TierSchedule(every_seconds=day, lookback_seconds=day, retrain_every_days=90),
+        1: TierSchedule(every_seconds=5 * minute, lookback_seconds=3600, retrain_every_days=30, emergency_drop=0.25),
+        2: TierSchedule(every_seconds=day, lookback_seconds=day, retrain_every_days=90, emergency_drop=0.4),
         3: TierSchedule(every_seconds=7 * day, lookback_seconds=7 * day, retrain_every_days=180, expects_traffic=False),
         4: TierSchedule(every_seconds=30 * day, lookback_seconds=30 * day, expects_traffic=False),
     }

@@ -45,10 +45,31 @@ def level_for(relative_degradation: float, thresholds: DecayThresholds) -> Level
     return Level.WARNING if relative_degradation <= thresholds.critical else Level.CRITICAL
 
 
-def emergency(rows: int, error_rate: float | None, expects_traffic: bool, thresholds: DecayThresholds) -> str | None:
+def emergency(
+    rows: int,
+    error_rate: float | None,
+    expects_traffic: bool,
+    thresholds: DecayThresholds,
+    error_limit: float | None = None,
+) -> str | None:
     """Why the model does not work at all (no predictions, or mostly errors), or None."""
     if rows == 0 and expects_traffic:
         return "no predictions in the window"
-    if error_rate is not None and error_rate >= thresholds.emergency_error_rate:
-        return f"error rate {error_rate:.1%} >= {thresholds.emergency_error_rate:.0%}"
+    limit = thresholds.emergency_error_rate if error_limit is None else error_limit
+    if error_rate is not None and error_rate >= limit:
+        return f"error rate {error_rate:.1%} >= {limit:.0%}"
+    return None
+
+
+def collapse(decays: list[Decay], drop: float | None) -> str | None:
+    """The first measured metric that fell by `drop` or more against its validated value (estimates never count:
+    an automatic rollback needs ground truth), or None."""
+    if drop is None:
+        return None
+    for item in decays:
+        if not item.estimated and not math.isnan(item.current) and round(item.degradation, 9) >= drop:
+            return (
+                f"{item.metric} {item.current:.4f} is {item.degradation:.1%} worse than validated "
+                f"{item.validated:.4f} (emergency at {drop:.0%})"
+            )
     return None

@@ -21,7 +21,7 @@ from registry.governance import audit as gov_audit
 from registry.governance import versions as gov_versions
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable
 from registry.governance.rollout import CANDIDATE_STATUSES, RolloutPlan, get_rollout, set_rollout
-from registry.governance.tables import GovAlias, GovAuditEntry, GovModel, GovModelVersion
+from registry.governance.tables import GovAlias, GovAuditEntry, GovModel, GovModelVersion, GovRollout
 from registry.governance.types import Cadence, Severity
 from registry.monitoring.config import MonitorConfig, TierSchedule
 from registry.monitoring.levels import Level
@@ -125,9 +125,13 @@ class GovernanceAliasSwitcher(_Link):
     linked: tuple[str, ...] = ROLLBACK_ALIASES
     pin_rollout: bool = True
 
+    def serving_alias(self, model_name: str, alias: str) -> str:
+        with self._session() as session:
+            return _serving_alias(session, model_name, alias)
+
     def current_version(self, model_name: str, alias: str) -> str | None:
         with self._session() as session:
-            return _alias_target(session, model_name, alias)
+            return _alias_target(session, model_name, _serving_alias(session, model_name, alias))
 
     def previous_version(self, model_name: str, alias: str) -> str | None:
         """The latest earlier target of the alias still in production, skipping versions the monitor rolled back
@@ -136,8 +140,9 @@ class GovernanceAliasSwitcher(_Link):
             model = _model(session, model_name)
             if model is None:
                 return None
+            alias = _serving_alias(session, model_name, alias)
             current = _alias_target(session, model_name, alias)
-            rejected = {current} | _rolled_back_from(session, model_name, alias)
+            rejected = {current} | _rolled_back_from(session, model_name)
             live = _production_versions(session, model)
             for version in _alias_history(session, model_name, alias):
                 if version not in rejected and version in live:
@@ -146,6 +151,7 @@ class GovernanceAliasSwitcher(_Link):
 
     def set_alias(self, model_name: str, alias: str, version: str) -> None:
         with self._session() as session:
+            alias = _serving_alias(session, model_name, alias)
             current = _alias_target(session, model_name, alias)
             moving = [alias] + [
                 a for a in self.linked if a != alias and current and _alias_target(session, model_name, a) == current
@@ -155,6 +161,16 @@ class GovernanceAliasSwitcher(_Link):
             for name in moving:
                 if _alias_target(session, model_name, name) != version:  # pinning may have moved it already
                     gov_versions.set_alias(session, self.actor, model_name, name, version)
+
+    def withdraw(self, model_name: str, version: str) -> str | None:
+        """End a canary or shadow whose candidate is `version`: blue-green with the stable version live."""
+        with self._session() as session:
+            model = _model(session, model_name)
+            plan = None if model is None else get_rollout(session, self.actor, model_name)
+            if plan is None or plan.strategy == "blue_green" or plan.candidate != version:
+                return None
+            self._pin(session, model_name, live=plan.stable, idle=version)
+            return plan.stable
 
     def _pin(self, session: Session, model_name: str, live: str, idle: str) -> None:
         model = _model(session, model_name)
@@ -187,6 +203,13 @@ class GovernanceCatalog(_Link):
                     UsageScope(model.name, version or "*", "registry_model", model.name, registry_version=version)
                 )
             return scopes
+
+
+def _serving_alias(session: Session, model_name: str, alias: str) -> str:
+    """The alias the gateway serves the model through: its rollout plan's when it has one, else `alias`."""
+    model = _model(session, model_name)
+    row = None if model is None else session.get(GovRollout, model.id)
+    return alias if row is None else RolloutPlan.model_validate(row.plan).alias
 
 
 def _alias_target(session: Session, model_name: str, alias: str) -> str | None:
@@ -233,9 +256,11 @@ def _alias_history(session: Session, model_name: str, alias: str) -> list[str]:
     return seen
 
 
-def _rolled_back_from(session: Session, model_name: str, alias: str) -> set[str]:
-    entries = _chain_entries(session, model_name, ROLLBACK_ACTION, f"model:{model_name}@{alias}")
-    return {str(e.before["version"]) for e in entries if e.before and "version" in e.before}
+def _rolled_back_from(session: Session, model_name: str) -> set[str]:
+    """Versions traffic was taken off, whichever alias the rollback was recorded under (the configured one or the
+    rollout plan's), so the monitor never rolls back onto a version it fled."""
+    query = select(GovAuditEntry).where(GovAuditEntry.chain == model_name, GovAuditEntry.action == ROLLBACK_ACTION)
+    return {str(e.before["version"]) for e in session.exec(query) if e.before and "version" in e.before}
 
 
 def policy_tiers(config: MonitorConfig, table: PolicyTable = DEFAULT_POLICY) -> dict[int, TierSchedule]:
@@ -250,6 +275,8 @@ def policy_tiers(config: MonitorConfig, table: PolicyTable = DEFAULT_POLICY) -> 
             lookback_seconds=max(every, base.lookback_seconds if base else every),
             retrain_every_days=_CADENCE_DAYS[policy.retraining.cadence],
             expects_traffic=base.expects_traffic if base else tier <= 2,
+            emergency_drop=base.emergency_drop if base else None,
+            emergency_error_rate=base.emergency_error_rate if base else None,
         )
     return tiers
 

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "ndcg", "map", "mrr", "throughput"}
 LOWER_IS_BETTER = {"rmse", "mae", "mape", "latency_p50", "latency_p95", "latency_p99", "error_rate"}
+
+# The task metrics a check computes per task (ranking windows are not scored: no metric of theirs is ever checked).
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": ("accuracy", "precision", "recall", "f1", "roc_auc"),
+    "regression": ("rmse", "mae", "mape"),
+    "ranking": (),
+}
+# Names teams write for a metric the checks know under another one.
+METRIC_ALIASES = {"auc": "roc_auc", "auroc": "roc_auc", "roc-auc": "roc_auc", "f1_score": "f1", "acc": "accuracy"}
+
+
+def validated_metric_names(task: str, metrics: Mapping[str, float]) -> dict[str, float]:
+    """`metrics` under the names the checks compute; a name they never compute is refused, not silently unchecked."""
+    known = TASK_METRICS[task]
+    canonical = {name: METRIC_ALIASES.get(name.lower(), name.lower()) for name in metrics}
+    unknown = [name for name, mapped in canonical.items() if mapped not in known]
+    if unknown:
+        raise ValueError(
+            f"validated metrics {unknown!r} are never computed for task {task!r}; known: {list(known) or 'none'}"
+        )
+    if len(set(canonical.values())) != len(canonical):
+        raise ValueError(f"validated metrics {sorted(metrics)!r} name the same metric twice")
+    return {canonical[name]: float(value) for name, value in metrics.items()}
 
 
 def classification(actual: np.ndarray, predicted: np.ndarray, scores: np.ndarray | None = None) -> dict[str, float]:

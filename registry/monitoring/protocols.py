@@ -25,6 +25,10 @@ class AuditSink(Protocol):
 class AliasSwitcher(Protocol):
     """Moves a gateway alias (e.g. `production`) between versions of a model."""
 
+    def serving_alias(self, model_name: str, alias: str) -> str:
+        """The alias the gateway really serves the model through (`alias` unless a rollout plan names another)."""
+        ...
+
     def current_version(self, model_name: str, alias: str) -> str | None: ...
 
     def previous_version(self, model_name: str, alias: str) -> str | None:
@@ -32,3 +36,8 @@ class AliasSwitcher(Protocol):
         ...
 
     def set_alias(self, model_name: str, alias: str, version: str) -> None: ...
+
+    def withdraw(self, model_name: str, version: str) -> str | None:
+        """Stop routing traffic to `version` when it is a rollout's candidate (e.g. a canary); returns the version
+        that now takes its traffic, or None when `version` is no candidate."""
+        ...

@@ -16,8 +16,8 @@ from registry.monitoring.config import MonitorConfig
 from registry.monitoring.metrics import LOWER_IS_BETTER
 from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import RegisteredReference
-from registry.monitoring.tables import AlertRecord, CheckResult
-from registry.monitoring.timeutil import utc_now
+from registry.monitoring.tables import AlertRecord, CheckResult, CheckRun
+from registry.monitoring.timeutil import as_utc, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +71,22 @@ def build_summary(session: Session, reference: RegisteredReference, config: Moni
     alerts = session.exec(select(AlertRecord).where(
         AlertRecord.model_name == reference.model_name, AlertRecord.model_version == reference.model_version
     ).order_by(AlertRecord.created_at.desc()).limit(50)).all()  # type: ignore[attr-defined]
+    # Only the latest run's alerts still hold: an earlier "no predictions" must not outlive the predictions' arrival.
+    last_run = session.exec(select(CheckRun.last_run_at).where(
+        CheckRun.model_name == reference.model_name, CheckRun.model_version == reference.model_version)).first()
     summary.alerts = [{"created_at": a.created_at.isoformat(), "check": a.check, "level": a.level, "message": a.message,
-                       "suppressed": str(a.suppressed).lower()} for a in alerts]
+                       "suppressed": str(a.suppressed).lower(),
+                       "current": str(last_run is not None and as_utc(a.created_at) == as_utc(last_run)).lower()}
+                      for a in alerts]
     return summary
+
+
+def _alert_table(alerts: list[dict[str, str]]) -> str:
+    if not alerts:
+        return "<p>none</p>"
+    rows = "".join(f"<tr><td>{escape(a['created_at'])}</td><td>{escape(a['level'])}</td><td>{escape(a['check'])}</td>"
+                   f"<td>{escape(a['message'])}</td><td>{escape(a['suppressed'])}</td></tr>" for a in alerts)
+    return f"<table><tr><th>time</th><th>level</th><th>check</th><th>message</th><th>duplicate</th></tr>{rows}</table>"
 
 
 def _shares(counts: np.ndarray, config: MonitorConfig) -> list[float]:
@@ -105,9 +118,8 @@ def render_html(summary: ReportSummary, config: MonitorConfig) -> str:
     for f in summary.features:
         sections.append(f"<h3>{escape(f.feature)} &mdash; PSI {f.psi:.3f} ({escape(f.level)})</h3>")
         sections.append(svg.grouped_bars(f.labels, f.reference_share, f.current_share))
-    rows = "".join(f"<tr><td>{escape(a['created_at'])}</td><td>{escape(a['level'])}</td><td>{escape(a['check'])}</td>"
-                   f"<td>{escape(a['message'])}</td><td>{escape(a['suppressed'])}</td></tr>" for a in summary.alerts)
-    sections.append("<h2>Alerts</h2><table><tr><th>time</th><th>level</th><th>check</th><th>message</th><th>duplicate</th></tr>"
-                    f"{rows}</table>")
+    for title, current in (("Alerts raised by the latest check", "true"),
+                           ("Earlier alerts (no longer raised)", "false")):
+        sections.append(f"<h2>{title}</h2>" + _alert_table([a for a in summary.alerts if a["current"] == current]))
     style = "body{font-family:sans-serif;max-width:900px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:12px}"
     return f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Warden monitoring report</title><style>{style}</style></head><body>{''.join(sections)}</body></html>"

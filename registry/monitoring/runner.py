@@ -14,7 +14,7 @@ from registry.monitoring import concept
 from registry.monitoring.actions import Rollback, maybe_rollback, request_retrain, scheduled_retrain_due
 from registry.monitoring.alerts import Alert, AlertDispatcher, Delivery
 from registry.monitoring.config import MonitorConfig
-from registry.monitoring.decay import Decay, decay_level, emergency
+from registry.monitoring.decay import Decay, collapse, decay_level, emergency
 from registry.monitoring.drift import FeatureDrift, detect_drift_from_counts
 from registry.monitoring.levels import Level, worst
 from registry.monitoring.performance import WindowPerformance, window_performance
@@ -114,7 +114,10 @@ def run_check(ctx: MonitorContext, session: Session, reference: RegisteredRefere
         for name, validated in reference.validated_metrics.items()
         if name in perf.task_metrics
     ]
-    report.emergency = emergency(perf.rows, perf.operational.get("error_rate"), schedule.expects_traffic, ctx.config.decay)
+    report.emergency = emergency(
+        perf.rows, perf.operational.get("error_rate"), schedule.expects_traffic, ctx.config.decay,
+        schedule.emergency_error_rate,
+    ) or collapse(report.decays, schedule.emergency_drop)
     _store_results(session, report)
     report.concept = _concept(session, ctx, reference)
     _act(ctx, session, report, moment, schedule.retrain_every_days)

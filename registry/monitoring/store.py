@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select
 from registry.db import session_scope
 from registry.monitoring.binning import ColumnData, FeatureKind
 from registry.monitoring.calibration import Calibrator
+from registry.monitoring.metrics import validated_metric_names
 from registry.monitoring.reference import PREDICTION_FEATURE, SCORE_FEATURE, ReferenceProfile, build_profile
 from registry.monitoring.tables import CheckResult, FeatureSketch, GroundTruth, PredictionLog, ReferenceRecord
 from registry.monitoring.timeutil import as_utc
@@ -47,6 +48,7 @@ def register_reference(
     n_bins: int = 10,
 ) -> RegisteredReference:
     """Profile a version's training/validation data and store it (replacing an earlier registration)."""
+    validated = validated_metric_names(task, validated_metrics or {})
     columns: dict[str, ColumnData] = dict(features)
     if predictions is not None:
         columns[PREDICTION_FEATURE] = predictions
@@ -65,7 +67,7 @@ def register_reference(
             _forget_drift(session, model_name, model_version)
         record.task = task
         record.profile = profile.to_json()
-        record.validated_metrics = {k: float(v) for k, v in (validated_metrics or {}).items()}
+        record.validated_metrics = validated
         record.calibration = calibrator.to_json() if calibrator else {}
         session.add(record)
     return RegisteredReference(model_name, model_version, task, profile, dict(record.validated_metrics), calibrator)

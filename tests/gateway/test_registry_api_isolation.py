@@ -25,11 +25,14 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         with temporary_pg_database() as url, registry_api(url, tmp) as running:
             yield _seed(running)
 
+REPORT = {"validator": "v", "validated_on": "2025-01-01", "methodology": "m", "passed": True,
+          "results": [{"split": "test", "name": "accuracy", "value": 0.9}]}
+
 
 def _seed(api: Api) -> Api:
     api.ok("alpha", "POST", "/registry/models", model_in("team-a/secret-bot"))
     api.ok("alpha", "POST", A + "/classification", TIER3_CRITERIA)
-    api.ok("alpha", "POST", A + "/versions", {"version": "1"})
+    api.ok("alpha", "POST", A + "/versions", {"version": "1", "spec": {"framework": "sklearn"}})
     api.ok("alpha", "PUT", A + "/charter", CHARTER)
     return api
 
@@ -42,7 +45,7 @@ def _review_id(api: Api) -> int:
                                          "intended_use": {"primary_uses": ["x"], "users": ["y"]},
                                          "out_of_scope_use": ["z"], "limitations_and_risks": ["w"]})
     api.ok("alpha", "PUT", A + "/versions/1/validation-report",
-           {"validator": "v", "validated_on": "2025-01-01", "methodology": "m", "passed": True})
+           REPORT)
     return int(api.ok("alpha", "POST", A + "/reviews", SUBMISSION)["id"])
 
 
@@ -54,7 +57,7 @@ BETA_CASES = [
     ("POST", A + "/versions", {"version": "2"}),
     ("POST", A + "/versions/1/promote", {"status": "staging"}),
     ("PUT", A + "/versions/1/validation-report",
-     {"validator": "v", "validated_on": "2025-01-01", "methodology": "m", "passed": True}),
+     REPORT),
     ("GET", A + "/classification", None),
     ("POST", A + "/classification", TIER3_CRITERIA),
     ("PUT", A + "/charter", CHARTER),

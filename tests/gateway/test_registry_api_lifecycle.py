@@ -38,6 +38,14 @@ def _document(api: Api) -> None:
                        ("/deployment", DEPLOYMENT), ("/versions/1/validation-report", VALIDATION)):
         api.ok("alpha", "PUT", M + path, body)
     api.ok("alpha", "POST", M + "/datasets", {"name": "tickets", "version": "2025.1", "uri": "s3://d/tickets"})
+    api.ok("alpha", "POST", M + "/datasets", {"name": "typo", "version": "1", "uri": "s3://d/typo"})
+    moved = api.call("alpha", "PUT", M + "/datasets/typo/1", {"name": "typo", "version": "2", "uri": "s3://d/typo"})
+    assert moved.status_code == 400 and "'typo' '1'" in moved.json()["error"]["message"]
+    amended = api.ok("alpha", "PUT", M + "/datasets/typo/1", {"name": "typo", "version": "1", "uri": "s3://d/t2"})
+    assert [d["uri"] for d in amended["datasets"] if d["name"] == "typo"] == ["s3://d/t2"]
+    retired = api.ok("alpha", "DELETE", M + "/datasets/typo/1")
+    assert [d["retired"] for d in retired["datasets"]] == [False, True]
+    assert api.call("alpha", "DELETE", M + "/datasets/typo/9").status_code == 404
 
 
 def _approve(api: Api) -> int:
@@ -87,6 +95,9 @@ def test_tier3_llm_lifecycle_over_http(database_url: str, tmp_path: Path) -> Non
         switched = api.call("alpha", "POST", M + "/rollout/switch")
         assert switched.status_code == 409 and "'staging', not 'production'" in switched.json()["error"]["message"]
         assert api.ok("alpha", "GET", M + "/rollout")["stable"] == "1"
+        assert api.call("alpha", "POST", M + "/rollback", {}).status_code == 400  # a rollback needs its reason
+        alone = api.call("alpha", "POST", M + "/rollback", {"reason": "errors"})  # 2 is only staging: nowhere to go
+        assert alone.status_code == 409 and "nothing to roll back: version '1'" in alone.json()["error"]["message"]
 
         card = api.ok("alpha", "GET", M + "/card")
         assert card["risk_classification"]["tier"] == 3
@@ -111,6 +122,9 @@ def _decommission(api: Api) -> None:
              "effective_on": (date.today() + timedelta(days=31)).isoformat(), "stakeholders": ["support"]}
     state = api.ok("alpha", "POST", M + "/decommission/start", start)
     assert state["start"]["criteria"] == ["replaced"] and state["notified_at"]
+    routed = api.ok("alpha", "POST", M + "/decommission/migration-check")
+    assert routed["ok"] is False and routed["routing"][0] == "rollout plan: blue_green stable '1' (100% of traffic)"
+    api.ok("alpha", "DELETE", M + "/rollout")
     check = api.ok("alpha", "POST", M + "/decommission/migration-check")
     assert check["requests_last_n_days"] == 0 and check["ok"] is True
     assert "deployment:support-bot-prod -> 1" in check["dependents"]

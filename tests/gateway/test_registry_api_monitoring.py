@@ -58,6 +58,9 @@ def test_ingest_then_monitoring_run_visible_through_the_api(database_url: str, t
         api.ok("alpha", "POST", M + "/versions", {"version": "1"})
         missing = api.call("alpha", "POST", M + "/monitoring/run")
         assert missing.status_code == 404 and "no monitoring reference" in missing.json()["error"]["message"]
+        gini = _reference() | {"validated_metrics": {"gini": 1}}
+        unknown = api.call("alpha", "PUT", M + "/versions/1/reference", gini)
+        assert unknown.status_code == 400 and "['gini'] are never computed" in unknown.json()["error"]["message"]
         registered = api.ok("alpha", "PUT", M + "/versions/1/reference", _reference())
         assert registered["features"] == ["x", "colour", "__prediction__", "__score__"]
 

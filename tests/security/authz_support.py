@@ -53,7 +53,8 @@ class World:
 
     def path(self, template: str) -> str:
         values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
-                  "model_id": "chat-a", "response_id": self.team_a_response_id}
+                  "dataset": "loans", "dataset_version": "1", "model_id": "chat-a",
+                  "response_id": self.team_a_response_id}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
@@ -161,6 +162,9 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("POST", "/admin/keys"): {"team": "alpha"},
     ("POST", "/admin/teams"): {"name": "b-team"},
     ("PUT", "/registry/reviewers/{key_id}"): {"roles": ["chair"]},
+    ("POST", "/registry/models/{name:path}/rollback"): {"reason": "b rolls back a's model"},
+    ("PUT", "/registry/models/{name:path}/datasets/{dataset}/{dataset_version}"): {"name": "loans", "version": "1",
+                                                                                   "uri": "s3://b"},
 }
 # Model calls with a valid body, under both prefixes: with `{}` a 400 could hide a missing key check.
 _HI = [{"role": "user", "content": "hi"}]

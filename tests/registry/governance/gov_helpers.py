@@ -241,3 +241,11 @@ def approve_tier1(engine: Engine, name: str, version: str, now: datetime = T0) -
     with session_scope(engine) as s:
         review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=now + timedelta(minutes=1))
     return rid
+
+
+def approved_version(engine: Engine, name: str, version: str, now: datetime) -> None:
+    """Register `version` with a full spec and a passing validation, and have the board approve it."""
+    with session_scope(engine) as s:
+        versions.register_version(s, ALICE, name, VersionIn(version=version, spec=spec()), now)
+        versions.set_validation_report(s, ALICE, name, version, validation(), now)
+    approve_tier1(engine, name, version, now)

@@ -9,11 +9,12 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from gov_helpers import charter, full_card
+from gov_helpers import charter, dataset, full_card
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from gateway.cli.models import audit_group, models_group
+from gateway.cli.models_ops import SCHEMAS
 from registry.db import session_scope
 from registry.governance.tables import GovAuditEntry
 
@@ -101,3 +102,68 @@ def test_cli_register_classify_card_promote_audit(engine: Engine, db_url: str, t
         )
     broken = _run(audit_group, db_url, "verify")
     assert broken.exit_code == 1 and "chain 'churn' at seq 2" in broken.output
+
+
+def test_cli_audit_limit_shows_the_latest_entries(db_url: str) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    for alias in ("a1", "a2", "a3"):
+        assert _run(models_group, db_url, "version", "churn", alias).exit_code == 0
+    every = _run(models_group, db_url, "audit", "churn").output.splitlines()
+    latest = _run(models_group, db_url, "audit", "churn", "--limit", "2").output.splitlines()
+    assert len(every) >= 4
+    assert latest == every[-2:]
+    assert latest[-1].split("\t")[4] == "model:churn@a3"
+
+
+def test_cli_dataset_amend_and_retire(db_url: str, tmp_path: Path) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(yaml.safe_dump(dataset(documented=False).model_dump(mode="json")))
+    assert _run(models_group, db_url, "record", "churn", "dataset", str(bare)).exit_code == 0
+    full = tmp_path / "full.yaml"
+    full.write_text(yaml.safe_dump(dataset().model_dump(mode="json")))
+    amended = _run(models_group, db_url, "dataset", "amend", "churn", str(full))
+    assert amended.exit_code == 0 and json.loads(amended.output)[0]["data_card"]["source"] == "warehouse"
+    retired = _run(models_group, db_url, "dataset", "retire", "churn", "loans", "2024.1")
+    assert retired.exit_code == 0 and "retired" in retired.output
+    missing = _run(models_group, db_url, "dataset", "retire", "churn", "loans", "1999")
+    assert missing.exit_code == 1 and "no dataset 'loans' version '1999'" in missing.output
+
+
+def test_cli_reviewers_grant_revoke_and_list(db_url: str) -> None:
+    assert _run(models_group, db_url, "reviewers", "grant", "dan", "peer", "data_science_lead").exit_code == 0
+    assert _run(models_group, db_url, "reviewers", "grant", "rita", "risk_compliance").exit_code == 0
+    revoked = _run(models_group, db_url, "reviewers", "grant", "dan", "peer", "--revoke")
+    assert revoked.output == "dan\tdata_science_lead\n"
+    listing = _run(models_group, db_url, "reviewers", "list").output.splitlines()
+    assert listing == ["dan\tdata_science_lead", "rita\trisk_compliance"]
+    unknown = CliRunner().invoke(models_group, ["--database-url", db_url, "reviewers", "grant", "dan", "pope"])
+    assert unknown.exit_code == 2 and "'pope' is not one of" in unknown.output
+    trail = [json.loads(line) for line in _run(audit_group, db_url, "export").output.splitlines() if line[:1] == "{"]
+    assert [e["after"]["roles"] for e in trail if e["action"] == "reviewer.roles" and e["subject"] == "user:dan"] == [
+        ["data_science_lead", "peer"],
+        ["data_science_lead"],
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))
+def test_cli_schema_prints_an_annotated_template_that_validates(db_url: str, kind: str) -> None:
+    printed = _run(models_group, db_url, "schema", kind)
+    assert printed.exit_code == 0 and printed.output.startswith(f"# {SCHEMAS[kind].__name__}")
+    assert "required" in printed.output and "optional" in printed.output
+    SCHEMAS[kind].model_validate(yaml.safe_load(printed.output))
+
+
+def test_cli_version_update_fixes_the_spec_of_a_development_version(db_url: str, tmp_path: Path) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    assert _run(models_group, db_url, "version", "churn", "1").exit_code == 0
+    (tmp_path / "spec.yaml").write_text("framework: lightgbm\nfeatures: [income]\n")
+    fixed = _run(models_group, db_url, "version", "churn", "1", "--spec", str(tmp_path / "spec.yaml"), "--update")
+    assert fixed.exit_code == 0 and json.loads(fixed.output)["spec"]["framework"] == "lightgbm"
+    assert _run(models_group, db_url, "version", "churn", "1", "--update").exit_code == 2
+    assert _run(models_group, db_url, "promote", "churn", "1", "staging").exit_code == 0
+    frozen = _run(models_group, db_url, "version", "churn", "1", "--spec", str(tmp_path / "spec.yaml"), "--update")
+    assert frozen.exit_code == 1 and "only 'development' versions are editable" in frozen.output

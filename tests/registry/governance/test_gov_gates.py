@@ -12,31 +12,41 @@ from gov_helpers import (
     T0,
     UNACCEPTABLE,
     approve_tier1,
+    approved_version,
     dataset,
     monitoring,
     ready_tier1,
     spec,
     validation,
 )
+from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from registry.db import session_scope
+from registry.governance.audit import list_entries
+from registry.governance.records import ValidationReport
 from registry.governance import (
+    Conflict,
     GateError,
+    NotFound,
     ModelUpdate,
     SubmissionIn,
+    VersionIn,
     classification,
+    datasets,
     inventory,
     lifecycle,
     review,
     serving,
+    versions,
 )
 from registry.governance.access import find_model, find_version
 from registry.governance.tables import GovModel, GovReview, GovReviewVote
 
 NAME = "credit-scoring"
+PR = "https://git.example/pr/2"
 Mutation = Callable[[Session, GovModel], None]
 
 
@@ -90,7 +100,7 @@ spec_no_data["datasets"] = [{"name": "loans", "version": "2099.9"}]
 CASES: list[tuple[str, Mutation, str]] = [
     ("no charter", _set("charter", None), "AI project charter"),
     ("no classification", _set("classification", None), "risk classification"),
-    ("no dataset", _set("datasets", []), "dataset versions"),
+    ("no dataset", _set("datasets", []), "dataset loans@2024.1 used by the version is not recorded"),
     (
         "no data card",
         _set("datasets", [dataset(documented=False).model_dump(mode="json")]),
@@ -98,6 +108,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("no quality report", _set("datasets", [dataset(documented=False).model_dump(mode="json")]), "data-quality report"),
     ("unrecorded dataset", _version("spec", spec_no_data), "dataset loans@2099.9 used by the version is not recorded"),
+    ("empty version spec", _version("spec", {}), "a version spec (it is empty"),
     ("artifact without checksum", _version("spec", spec_no_sha), "sha256 checksum of artifact"),
     ("no model card", _set("model_card", None), "model card section 'details'"),
     ("card without external audit", _card_without("external_audit"), "model card section 'external_audit'"),
@@ -211,8 +222,10 @@ def test_unacceptable_never_reaches_production(engine: Engine) -> None:
             review.submit_for_review(
                 s, ALICE, NAME, SubmissionIn(version="1.0", code_review_url="https://git.example/pr/2"), now=T0
             )
-        lifecycle.promote(s, ALICE, NAME, "1.0", "staging", now=T0)
+        with pytest.raises(Conflict, match="unacceptable"):
+            lifecycle.promote(s, ALICE, NAME, "1.0", "staging", now=T0)
     with session_scope(engine) as s:
+        assert find_version(s, find_model(s, NAME), "1.0").status == "development"
         v = find_version(s, find_model(s, NAME), "1.0")
         v.status = "production"  # even a row forced into production by hand is not served
         s.add(v)
@@ -220,3 +233,62 @@ def test_unacceptable_never_reaches_production(engine: Engine) -> None:
         verdict = serving.check_servable(s, NAME, "1.0")
         assert not verdict.ok and "unacceptable" in (verdict.reason or "")
         assert serving.routable_versions(s, NAME) == []
+
+
+def test_review_refuses_an_empty_spec_and_a_pass_without_results(engine: Engine) -> None:
+    ready_tier1(engine)
+    with session_scope(engine) as s:
+        versions.register_version(s, ALICE, NAME, VersionIn(version="2.0"), now=T0)
+        with pytest.raises(GateError) as err:
+            review.submit_for_review(s, ALICE, NAME, SubmissionIn(version="2.0", code_review_url=PR), now=T0)
+    assert "a version spec (it is empty: framework, datasets, metrics, lineage...)" in err.value.missing
+    empty_pass = validation().model_dump(mode="json") | {"results": []}
+    with pytest.raises(ValidationError, match="needs its results"):
+        ValidationReport.model_validate(empty_pass)
+    assert not ValidationReport.model_validate(empty_pass | {"passed": False}).passed
+
+
+def test_reclassification_after_the_new_version_satisfies_its_promotion(engine: Engine) -> None:
+    ready_tier1(engine)
+    hour = timedelta(hours=1)
+    with session_scope(engine) as s:
+        lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0)
+        # 1.0 was registered when the model was classified: the classification never weighed it in production.
+        assert [o.reasons for o in classification.overdue_reviews(s, ALICE, T0)] == [["new production version '1.0'"]]
+    approved_version(engine, NAME, "2.0", T0 + hour)
+    with session_scope(engine) as s:
+        classification.classify_model(s, ALICE, NAME, CRITERIA[1], now=T0 + 2 * hour)
+        lifecycle.promote(s, ALICE, NAME, "2.0", "production", now=T0 + 3 * hour)
+        assert classification.overdue_reviews(s, ALICE, T0 + 3 * hour) == []
+        lifecycle.promote(s, ALICE, NAME, "1.0", "archived", now=T0 + 3 * hour)
+        lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0 + 4 * hour)  # not refused as overdue
+
+
+def test_data_gates_check_the_datasets_the_version_uses_and_datasets_can_be_amended(engine: Engine) -> None:
+    ready_tier1(engine)
+    scratch = dataset(documented=False).model_copy(update={"name": "scratch", "version": "1"})
+    with session_scope(engine) as s:
+        inventory.add_dataset_version(s, ALICE, NAME, scratch, now=T0)
+        m = find_model(s, NAME)
+        m.phase = "data_preparation"
+        s.add(m)
+    with session_scope(engine) as s:
+        # scratch@1 is not in version 1.0's spec: it does not hold the version back.
+        assert lifecycle.promote(s, ALICE, NAME, "1.0", "production", now=T0).status == "production"
+        with pytest.raises(GateError) as err:
+            lifecycle.advance_phase(s, ALICE, NAME, "development", now=T0)
+    assert err.value.missing == ["data card for dataset scratch@1", "data-quality report for dataset scratch@1"]
+    documented = dataset().model_copy(update={"name": "scratch", "version": "1"})
+    with session_scope(engine) as s:
+        datasets.amend_dataset_version(s, ALICE, NAME, documented, now=T0)
+        assert lifecycle.advance_phase(s, ALICE, NAME, "development", now=T0).phase == "development"
+        datasets.retire_dataset_version(s, ALICE, NAME, "scratch", "1", now=T0)
+        with pytest.raises(NotFound):
+            datasets.retire_dataset_version(s, ALICE, NAME, "scratch", "2", now=T0)
+    with session_scope(engine) as s:
+        kept = [d for d in inventory.list_dataset_versions(s, ALICE, NAME) if d.name == "scratch"]
+        trail = [(e.action, e.before, e.after) for e in list_entries(s, chain=NAME, limit=1000)]
+    assert [(d.retired, d.data_card is not None) for d in kept] == [(True, True)]
+    amended = [(before, after) for action, before, after in trail if action == "model.dataset.amend"]
+    assert amended and amended[0][0]["data_card"] is None and amended[0][1]["data_card"] is not None
+    assert any(action == "model.dataset.retire" for action, _, _ in trail)

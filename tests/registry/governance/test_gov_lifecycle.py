@@ -178,7 +178,6 @@ def _decommission(engine: Engine, name: str, now: datetime) -> None:
     start = DecommissionStart(
         criteria=["replaced"],
         justification="credit-scoring v2 replaces it",
-        replacement="credit-scoring-v2",
         effective_on=(now + timedelta(days=45)).date(),
         stakeholders=["credit-ops@example.com"],
     )
@@ -194,7 +193,8 @@ def _decommission(engine: Engine, name: str, now: datetime) -> None:
             )
     with session_scope(engine) as s:
         decommission.start_decommission(s, ALICE, name, start, sent.append, now)
-        check = decommission.check_migration(s, ALICE, name, lambda _m: UsageStats(now - timedelta(hours=1), 42), now)
+        busy = UsageStats(now - timedelta(hours=1), 42)
+        check = decommission.check_migration(s, ALICE, name, lambda _m, _v=None: busy, now)
     assert len(sent) == 1 and sent[0].effective_on == start.effective_on
     assert not check.ok and check.requests_last_n_days == 42
     with session_scope(engine) as s:
@@ -205,7 +205,7 @@ def _decommission(engine: Engine, name: str, now: datetime) -> None:
         assert serving.is_routable(s, name, "1.0")  # still served during the notice period
     later = now + timedelta(days=46)
     with session_scope(engine) as s:
-        assert decommission.check_migration(s, ALICE, name, lambda _m: UsageStats(now, 0), later).ok
+        assert decommission.check_migration(s, ALICE, name, lambda _m, _v=None: UsageStats(now, 0), later).ok
         archive = decommission.archive_model(
             s,
             ALICE,

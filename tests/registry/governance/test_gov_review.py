@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gov_helpers import ADMIN, ALICE, CRITERIA, MALLORY, T0, actor, full_card, grant_board, validation
+from gov_helpers import ADMIN, ALICE, CRITERIA, MALLORY, T0, actor, full_card, grant_board, spec, validation
 from sqlalchemy.engine import Engine
 
 from registry.db import session_scope
@@ -33,7 +33,7 @@ def _submitted(engine: Engine, tier: int = 1) -> int:
             s, ALICE, ModelIn(name="fraud", kind="classical", owner="alice", team="risk", use_case="fraud"), T0
         )
         classification.classify_model(s, ALICE, "fraud", CRITERIA[tier], T0)
-        versions.register_version(s, ALICE, "fraud", VersionIn(version="1"), T0)
+        versions.register_version(s, ALICE, "fraud", VersionIn(version="1", spec=spec()), T0)
         versions.set_validation_report(s, ALICE, "fraud", "1", validation(), T0)
         inventory.set_model_card(s, ALICE, "fraud", full_card("fraud"), T0)
         return review.submit_for_review(s, ALICE, "fraud", SubmissionIn(version="1", code_review_url=PR), now=T0).id
@@ -85,7 +85,7 @@ def test_rejection_ends_review_with_feedback_and_blocks_approval(engine: Engine)
 def test_chair_decision_rules(engine: Engine) -> None:
     rid = _submitted(engine)
     with session_scope(engine) as s:
-        with pytest.raises(Conflict, match="required votes are still missing"):
+        with pytest.raises(Conflict, match="still missing 1 approval"):
             review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"))
     with session_scope(engine) as s:
         review.set_reviewer_roles(s, ADMIN, "dan", ["data_science_lead", "business_owner"])
@@ -163,3 +163,27 @@ def test_team_scoping_and_permissions(engine: Engine) -> None:
     with session_scope(engine) as s:
         overdue = classification.overdue_reviews(s, ALICE, T0)
     assert [(o.model, o.reasons) for o in overdue] == [("fraud", ["never classified"])]
+
+
+def test_a_refused_vote_names_the_roles_held_and_how_to_get_the_missing_one(engine: Engine) -> None:
+    rid = _submitted(engine)
+    with pytest.raises(PermissionDenied) as err:
+        _vote(engine, "bob", rid, "data_science_lead")
+    assert "holds ['business_owner']" in str(err.value)
+    assert "warden models reviewers grant bob data_science_lead" in str(err.value)
+    with pytest.raises(Conflict, match=r"it takes \['data_science_lead', 'owner', 'peer'\]"):
+        _vote(engine, "bob", rid, "business_owner")
+
+
+def test_a_review_names_what_it_still_waits_for(engine: Engine) -> None:
+    rid = _submitted(engine)
+    with session_scope(engine) as s:
+        assert review.get_review(s, ALICE, rid).awaiting == ["1 approval(s) as data_science_lead"]
+        with pytest.raises(Conflict, match="still missing 1 approval"):
+            review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0)
+    out = _vote(engine, "dan", rid, "data_science_lead")
+    assert out.awaiting == ["1 approval(s) as business_owner", "1 approval(s) as risk_compliance"]
+    _vote(engine, "bob", rid, "business_owner")
+    assert _vote(engine, "rita", rid, "risk_compliance").awaiting == ["a decision by the chair"]
+    with session_scope(engine) as s:
+        assert review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0).awaiting == []

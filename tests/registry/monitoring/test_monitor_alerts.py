@@ -111,6 +111,9 @@ class _Switcher:
         self.aliases = {("churn", "production"): "2"}
         self.history = {("churn", "production"): "1"}
 
+    def serving_alias(self, model_name: str, alias: str) -> str:
+        return alias
+
     def current_version(self, model_name: str, alias: str) -> str | None:
         return self.aliases.get((model_name, alias))
 
@@ -119,6 +122,9 @@ class _Switcher:
 
     def set_alias(self, model_name: str, alias: str, version: str) -> None:
         self.aliases[(model_name, alias)] = version
+
+    def withdraw(self, model_name: str, version: str) -> str | None:
+        return None
 
 
 class _Audit:

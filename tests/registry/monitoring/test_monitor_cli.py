@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from monitor_synth import START, prediction_batch, reference_columns
 
 from gateway.cli.monitor import monitor_group
@@ -74,3 +75,29 @@ def test_cli_rejects_unknown_format(tmp_path: Path) -> None:
     (tmp_path / "log.txt").write_text("x")
     result = CliRunner().invoke(monitor_group, ["--db", f"sqlite:///{tmp_path / 'w.db'}", "ingest", "--model", "m", str(tmp_path / "log.txt")])
     assert result.exit_code != 0 and "log.txt" in str(result.exception)
+
+
+def test_cli_run_over_back_filled_history(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    ref = reference_columns(2000, seed=1)
+    pq.write_table(pa.table({"x": ref["x"], "score": ref["score"]}), tmp_path / "ref.parquet")
+    batch, _ = prediction_batch(1500, START, 3 * 3600, seed=3)
+    rows = [{"ts": r.ts.isoformat(), "request_id": r.request_id, "score": r.score, "x": r.features["x"]}
+            for r in batch.records]
+    _write(pa.Table.from_pylist(rows), tmp_path / "log.csv")
+    config = tmp_path / "monitor.yaml"
+    config.write_text("default_tier: 1\ntiers:\n  1: {every_seconds: 300, lookback_seconds: 3600}\n")
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(monitor_group, ["--db", db, "--config", str(config), *args], catch_exceptions=False)
+
+    invoke("register-reference", "--model", "churn", "--version", "1", str(tmp_path / "ref.parquet"))
+    invoke("ingest", "--model", "churn", "--version", "1", str(tmp_path / "log.csv"))
+    assert "level=emergency" in invoke("run").output  # now is long after the history: no predictions in the hour
+    since, until = START.strftime("%Y-%m-%d %H:%M:%S"), (START + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+    replayed = invoke("run", "--since", since, "--until", until).output
+    assert "3 check(s) run" in replayed and "emergency" not in replayed
+    as_of = invoke("run", "--as-of", (START + timedelta(minutes=90)).strftime("%Y-%m-%d %H:%M:%S")).output
+    assert "1 check(s) run" in as_of and "emergency" not in as_of
+    assert invoke("run", "--since", since).exit_code == 2
+    assert "is not after" in invoke("run", "--since", until, "--until", since).output

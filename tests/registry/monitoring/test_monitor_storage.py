@@ -14,6 +14,7 @@ from registry.monitoring.config import MonitorConfig, TierSchedule
 from registry.monitoring.ingest import PredictionBatch, ingest_ground_truth, ingest_predictions, rebuild_sketches
 from registry.monitoring.levels import Level
 from registry.monitoring.runner import MonitorContext, run_check
+from registry.monitoring.schedule import run_due
 from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import load_reference, register_reference
 from registry.monitoring.tables import AlertRecord, FeatureSketch, GroundTruth, PredictionLog
@@ -99,3 +100,30 @@ def test_full_check_flags_the_shifted_feature_and_decay(engine: Engine) -> None:
         checks = {a.check for a in session.exec(select(AlertRecord))}
     assert {"data_drift", "prediction_drift", "decay:accuracy"} <= checks
     assert report.retrain_request_id is not None
+
+
+def test_validated_metric_names_are_mapped_or_refused(engine: Engine) -> None:
+    ref = reference_columns(500, seed=1)
+    registered = register_reference(engine, "churn", "1", {"x": ref["x"]}, validated_metrics={"AUC": 0.85})
+    assert registered.validated_metrics == {"roc_auc": 0.85}  # the name the checks compute, so it is checked
+    with pytest.raises(ValueError, match=r"\['gini'\] are never computed for task 'classification'"):
+        register_reference(engine, "churn", "2", {"x": ref["x"]}, validated_metrics={"gini": 0.7, "f1": 0.6})
+    with pytest.raises(ValueError, match="never computed for task 'regression'"):
+        register_reference(engine, "churn", "3", {"x": ref["x"]}, task="regression", validated_metrics={"f1": 0.6})
+    with session_scope(engine) as session:
+        assert load_reference(session, "churn", "2") is None
+
+
+def test_run_checks_every_version_that_receives_traffic(engine: Engine) -> None:
+    _register(engine, "1")
+    _register(engine, "2")  # the canary's candidate is the latest reference; the stable version still serves 90%
+    stable, _ = prediction_batch(900, START, 3000, seed=5, version="1")
+    canary, _ = prediction_batch(100, START, 3000, seed=6, version="2", id_prefix="c")
+    ingest_predictions(engine, "churn", PredictionBatch(records=stable.records + canary.records))
+    ctx = MonitorContext(engine=engine)
+    checked = run_due(ctx, now=START + timedelta(hours=1), force=True)
+    assert sorted(r.model_version for r in checked) == ["1", "2"]
+    rows = {r.model_version: r.performance.rows for r in checked if r.performance is not None}
+    assert rows == {"1": 900, "2": 100}
+    quiet = run_due(ctx, now=START + timedelta(days=30), force=True)
+    assert [r.model_version for r in quiet] == ["2"]  # no traffic left: only the latest reference is checked

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from registry.db import make_engine, session_scope
 from registry.governance import GateError, lifecycle, versions
 from registry.governance.access import find_model, find_version
-from registry.governance.records import ValidationReport
+from registry.governance.records import MetricValue, ValidationReport
 from registry.governance.specs import ValidationSpec
 from registry.migrate import upgrade
 from registry.validation.options import DataFile, ValidationOptions
@@ -99,5 +99,6 @@ def test_typed_reports_still_validate_and_the_audit_trail_records_the_computed_o
     with session_scope(engine) as s:
         actions = [e.action for e in list_entries(s, chain=NAME, limit=100)]
     assert actions.count("version.validation_report") == 2  # the typed report of ready_tier1, then the computed one
-    typed = ValidationReport(validator="vera", validated_on=date(2030, 1, 1), methodology="by hand", passed=True)
+    typed = ValidationReport(validator="vera", validated_on=date(2030, 1, 1), methodology="by hand", passed=True,
+                             results=[MetricValue(split="test", name="auc", value=0.8)])
     assert typed.generated_by is None and typed.segments == []
