@@ -55,7 +55,7 @@ def test_feature_rows_are_bounded_and_shaped() -> None:
 def test_own_data_files_are_well_formed(path: Path) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     assert len(rows) >= 30
-    assert all(r["label"] in (0, 1) and r.get("role", "user") in ("user", "tool", "document") for r in rows)
+    assert all(r["label"] in (0, 1) and r.get("role", "user") in ("user", "assistant", "tool", "document") for r in rows)
     assert len({r["text"] for r in rows}) == len(rows), "duplicate text"
 
 
