@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
+@traced("call_provider")
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
     selection = gw.registry.select(ctx.model, _request_key(ctx))

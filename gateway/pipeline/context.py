@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
@@ -15,6 +15,9 @@ from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import CheckContext, Verdict
 from registry.tables import utcnow
+
+if TYPE_CHECKING:
+    from gateway.tracing import RequestTrace
 
 Endpoint = Literal["chat", "embeddings", "moderations", "responses"]
 """`responses` is a chat request translated from the Responses API: the same steps, its own usage rows."""
@@ -83,6 +86,8 @@ class RequestContext:
     answer_texts: list[str] = field(default_factory=list)
     """The answer as the caller received it, kept only when the policy logs full exchanges."""
     recorded: bool = False
+    trace: RequestTrace | None = None
+    """The request's root span, when tracing is on."""
 
     @property
     def stream(self) -> bool:

@@ -26,6 +26,7 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     gw.usage.submit(row)
     _observe(gw, row)
     _log_exchange(gw, ctx, row)
+    gw.tracing.finish(ctx)
     if ctx.reservation is not None:
         task = asyncio.get_running_loop().create_task(
             gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)
