@@ -22,6 +22,7 @@ from tests.support.gateway_server import RunningGateway, running_gateway
 STEPS = ["warden.authenticate", "warden.enforce_limits", "warden.check_input", "warden.resolve_prompt",
          "warden.call_provider", "warden.check_output"]
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+Traced = tuple[RunningGateway, InMemorySpanExporter]
 
 
 class _Secret(Guardrail):
@@ -39,7 +40,7 @@ registry.register(_Secret)
 
 
 @pytest.fixture()
-def traced(tmp_path: Path, upstream: FakeUpstream) -> Iterator[tuple[RunningGateway, InMemorySpanExporter]]:
+def traced(tmp_path: Path, upstream: FakeUpstream) -> Iterator[Traced]:
     exporter = InMemorySpanExporter()
     config = {"model_list": [deployment("chat-a", upstream)], "prompts": None,
               "router_settings": {"num_retries": 2, "retry_backoff_s": 0.01, "max_backoff_s": 0.05},
@@ -69,7 +70,7 @@ def _children(spans: list[ReadableSpan], parent: ReadableSpan) -> list[ReadableS
     return [s for s in spans if s.parent is not None and s.parent.span_id == parent.context.span_id]
 
 
-def test_a_request_is_a_span_with_one_child_per_step_and_genai_attributes(traced) -> None:  # type: ignore[no-untyped-def]
+def test_a_request_is_a_span_with_one_child_per_step_and_genai_attributes(traced: Traced) -> None:
     gw, exporter = traced
     gw.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "hello there"}])
     spans = _trace(exporter)
@@ -87,7 +88,7 @@ def test_a_request_is_a_span_with_one_child_per_step_and_genai_attributes(traced
     assert all("hello" not in str(v) for s in spans for v in (s.attributes or {}).values())
 
 
-def test_a_stream_ends_its_span_when_the_stream_ends(traced) -> None:  # type: ignore[no-untyped-def]
+def test_a_stream_ends_its_span_when_the_stream_ends(traced: Traced) -> None:
     gw, exporter = traced
     stream = gw.client().chat.completions.create(model="chat-a", stream=True,
                                                  messages=[{"role": "user", "content": "tell me a story"}])
@@ -97,7 +98,7 @@ def test_a_stream_ends_its_span_when_the_stream_ends(traced) -> None:  # type: i
     assert root.attributes["warden.status"] == "ok"  # type: ignore[index]
 
 
-def test_a_failed_attempt_and_its_retry_are_two_spans(traced, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_attempt_and_its_retry_are_two_spans(traced: Traced, upstream: FakeUpstream) -> None:
     gw, exporter = traced
     upstream.enqueue(status=503)
     gw.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "again"}])
@@ -108,7 +109,7 @@ def test_a_failed_attempt_and_its_retry_are_two_spans(traced, upstream: FakeUpst
     assert _root(spans).attributes["warden.attempts"] == 2  # type: ignore[index]
 
 
-def test_a_guardrail_block_is_an_event_without_the_text(traced) -> None:  # type: ignore[no-untyped-def]
+def test_a_guardrail_block_is_an_event_without_the_text(traced: Traced) -> None:
     gw, exporter = traced
     with pytest.raises(openai.BadRequestError):
         gw.client("words").chat.completions.create(model="chat-a",
@@ -127,7 +128,7 @@ def test_a_guardrail_block_is_an_event_without_the_text(traced) -> None:  # type
     assert not any("SECRET" in t for t in texts)
 
 
-def test_traceparent_is_continued_and_warden_forwards_its_own(traced, upstream: FakeUpstream) -> None:  # type: ignore
+def test_traceparent_is_continued_and_warden_forwards_its_own(traced: Traced, upstream: FakeUpstream) -> None:
     gw, exporter = traced
     sent = f"00-{CLIENT_TRACE}-00f067aa0ba902b7-01"
     with httpx.Client(base_url=gw.base_url) as http:
