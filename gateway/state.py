@@ -14,6 +14,7 @@ from gateway.auth import KeyCache
 from gateway.drain import Drain
 from gateway.config import GatewayConfig, load_config
 from gateway.exchange_log import ExchangeLogger, purge_loop
+from gateway.genai_metrics import CooldownCollector
 from gateway.guardrail_engine import GuardrailEngine
 from gateway.limits.base import BudgetRule, Limiter
 from gateway.limits.factory import build_limiter
@@ -126,6 +127,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         prompts=await _open_prompts(config), tracing=tracing,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
+    gateway.metrics.registry.register(CooldownCollector(router))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
     gateway.drain.install()
     if any(p.logging == "full" for p in config.guardrail_policies.values()):

@@ -24,7 +24,7 @@ from gateway.errors import error_type_name
 from gateway.providers.base import Deployment, ProviderError
 
 if TYPE_CHECKING:
-    from gateway.pipeline.context import RequestContext
+    from gateway.pipeline.context import Endpoint, RequestContext
     from gateway.state import Gateway
     from guardrails.base import Verdict
 
@@ -81,7 +81,7 @@ class OtelTracing:
     def start(self, ctx: RequestContext, headers: Mapping[str, str]) -> None:
         """The root span continues the caller's W3C `traceparent` when it sends one."""
         parent = self._propagator.extract(headers)
-        operation = _OPERATIONS[ctx.endpoint]
+        operation = operation_name(ctx.endpoint)
         span = self._tracer.start_span(operation, context=parent, kind=SpanKind.SERVER,
                                        attributes={"gen_ai.operation.name": operation})
         ctx.trace = RequestTrace(span, trace.set_span_in_context(span))
@@ -124,7 +124,7 @@ class OtelTracing:
         if root is None:
             return
         span = root.span
-        operation = _OPERATIONS[ctx.endpoint]
+        operation = operation_name(ctx.endpoint)
         if ctx.model:
             span.update_name(f"{operation} {ctx.model}")
             span.set_attribute("gen_ai.request.model", ctx.model)
@@ -165,6 +165,10 @@ def traced(name: str) -> Callable[[Callable[Concatenate[Gateway, RequestContext,
         return run
 
     return wrap
+
+
+def operation_name(endpoint: Endpoint) -> str:
+    return _OPERATIONS[endpoint]
 
 
 def _verdict_events(span: Span, verdicts: Sequence[Verdict]) -> None:

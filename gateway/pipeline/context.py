@@ -73,6 +73,8 @@ class RequestContext:
     cost_known: bool = True
     upstream_ms: float = 0.0
     upstream_started: float | None = None
+    first_chunk_at: float | None = None
+    """When a stream first relayed content to the client (time to first token)."""
     status_code: int = 200
     status: Literal["ok", "error", "blocked", "cancelled", "shutdown"] = "ok"
     error_type: str | None = None

@@ -25,6 +25,7 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     row = usage_row(ctx)
     gw.usage.submit(row)
     _observe(gw, row)
+    gw.metrics.genai.observe(ctx, metric_model(gw, ctx.model))
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx)
     if ctx.reservation is not None:

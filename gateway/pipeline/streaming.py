@@ -52,6 +52,8 @@ async def sse_stream(
                         continue
                     chunk = {k: v for k, v in chunk.items() if k != "usage"}
             chars += _content_chars(chunk)
+            if chars and ctx.first_chunk_at is None:
+                ctx.first_chunk_at = time.perf_counter()
             if keep_answer:
                 _keep(ctx.answer_texts, chunk)
             yield sse(chunk)
