@@ -26,6 +26,8 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     gw.usage.submit(row)
     _observe(gw, row)
     gw.metrics.genai.observe(ctx, metric_model(gw, ctx.model))
+    if ctx.principal is not None:
+        gw.metrics.budgets.note(ctx.principal.budgets)
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx)
     if ctx.reservation is not None:

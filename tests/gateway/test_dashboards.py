@@ -55,13 +55,14 @@ registry.register(_Flag)
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
-    """Every sample name of a live /metrics after chat, stream, error and guardrail traffic."""
+    """Every sample name of a live /metrics after chat, stream, error and guardrail traffic by a team with a budget."""
     tmp = tmp_path_factory.mktemp("dash")
     with running_upstream() as up:
         config = {"model_list": [deployment("chat-a", up)], "prompts": None,
                   "guardrail_policies": {"flag": {"input": [{"guardrail": "dashboard_flag", "mode": "flag"}]}},
                   "default_policy": "flag"}
-        with running_gateway(config, f"sqlite:///{tmp / 'gw.db'}", None, tmp) as gw:
+        teams = {"alpha": {"budget_usd": 100.0}}
+        with running_gateway(config, f"sqlite:///{tmp / 'gw.db'}", teams, tmp) as gw:
             yield _scrape(gw, up)
 
 
@@ -118,7 +119,8 @@ def test_the_dashboard_is_a_grafana_dashboard() -> None:
 def test_the_dashboard_queries_only_exported_metrics(exported: set[str]) -> None:
     used = {name for expr in _dashboard_exprs(json.loads(DASHBOARD.read_text())) for name in metric_names(expr)}
     assert used and used <= exported, sorted(used - exported)
-    assert {"gen_ai_client_token_usage_sum", "warden_deployment_cooldown", "warden_model_feature_psi"} <= used
+    assert {"gen_ai_client_token_usage_sum", "warden_deployment_cooldown", "warden_model_feature_psi",
+            "warden_team_budget_remaining_usd"} <= used
 
 
 def test_every_alert_rule_queries_exported_metrics(exported: set[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import openai
@@ -77,3 +78,19 @@ def test_cooldown_gauges_follow_the_router(make_gateway: Any, upstream: FakeUpst
         # The failed call is a measured operation without a deployment that answered.
         assert _value(gw, "gen_ai_client_operation_duration_seconds_count", deployment="-",
                       gen_ai_request_model="chat-a") == 1
+
+
+def test_remaining_team_budget_is_a_gauge(make_gateway: Any, upstream: FakeUpstream) -> None:
+    config = {"model_list": [deployment("chat-a", upstream)]}
+    with make_gateway(config, {"alpha": {"budget_usd": 5.0, "budget_period": "day"}, "beta": {}}) as gw:
+        assert _value(gw, "warden_team_budget_remaining_usd", team="alpha") == 0  # no request yet: no series
+        gw.client().chat.completions.create(model="chat-a", messages=USER)
+        gw.flush()
+        deadline = time.monotonic() + 5
+        while _value(gw, "warden_team_budget_remaining_usd", team="alpha", period="day") in (0, 5.0):
+            assert time.monotonic() < deadline, "the spend was never settled"
+            time.sleep(0.05)
+        assert 0 < _value(gw, "warden_team_budget_remaining_usd", team="alpha", period="day") < 5.0
+        assert _value(gw, "warden_team_budget_limit_usd", team="alpha", period="day") == 5.0
+        gw.client("beta").chat.completions.create(model="chat-a", messages=USER)
+        assert not any(ls.get("team") == "beta" for n, ls, _ in _samples(gw) if n.startswith("warden_team_budget"))
