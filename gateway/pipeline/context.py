@@ -69,6 +69,8 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0

@@ -8,6 +8,11 @@ from typing import Any
 import openai
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.genai_metrics import token_details
+from gateway.metrics import Metrics
+from gateway.pipeline.context import RequestContext
+from gateway.providers.base import Deployment
+from gateway.providers.router import Served
 from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
@@ -94,3 +99,19 @@ def test_remaining_team_budget_is_a_gauge(make_gateway: Any, upstream: FakeUpstr
         assert _value(gw, "warden_team_budget_limit_usd", team="alpha", period="day") == 5.0
         gw.client("beta").chat.completions.create(model="chat-a", messages=USER)
         assert not any(ls.get("team") == "beta" for n, ls, _ in _samples(gw) if n.startswith("warden_team_budget"))
+
+
+def test_cached_and_reasoning_tokens_are_their_own_token_types() -> None:
+    metrics = Metrics()
+    served = Served(Deployment(id="chat-a#0", model_name="chat-a", provider="openai", upstream_model="chat-a-up",
+                               litellm_model="openai/chat-a-up", transport="native"), attempts=1)
+    ctx = RequestContext(request_id="r1", endpoint="chat", served=served, upstream_started=0.0, upstream_ms=10.0)
+    ctx.prompt_tokens, ctx.completion_tokens = 100, 50
+    ctx.cached_tokens, ctx.reasoning_tokens = token_details(
+        {"prompt_tokens_details": {"cached_tokens": 64}, "completion_tokens_details": {"reasoning_tokens": 30}})
+    metrics.genai.observe(ctx, "chat-a")
+    text = metrics.render().decode()
+    sums = {dict(s.labels)["gen_ai_token_type"]: s.value for f in text_string_to_metric_families(text)
+            for s in f.samples if s.name == "gen_ai_client_token_usage_sum"}
+    assert sums == {"input": 100, "output": 50, "cached_input": 64, "reasoning": 30}
+    assert token_details(None) == token_details({"prompt_tokens_details": None}) == (0, 0)
