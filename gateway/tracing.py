@@ -61,7 +61,7 @@ class NoTracing:
     def inject(self, headers: MutableMapping[str, str]) -> None:
         return None
 
-    def finish(self, ctx: RequestContext) -> None:
+    def finish(self, ctx: RequestContext, model: str) -> None:
         return None
 
     def shutdown(self) -> None:
@@ -118,16 +118,17 @@ class OtelTracing:
     def inject(self, headers: MutableMapping[str, str]) -> None:
         self._propagator.inject(headers)
 
-    def finish(self, ctx: RequestContext) -> None:
-        """Ends the root span once the usage row is written (for a stream, when the stream ends)."""
+    def finish(self, ctx: RequestContext, model: str) -> None:
+        """Ends the root span once the usage row is written (for a stream, when the stream ends). `model` is the
+        bounded name the metrics use: a client's unknown model name (free text) is `other` here too."""
         root = ctx.trace
         if root is None:
             return
         span = root.span
         operation = operation_name(ctx.endpoint)
         if ctx.model:
-            span.update_name(f"{operation} {ctx.model}")
-            span.set_attribute("gen_ai.request.model", ctx.model)
+            span.update_name(f"{operation} {model}")
+            span.set_attribute("gen_ai.request.model", model)
         if ctx.served is not None:
             span.set_attribute("gen_ai.provider.name", ctx.served.deployment.provider)
             span.set_attribute("gen_ai.response.model", ctx.served.deployment.upstream_model)

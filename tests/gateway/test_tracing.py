@@ -162,3 +162,13 @@ def test_tracing_is_off_unless_the_environment_asks(environ: dict[str, str], ena
 def test_an_unknown_exporter_is_refused_with_its_name() -> None:
     with pytest.raises(ValueError, match="'zipkin'"):
         tracing_from_env({"OTEL_TRACES_EXPORTER": "zipkin"})
+
+
+def test_an_unknown_model_name_never_reaches_a_span(traced: Traced) -> None:
+    gw, exporter = traced
+    with pytest.raises(openai.NotFoundError):
+        gw.client().chat.completions.create(model="jean.dupont@example.com",
+                                            messages=[{"role": "user", "content": "x"}])
+    root = _root(_trace(exporter))
+    assert root.name == "chat other" and root.attributes["gen_ai.request.model"] == "other"  # type: ignore[index]
+    assert root.attributes["error.type"]  # type: ignore[index]
