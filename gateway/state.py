@@ -108,9 +108,10 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     await asyncio.to_thread(_apply_config_teams, engine, config)
-    native = OpenAICompatProvider(inject_trace=tracing.inject if tracing.enabled else None)
+    inject = tracing.inject if tracing.enabled else None
+    native = OpenAICompatProvider(inject_trace=inject)
     await native.start()
-    transports = {"native": native, "litellm": LiteLLMProvider(), "demo": DemoProvider()}
+    transports = {"native": native, "litellm": LiteLLMProvider(inject_trace=inject), "demo": DemoProvider()}
     deployments = build_deployments(config)
     router = Router(deployments, config.effective_router(), transports, tracing=tracing)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,

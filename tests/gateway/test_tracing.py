@@ -42,7 +42,8 @@ registry.register(_Secret)
 @pytest.fixture()
 def traced(tmp_path: Path, upstream: FakeUpstream) -> Iterator[Traced]:
     exporter = InMemorySpanExporter()
-    config = {"model_list": [deployment("chat-a", upstream)], "prompts": None,
+    config = {"model_list": [deployment("chat-a", upstream),
+                             deployment("chat-l", upstream, model_info={"transport": "litellm"})], "prompts": None,
               "router_settings": {"num_retries": 2, "retry_backoff_s": 0.01, "max_backoff_s": 0.05},
               "guardrail_policies": {"words": {"input": [{"guardrail": "trace_secret", "mode": "block"}]}}}
     teams = {"alpha": {}, "words": {"guardrail_policy": "words"}}
@@ -144,6 +145,16 @@ def test_traceparent_is_continued_and_warden_forwards_its_own(traced: Traced, up
     attempt = next(s for s in spans if s.name.startswith("upstream "))
     assert forwarded == f"00-{CLIENT_TRACE}-{attempt.context.span_id:016x}-01"  # type: ignore[union-attr]
     assert forwarded != sent
+
+
+def test_the_litellm_transport_forwards_warden_s_traceparent_too(traced: Traced, upstream: FakeUpstream) -> None:
+    gw, exporter = traced
+    gw.client().chat.completions.create(model="chat-l", messages=[{"role": "user", "content": "hi"}])
+    attempt = next(s for s in _trace(exporter) if s.name.startswith("upstream "))
+    context = attempt.context
+    assert context is not None
+    forwarded = upstream.requests[-1].headers["traceparent"]
+    assert forwarded.split("-")[:3] == ["00", f"{context.trace_id:032x}", f"{context.span_id:016x}"]
 
 
 @pytest.mark.parametrize(("environ", "enabled"), [
