@@ -12,6 +12,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from gateway.tracing import NoTracing
 from gateway.tracing_setup import tracing_from_env, tracing_to
 from guardrails import registry
 from guardrails.base import CheckContext, Finding, Guardrail, Segment, Verdict
@@ -183,3 +184,9 @@ def test_an_unknown_model_name_never_reaches_a_span(traced: Traced) -> None:
     root = _root(_trace(exporter))
     assert root.name == "chat other" and root.attributes["gen_ai.request.model"] == "other"  # type: ignore[index]
     assert root.attributes["error.type"]  # type: ignore[index]
+
+
+def test_without_otel_variables_the_gateway_holds_no_tracer(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    assert isinstance(gw.gateway.tracing, NoTracing)
+    gw.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "hi"}])
+    assert "traceparent" not in upstream.requests[-1].headers
