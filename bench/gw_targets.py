@@ -43,8 +43,9 @@ class Target:
 
 
 def _base_env() -> dict[str, str]:
-    # No DATABASE_URL or proxy settings leak in from the caller's shell; all traffic stays on 127.0.0.1.
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY"}}
+    # No DATABASE_URL, proxy or tracing settings leak in from the caller's shell; all traffic stays on 127.0.0.1.
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY"} and not k.startswith("OTEL_")}
     env["NO_PROXY"] = "127.0.0.1,localhost"
     return env
 
@@ -110,8 +111,13 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden-default": {"input": INPUT_GUARDRAILS[:2]},
     # The same plus PII masking of the answer (streams released sentence by sentence once checked).
     "warden-guarded": {"input": INPUT_GUARDRAILS, "output": [{"guardrail": "pii", "mode": "mask"}]},
+    # No guardrails, tracing on (TRACED).
+    "warden-traced": None,
 }
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
+TRACED = ("warden-traced",)
+"""Targets served with tracing on: every span is exported over OTLP/HTTP to the fake upstream, which answers 404
+and drops it, so the spans, their serialisation and the POSTs are paid for without a collector to run."""
 CHAT_TURN = ("warden-default",)
 """Targets loaded with the four-message chat turn instead of one user message."""
 
@@ -140,6 +146,8 @@ def start_warden(upstream_base: str, workdir: Path, name: str = "warden") -> Tar
     workdir = workdir / name
     workdir.mkdir(exist_ok=True)
     commands = warden_commands(write_warden_config(upstream_base, workdir, name), port, workdir)
+    if name in TRACED:
+        commands.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = upstream_base.removesuffix("/v1") + "/v1/traces"
     key = _bootstrap_key(commands, workdir)
     log = workdir / "warden.log"
     proc = spawn(commands.serve, commands.env, log, cwd=workdir)

@@ -21,17 +21,20 @@ from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
 from gateway.state import open_gateway
+from gateway.tracing import Tracing
 from gateway.unexpected_errors import UnexpectedErrors
 
 log = logging.getLogger("warden")
 
 
-def create_app(settings: Settings | None = None, config: GatewayConfig | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, config: GatewayConfig | None = None,
+               tracing: Tracing | None = None) -> FastAPI:
+    """`tracing` replaces what the OTEL_* variables would choose (tests pass an in-memory exporter's)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gateway = await open_gateway(settings, config)
+        app.state.gateway = await open_gateway(settings, config, tracing)
         try:
             yield
         finally:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from gateway.budget_gauges import BudgetGauges
+from gateway.genai_metrics import GenAIMetrics
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -25,6 +28,8 @@ class Metrics:
         self.usage_quarantined = Gauge("warden_usage_quarantined_rows",
                                        "Usage rows the database refused, kept in the spool's quarantine folder",
                                        registry=r)
+        self.genai = GenAIMetrics(r)
+        self.budgets = BudgetGauges(r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from gateway.auth import KeyCache
 from gateway.drain import Drain
 from gateway.config import GatewayConfig, load_config
 from gateway.exchange_log import ExchangeLogger, purge_loop
+from gateway.genai_metrics import CooldownCollector
 from gateway.guardrail_engine import GuardrailEngine
 from gateway.limits.base import BudgetRule, Limiter
 from gateway.limits.factory import build_limiter
@@ -25,6 +27,8 @@ from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
 from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
+from gateway.tracing import NoTracing, Tracing
+from gateway.tracing_setup import tracing_from_env
 from registry import spend
 from registry.db import make_engine
 from registry.monitoring.prometheus import monitor_collector
@@ -52,6 +56,7 @@ class Gateway:
     drain: Drain
     prompts: PromptStore | None = None
     exchanges: ExchangeLogger | None = None
+    tracing: Tracing = field(default_factory=NoTracing)
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -91,20 +96,24 @@ class Gateway:
         for transport in {id(t): t for t in self.router.transports.values()}.values():
             await transport.close()
         await self.limiter.close()
+        await asyncio.to_thread(self.tracing.shutdown)
         self.engine.dispose()
 
 
-async def open_gateway(settings: Settings, config: GatewayConfig | None = None) -> Gateway:
+async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
+                       tracing: Tracing | None = None) -> Gateway:
     config = config or load_config(settings.config_path)
+    tracing = tracing or tracing_from_env(os.environ)
     if settings.migrate:
         await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     await asyncio.to_thread(_apply_config_teams, engine, config)
-    native = OpenAICompatProvider()
+    inject = tracing.inject if tracing.enabled else None
+    native = OpenAICompatProvider(inject_trace=inject)
     await native.start()
-    transports = {"native": native, "litellm": LiteLLMProvider(), "demo": DemoProvider()}
+    transports = {"native": native, "litellm": LiteLLMProvider(inject_trace=inject), "demo": DemoProvider()}
     deployments = build_deployments(config)
-    router = Router(deployments, config.effective_router(), transports)
+    router = Router(deployments, config.effective_router(), transports, tracing=tracing)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()
@@ -116,9 +125,10 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
         settings=settings, config=config, engine=engine, router=router, limiter=build_limiter(config.limits),
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         drain=Drain(config.server.shutdown_grace_s),
-        prompts=await _open_prompts(config),
+        prompts=await _open_prompts(config), tracing=tracing,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
+    gateway.metrics.registry.register(CooldownCollector(router))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
     gateway.drain.install()
     if any(p.logging == "full" for p in config.guardrail_policies.values()):

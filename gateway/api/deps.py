@@ -20,6 +20,7 @@ def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
     request.state.request_id = request_id
     ctx = RequestContext(request_id=request_id, endpoint=endpoint)
     request.state.context = ctx
+    gateway_of(request).tracing.start(ctx, request.headers)
     return ctx
 
 

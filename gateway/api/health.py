@@ -50,6 +50,7 @@ async def metrics(request: Request) -> Response:
     gw = gateway_of(request)
     await _may_read_metrics(request)
     gw.metrics.usage_spooled.set(gw.usage.spooled)
+    await gw.metrics.budgets.refresh(gw.limiter)
     return Response(gw.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

@@ -19,6 +19,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.prompt_errors import prompt_error
 from gateway.prompts import PromptError, PromptRequest, parse_model_ref, parse_prompt_body
 from gateway.schemas import EXTENSION_FIELDS, ChatRequest, EmbeddingRequest, parse_request
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 PROMPT_PREFIX = "prompt:"
 
 
+@traced("authenticate")
 async def authenticate(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> None:
     ctx.principal = await gw.keys.principal(bearer_token(authorization))
     ctx.request = _parse(gw, ctx, body)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from gateway.genai_metrics import token_details
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
+@traced("call_provider")
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
     selection = gw.registry.select(ctx.model, _request_key(ctx))
@@ -34,6 +37,7 @@ async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkS
         mirror(gw, ctx, selection.shadow)
     if isinstance(result, Completion):
         account(ctx, result.prompt_tokens, result.completion_tokens)
+        ctx.cached_tokens, ctx.reasoning_tokens = token_details(result.body.get("usage"))
     return result
 
 

@@ -8,6 +8,7 @@ from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.segments import apply_rewrites, request_documents, request_segments
 from gateway.schemas import ChatRequest
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -21,6 +22,7 @@ def response_schema(request: ChatRequest) -> dict[str, Any] | None:
     return dict(fmt.json_schema or {}) if fmt.type == "json_schema" else {}
 
 
+@traced("check_input")
 async def check_input(gw: Gateway, ctx: RequestContext) -> None:
     request = ctx.request
     assert request is not None

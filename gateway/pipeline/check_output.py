@@ -14,6 +14,7 @@ from gateway.pipeline.streaming import SseStream, chunks_of, sse_stream
 from gateway.pipeline.tool_arguments import ToolArguments, json_escape, split, text_calls
 from gateway.pipeline.call_provider import account
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.tracing import traced
 from guardrails.base import Segment
 from guardrails.chain import Chain
 from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
+@traced("check_output")
 async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | ChunkStream) -> Completion | SseStream:
     policy = gw.guardrails.policy(ctx.guardrail_policy)
     chain = policy.output if policy is not None and policy.output else None

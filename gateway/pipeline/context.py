@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
@@ -15,6 +15,9 @@ from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import CheckContext, Verdict
 from registry.tables import utcnow
+
+if TYPE_CHECKING:
+    from gateway.tracing import RequestTrace
 
 Endpoint = Literal["chat", "embeddings", "moderations", "responses"]
 """`responses` is a chat request translated from the Responses API: the same steps, its own usage rows."""
@@ -66,10 +69,14 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0
     upstream_started: float | None = None
+    first_chunk_at: float | None = None
+    """When a stream first relayed content to the client (time to first token)."""
     status_code: int = 200
     status: Literal["ok", "error", "blocked", "cancelled", "shutdown"] = "ok"
     error_type: str | None = None
@@ -83,6 +90,8 @@ class RequestContext:
     answer_texts: list[str] = field(default_factory=list)
     """The answer as the caller received it, kept only when the policy logs full exchanges."""
     recorded: bool = False
+    trace: RequestTrace | None = None
+    """The request's root span, when tracing is on."""
 
     @property
     def stream(self) -> bool:

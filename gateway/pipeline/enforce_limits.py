@@ -17,11 +17,13 @@ from gateway.limits.base import LimiterUnavailable, LimitExceeded, RateRule
 from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
 from gateway.pipeline.context import RequestContext
 from gateway.schemas import ChatRequest, EmbeddingRequest
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
 
 
+@traced("enforce_limits")
 async def enforce_limits(gw: Gateway, ctx: RequestContext) -> None:
     principal, request = ctx.principal, ctx.request
     assert principal is not None and request is not None and ctx.model is not None

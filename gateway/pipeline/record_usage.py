@@ -25,7 +25,12 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     row = usage_row(ctx)
     gw.usage.submit(row)
     _observe(gw, row)
+    model = metric_model(gw, ctx.model)
+    gw.metrics.genai.observe(ctx, model)
+    if ctx.principal is not None:
+        gw.metrics.budgets.note(ctx.principal.budgets)
     _log_exchange(gw, ctx, row)
+    gw.tracing.finish(ctx, model)
     if ctx.reservation is not None:
         task = asyncio.get_running_loop().create_task(
             gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)

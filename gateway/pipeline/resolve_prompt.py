@@ -11,6 +11,7 @@ from gateway.pipeline.context import PromptInfo, RequestContext
 from gateway.pipeline.prompt_errors import prompt_error
 from gateway.prompts import PromptError
 from gateway.schemas import ChatRequest
+from gateway.tracing import traced
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -20,6 +21,7 @@ PROMPT_FIELDS = ("temperature", "max_tokens", "top_p", "stop", "seed", "presence
                  "response_format")
 
 
+@traced("resolve_prompt")
 async def resolve_prompt(gw: Gateway, ctx: RequestContext) -> None:
     resolved = ctx.resolved_prompt
     if resolved is None:

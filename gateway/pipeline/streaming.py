@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from gateway.errors import GuardrailViolation, ServiceUnavailable, UpstreamError, WardenError
+from gateway.genai_metrics import token_details
 from gateway.pipeline.call_provider import account
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
@@ -52,6 +53,8 @@ async def sse_stream(
                         continue
                     chunk = {k: v for k, v in chunk.items() if k != "usage"}
             chars += _content_chars(chunk)
+            if chars and ctx.first_chunk_at is None:
+                ctx.first_chunk_at = time.perf_counter()
             if keep_answer:
                 _keep(ctx.answer_texts, chunk)
             yield sse(chunk)
@@ -127,6 +130,7 @@ def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     if usage is not None:
         account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        ctx.cached_tokens, ctx.reasoning_tokens = token_details(usage)
     else:
         # The stream ended without a usage chunk (cut or cancelled): count what was produced.
         account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)

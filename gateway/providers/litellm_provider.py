@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
 
 from gateway.errors import BadRequest
@@ -30,9 +30,13 @@ def _litellm() -> Any:
 
 
 class LiteLLMProvider(Provider):
+    def __init__(self, inject_trace: Callable[[MutableMapping[str, str]], None] | None = None) -> None:
+        # Warden's own span context goes upstream as `traceparent` (among litellm's extra headers); a client's never.
+        self._inject_trace = inject_trace
+
     async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         started = time.perf_counter()
-        arguments = _arguments(deployment, payload, stream=False)
+        arguments = self._traced(_arguments(deployment, payload, stream=False))
         try:
             response = await _litellm().acompletion(**arguments)
         except Exception as exc:  # litellm raises its own hierarchy; map it once, here
@@ -42,7 +46,7 @@ class LiteLLMProvider(Provider):
         return Completion(body, prompt_tokens, completion_tokens, (time.perf_counter() - started) * 1000)
 
     async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
-        arguments = _arguments(deployment, payload, stream=True)
+        arguments = self._traced(_arguments(deployment, payload, stream=True))
         try:
             response = await _litellm().acompletion(**arguments)
         except Exception as exc:
@@ -54,6 +58,7 @@ class LiteLLMProvider(Provider):
         arguments = litellm_embedding_arguments(payload)
         arguments.update(_credentials(deployment))
         arguments["model"] = deployment.litellm_model
+        arguments = self._traced(arguments)
         try:
             response = await _litellm().aembedding(**arguments)
         except Exception as exc:
@@ -61,6 +66,13 @@ class LiteLLMProvider(Provider):
         body = response.model_dump(exclude_none=True)
         prompt_tokens, _ = usage_of(body)
         return Completion(body, prompt_tokens, 0, (time.perf_counter() - started) * 1000)
+
+    def _traced(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        if self._inject_trace is not None:
+            headers = dict(arguments.get("extra_headers") or {})
+            self._inject_trace(headers)
+            arguments["extra_headers"] = headers
+        return arguments
 
 
 class _LiteLLMStream(ChunkStream):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
 
 import aiohttp
@@ -19,8 +19,11 @@ from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
 
 
 class OpenAICompatProvider(Provider):
-    def __init__(self, max_connections: int = 512) -> None:
+    def __init__(self, max_connections: int = 512,
+                 inject_trace: Callable[[MutableMapping[str, str]], None] | None = None) -> None:
         self._max_connections = max_connections
+        # Warden's own span context goes upstream as `traceparent`; a client's header never does.
+        self._inject_trace = inject_trace
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -49,7 +52,7 @@ class OpenAICompatProvider(Provider):
                 session.post(
                     _url(deployment, "/chat/completions"),
                     data=orjson.dumps(payload),
-                    headers=_headers(deployment),
+                    headers=self._headers(deployment),
                     timeout=timeout,
                 ),
                 timeout=deployment.stream_timeout,
@@ -71,7 +74,7 @@ class OpenAICompatProvider(Provider):
             async with session.post(
                 _url(deployment, path),
                 data=orjson.dumps(payload),
-                headers=_headers(deployment),
+                headers=self._headers(deployment),
                 timeout=aiohttp.ClientTimeout(total=deployment.timeout),
             ) as response:
                 raw = await response.read()
@@ -90,6 +93,12 @@ class OpenAICompatProvider(Provider):
             raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
         prompt_tokens, completion_tokens = usage_of(body)
         return Completion(body, prompt_tokens, completion_tokens, upstream_ms)
+
+    def _headers(self, deployment: Deployment) -> dict[str, str]:
+        headers = _headers(deployment)
+        if self._inject_trace is not None:
+            self._inject_trace(headers)
+        return headers
 
     async def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None:

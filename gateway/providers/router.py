@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+from gateway.tracing import NoTracing, Tracing
 
 T = TypeVar("T")
 # 4xx answers that say the deployment (its key, account or upstream model name) is wrong, not the request.
@@ -54,8 +55,10 @@ class Router:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
+        self._tracing = tracing or NoTracing()
         self.transports = transports
         self._clock = clock
         self._sleep = sleep
@@ -113,7 +116,8 @@ class Router:
                 if deployment.unavailable:
                     raise ProviderError("config", deployment.unavailable)
                 transport = self.transports[deployment.transport]
-                result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
+                with self._tracing.attempt(deployment, attempts):
+                    result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
             except ProviderError as exc:
                 error = exc
                 if _is_client_error(exc):

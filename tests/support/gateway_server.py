@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from registry.db import make_engine
 from registry.keys import create_key, create_team
 from registry.migrate import upgrade
@@ -75,7 +76,8 @@ def free_port() -> int:
 
 @contextmanager
 def running_gateway(
-    config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None
+    config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None,
+    tracing: Tracing | None = None,
 ) -> Iterator[RunningGateway]:
     config = {
         **config,
@@ -95,7 +97,7 @@ def running_gateway(
         create_team(engine, team, exist_ok=True, **options)
         keys[team] = create_key(engine, team=team, **key_options)[1]
     port = free_port()
-    app = create_app(Settings(database_url=database_url, port=port), parsed)
+    app = create_app(Settings(database_url=database_url, port=port), parsed, tracing)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", timeout_graceful_shutdown=5
