@@ -60,11 +60,23 @@ def _request_rates(gw: Gateway, ctx: RequestContext) -> list[RateRule]:
     model_rate = limits.models.get(ctx.model or "")
     if model_rate and (model_rate.rpm or model_rate.tpm):
         out.append(RateRule("model", ctx.model or "", model_rate.rpm, model_rate.tpm))
+    out += _deployment_rates(gw, ctx.model or "")
     user = ctx.request.user if ctx.request is not None else None
     if user and (limits.user.rpm or limits.user.tpm):
         team = ctx.principal.team if ctx.principal else None
         out.append(RateRule("user", f"{team}/{user}", limits.user.rpm, limits.user.tpm))
     return out
+
+
+def _deployment_rates(gw: Gateway, model: str) -> list[RateRule]:
+    """The deployments' own rpm/tpm (LiteLLM's `litellm_params.rpm/tpm`), summed over the model's group when every
+    deployment sets one: the model cannot take more than its deployments together (exact for one deployment)."""
+    group = gw.router.group(model)
+    rpms, tpms = [d.rpm for d in group], [d.tpm for d in group]
+    rpm = sum(r for r in rpms if r) if group and all(rpms) else None
+    tpm = sum(t for t in tpms if t) if group and all(tpms) else None
+    # Named after the group's own model, so that its aliases share the count.
+    return [RateRule("model", f"{group[0].model_name}/deployments", rpm, tpm)] if rpm or tpm else []
 
 
 def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:

@@ -46,6 +46,8 @@ class Deployment:
     tpm: int | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
     extra_params: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    default_params: tuple[tuple[str, float | int], ...] = ()
+    """Request parameters from the config, sent when the request does not set them."""
     prices: Prices = Prices()
     description: str | None = None
     registry_model: str | None = None

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+from gateway.providers.model_names import aliases, is_wildcard, wildcard_group
 
 T = TypeVar("T")
 # 4xx answers that say the deployment (its key, account or upstream model name) is wrong, not the request.
@@ -67,12 +68,18 @@ class Router:
         for entry in settings.fallbacks:
             for model, targets in entry.items():
                 self._fallbacks.setdefault(model, []).extend(targets)
+        self._aliases = aliases(settings)
+        self._listed = [*self._groups, *(a for a, (_, hidden) in self._aliases.items() if not hidden)]
 
     def models(self) -> list[str]:
-        return list(self._groups)
+        return [name for name in self._listed if not is_wildcard(name)]
 
     def group(self, model_name: str) -> list[Deployment]:
-        return self._groups.get(model_name, [])
+        if model_name in self._aliases:
+            model_name = self._aliases[model_name][0]
+        if is_wildcard(model_name):  # `openai/*` is a pattern, not a model a client may call
+            return []
+        return self._groups.get(model_name) or wildcard_group(self._groups, model_name)
 
     def health(self, deployment_id: str) -> tuple[int, float]:
         """(consecutive failures, seconds of cooldown left) of one deployment."""
@@ -85,7 +92,7 @@ class Router:
         deployments of `model_name` itself (e.g. to the registry version a rollout chose)."""
         last_error: ProviderError | None = None
         attempts = 0
-        for position, name in enumerate([model_name, *self._fallbacks.get(model_name, [])]):
+        for position, name in enumerate(self._chain(model_name)):
             try:
                 result, deployment, used = await self._run_group(name, payload, call, allowed if position == 0 else None)
             except _GroupFailed as failed:
@@ -96,9 +103,13 @@ class Router:
             return result, Served(deployment, attempts, model_name if position else None)
         raise self._final_error(model_name, last_error)
 
+    def _chain(self, model_name: str) -> list[str]:
+        fallbacks = self._fallbacks.get(model_name, self.settings.default_fallbacks)
+        return [model_name, *(name for name in fallbacks if name != model_name)]
+
     async def _run_group(self, name: str, payload: dict[str, Any], call: Call[T],
                          allowed: frozenset[str] | None) -> tuple[T, Deployment, int]:
-        tried: set[str] = set(d.id for d in self._groups.get(name, []) if allowed is not None and d.id not in allowed)
+        tried: set[str] = set(d.id for d in self.group(name) if allowed is not None and d.id not in allowed)
         error: ProviderError | None = None
         attempts = 0
         failed: set[str] = set()  # deployments this request already counted a failure against
@@ -113,7 +124,8 @@ class Router:
                 if deployment.unavailable:
                     raise ProviderError("config", deployment.unavailable)
                 transport = self.transports[deployment.transport]
-                result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
+                body = {**dict(deployment.default_params), **payload, "model": deployment.upstream_model}
+                result = await call(transport, deployment, body)
             except ProviderError as exc:
                 error = exc
                 if _is_client_error(exc):
@@ -134,7 +146,7 @@ class Router:
 
     def _pick(self, name: str, tried: set[str]) -> Deployment | None:
         now = self._clock()
-        group = self._groups.get(name, [])
+        group = self.group(name)
         healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
         if not healthy:
             return None
@@ -160,7 +172,7 @@ class Router:
 
     def _final_error(self, model_name: str, error: ProviderError | None) -> WardenError:
         if error is None:
-            waits = [self.health(d.id)[1] for d in self._groups.get(model_name, [])]
+            waits = [self.health(d.id)[1] for d in self.group(model_name)]
             return ServiceUnavailable(
                 f"every deployment of model {model_name!r} is cooling down after failures",
                 headers={"retry-after": str(max(1, int(min(waits, default=1.0) + 0.999)))},

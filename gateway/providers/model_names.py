@@ -1,0 +1,44 @@
+"""Model names beyond one group per name: LiteLLM's aliases (`model_group_alias`) and wildcards (`openai/*`).
+
+A wildcard deployment serves every model under its prefix: `openai/*` answers `openai/gpt-4o-mini` by sending
+`gpt-4o-mini` as the upstream model, to the URL and with the key of its config. The client chooses only the model
+name inside the body, never where it goes, and that name must look like a model name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from gateway.config import RouterSettings
+from gateway.providers.base import Deployment
+
+WILDCARD = "*"
+# What a model name under a wildcard may be: no spaces, no URL syntax, not too long.
+_SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}")
+
+
+def is_wildcard(name: str) -> bool:
+    return name.endswith(WILDCARD)
+
+
+def aliases(settings: RouterSettings) -> dict[str, tuple[str, bool]]:
+    """alias -> (model, hidden)."""
+    return {alias: (target, False) if isinstance(target, str) else (target.model, target.hidden)
+            for alias, target in settings.model_group_alias.items()}
+
+
+def wildcard_group(groups: Mapping[str, Sequence[Deployment]], model_name: str) -> list[Deployment]:
+    """The deployments of the longest wildcard matching `model_name`, set to call that model; [] if none."""
+    if is_wildcard(model_name):
+        return []
+    matches = [name for name in groups if is_wildcard(name) and model_name.startswith(name[:-1])]
+    if not matches:
+        return []
+    pattern = max(matches, key=len)
+    suffix = model_name[len(pattern) - 1:]
+    if not _SUFFIX.fullmatch(suffix):
+        return []
+    return [replace(d, model_name=model_name, upstream_model=d.upstream_model.replace(WILDCARD, suffix),
+                    litellm_model=d.litellm_model.replace(WILDCARD, suffix)) for d in groups[pattern]]
