@@ -182,6 +182,22 @@ class ServerConfig(Strict):
         return self
 
 
+class CacheConfig(Strict):
+    """The exact-match response cache (`gateway/pipeline/cache.py`); off unless `enabled`."""
+
+    enabled: bool = False
+    backend: Literal["memory", "redis"] | None = None
+    """Where answers are kept; unset: where limits are kept (`limits.backend`)."""
+    redis_url: str | None = None
+    """Unset: the limits store's `redis_url` (and its timeouts and pool size)."""
+    key_prefix: str = "warden:cache:"
+    ttl_s: float = Field(default=600.0, gt=0)
+    max_entries: int = Field(default=10_000, ge=1)
+    """For the in-process store."""
+    sampled: bool = False
+    """Also cache requests that sample (temperature unset or above 0), whose answers would differ if asked again."""
+
+
 class JudgeBand(Strict):
     """Send this guardrail's verdicts whose score lies in [low, high] to the judge model (the `judge` section)."""
 
@@ -261,6 +277,7 @@ class GatewayConfig(Strict):
     prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
     eval: EvalConfig = EvalConfig()
+    cache: CacheConfig = CacheConfig()
     judge: JudgeConfig | None = None
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
 

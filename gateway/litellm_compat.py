@@ -66,6 +66,8 @@ def accept_litellm(data: dict[str, Any], source: str, known: dict[str, Iterable[
                               for i, entry in enumerate(data["model_list"])]
     if isinstance(data.get("router_settings"), dict):
         data = _redis_settings(data, source)
+    if isinstance(data.get("litellm_settings"), dict):
+        data = _cache_settings(data, source)
     for section in ("router_settings", "litellm_settings", "general_settings"):
         if isinstance(data.get(section), dict):
             data[section] = _prune(data[section], section, source, known[section])
@@ -108,12 +110,44 @@ def _redis_settings(data: dict[str, Any], source: str) -> dict[str, Any]:
     if "redis_url" in limits or limits.get("backend") == "memory":
         _ignored(source, "router_settings.redis_host", "the limits section chooses the store")
         return data
-    secret = _env(password)
-    auth = f":{quote(str(secret), safe='')}@" if secret else ""
-    data["limits"] = {**limits, "backend": "redis", "redis_url": f"redis://{auth}{_env(host)}:{_env(port) or 6379}/0"}
+    data["limits"] = {**limits, "backend": "redis", "redis_url": _redis_url(host, port, password)}
     log.info("%s: router_settings.redis_host/port/password are used as the limits store (limits.backend redis)",
              source)
     return data
+
+
+def _cache_settings(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """LiteLLM's `litellm_settings.cache: true` turns on Warden's response cache (unless a `cache` section is
+    written). LiteLLM caches every request, sampled or not, so the mapped cache does too."""
+    settings = dict(data["litellm_settings"])
+    enabled, params = settings.pop("cache", None), settings.pop("cache_params", None)
+    data["litellm_settings"] = settings
+    params = params if isinstance(params, dict) else {}
+    if not enabled:
+        return data
+    if "cache" in data:
+        _ignored(source, "litellm_settings.cache", "the cache section is used")
+        return data
+    kind = params.get("type", "local")
+    if kind not in ("local", "redis"):
+        _ignored(source, "litellm_settings.cache", f"type {kind!r}: Warden caches exact matches, in memory or Redis")
+        return data
+    cache: dict[str, Any] = {"enabled": True, "sampled": True, "backend": "memory" if kind == "local" else "redis"}
+    if "ttl" in params:
+        cache["ttl_s"] = params["ttl"]
+    if kind == "redis" and params.get("host"):
+        cache["redis_url"] = _redis_url(params["host"], params.get("port"), params.get("password"))
+    for key in sorted(set(params) - {"type", "ttl", "host", "port", "password"}):
+        _ignored(source, f"litellm_settings.cache_params.{key}")
+    data["cache"] = cache
+    log.info("%s: litellm_settings.cache turns on the response cache (%s)", source, cache["backend"])
+    return data
+
+
+def _redis_url(host: Any, port: Any, password: Any) -> str:
+    secret = _env(password)
+    auth = f":{quote(str(secret), safe='')}@" if secret else ""
+    return f"redis://{auth}{_env(host)}:{_env(port) or 6379}/0"
 
 
 def _env(value: Any) -> Any:

@@ -15,6 +15,7 @@ from gateway.config import GatewayConfig, load_config
 from gateway.exchange_log import ExchangeLogger, purge_loop
 from gateway.guardrail_engine import GuardrailEngine
 from gateway.limits.base import BudgetRule, Limiter
+from gateway.cache.store import CacheStore, build_store
 from gateway.limits.factory import build_limiter
 from gateway.metrics import Metrics
 from gateway.providers.demo import DemoProvider
@@ -52,6 +53,8 @@ class Gateway:
     drain: Drain
     prompts: PromptStore | None = None
     exchanges: ExchangeLogger | None = None
+    cache: CacheStore | None = None
+    """The response cache's store, when `cache.enabled`."""
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -91,6 +94,8 @@ class Gateway:
         for transport in {id(t): t for t in self.router.transports.values()}.values():
             await transport.close()
         await self.limiter.close()
+        if self.cache is not None:
+            await self.cache.close()
         self.engine.dispose()
 
 
@@ -117,6 +122,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         drain=Drain(config.server.shutdown_grace_s),
         prompts=await _open_prompts(config),
+        cache=build_store(config.cache, config.limits) if config.cache.enabled else None,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)

@@ -78,6 +78,8 @@ class UsageRecord(SQLModel, table=True):
     deployment: str | None = Field(default=None, max_length=256)
     provider: str | None = Field(default=None, max_length=64)
     stream: bool = False
+    cache_hit: bool = False
+    """Answered from the response cache: no upstream call, zero upstream cost and latency."""
     status_code: int = 200
     status: str = Field(default="ok", max_length=16)
     error_type: str | None = Field(default=None, max_length=64)

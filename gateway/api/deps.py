@@ -19,6 +19,8 @@ def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
     request_id = getattr(request.state, "request_id", None) or request_id_from(request.headers.get("x-request-id"))
     request.state.request_id = request_id
     ctx = RequestContext(request_id=request_id, endpoint=endpoint)
+    cache_control = (request.headers.get("cache-control") or "").lower()
+    ctx.no_cache, ctx.no_store = "no-cache" in cache_control, "no-store" in cache_control
     request.state.context = ctx
     return ctx
 

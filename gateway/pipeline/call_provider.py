@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
 
 
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
+    return await through_cache(gw, ctx, _call_upstream)
+
+
+async def _call_upstream(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
     selection = gw.registry.select(ctx.model, _request_key(ctx))
     ctx.upstream_started = time.perf_counter()

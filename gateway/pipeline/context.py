@@ -83,6 +83,10 @@ class RequestContext:
     answer_texts: list[str] = field(default_factory=list)
     """The answer as the caller received it, kept only when the policy logs full exchanges."""
     recorded: bool = False
+    no_cache: bool = False
+    no_store: bool = False
+    """The client's `Cache-Control` header (the body's `cache` field says the same per request)."""
+    cache_hit: bool = False
 
     @property
     def stream(self) -> bool:

@@ -61,6 +61,7 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         deployment=deployment.id if deployment else None,
         provider=deployment.provider if deployment else None,
         stream=ctx.stream,
+        cache_hit=ctx.cache_hit,
         status_code=ctx.status_code,
         status=ctx.status,
         error_type=ctx.error_type,

@@ -49,7 +49,7 @@ litellm_settings:
   set_verbose: false
   success_callback: ["langfuse"]
   cache: true
-  cache_params: {{"type": "redis", "ttl": 600}}
+  cache_params: {{"type": "local", "ttl": 600, "namespace": "litellm.caching"}}
 general_settings:
   master_key: sk-1234
   database_url: os.environ/DATABASE_URL
@@ -61,8 +61,8 @@ IGNORED = [
     "model_list[0].litellm_params.drop_params", "model_list[0].litellm_params.order",
     "model_list[0].litellm_params.tags", "model_list[0].model_info.supports_vision",
     "model_list[0].model_info.access_groups", "router_settings.retry_policy",
-    "router_settings.context_window_fallbacks", "litellm_settings.success_callback", "litellm_settings.cache",
-    "litellm_settings.cache_params", "general_settings.database_url", "general_settings.alerting",
+    "router_settings.context_window_fallbacks", "litellm_settings.success_callback",
+    "litellm_settings.cache_params.namespace", "general_settings.database_url", "general_settings.alerting",
     "environment_variables",
 ]
 
@@ -80,6 +80,7 @@ def test_docs_config_loads_and_names_every_ignored_key(caplog: pytest.LogCapture
     params = config.model_list[0].litellm_params
     assert params.default_params() == {"temperature": 0.2, "max_tokens": 256}
     assert params.input_cost_per_token == 0.0000025 and params.rpm == 2
+    assert config.cache.enabled and config.cache.backend == "memory" and config.cache.ttl_s == 600
 
 
 def test_warden_sections_stay_strict() -> None:
