@@ -6,6 +6,7 @@ from fastapi import Request
 
 from gateway.api.request_id import request_id_from
 from gateway.errors import PayloadTooLarge, PermissionDenied
+from gateway.limits.levels import rate_headers
 from gateway.pipeline.authenticate import bearer_token
 from gateway.pipeline.context import Endpoint, Principal, RequestContext
 from gateway.state import Gateway
@@ -46,6 +47,8 @@ def response_headers(ctx: RequestContext) -> dict[str, str]:
             headers["x-warden-fallback-from"] = ctx.served.fallback_from
     if ctx.recorded and ctx.cost_known and not ctx.stream:  # what the usage row says (a stream's is not known yet)
         headers["x-warden-cost-usd"] = f"{ctx.cost_usd + usage_of(ctx.checks).cost_usd:.10f}"
+    if ctx.reservation is not None:
+        headers.update(rate_headers(ctx.reservation.levels))
     if ctx.verdicts:
         headers["x-warden-guardrails"] = ",".join(f"{v.guardrail}={v.action}" for v in ctx.verdicts)
     headers.update(ctx.headers)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import RateLimited, ServiceUnavailable
 from gateway.limits.base import LimiterUnavailable, LimitExceeded, RateRule
 from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
+from gateway.limits.levels import rate_headers
 from gateway.pipeline.context import RequestContext
 from gateway.schemas import ChatRequest, EmbeddingRequest
 
@@ -50,7 +51,9 @@ def _refusals() -> Iterator[None]:
         yield
     except LimitExceeded as exc:
         code = "budget_exceeded" if exc.limit.startswith("budget") else "rate_limit_exceeded"
-        raise RateLimited(exc.message, retry_after=exc.retry_after, code=code) from None
+        refusal = RateLimited(exc.message, retry_after=exc.retry_after, code=code)
+        refusal.headers.update(rate_headers([exc.level] if exc.level is not None else []))
+        raise refusal from None
     except LimiterUnavailable:
         raise ServiceUnavailable("the rate-limit store is unavailable and limits fail closed") from None
 
