@@ -85,6 +85,10 @@ class UsageRecord(SQLModel, table=True):
     error_type: str | None = Field(default=None, max_length=64)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the provider read from its prompt cache (billed at its cache-read price)."""
+    reasoning_tokens: int = 0
+    """Of the completion tokens, those the model spent reasoning."""
     cost_usd: float = 0.0
     cost_known: bool = True
     latency_ms: float = 0.0

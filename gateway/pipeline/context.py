@@ -66,6 +66,10 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the provider read from its prompt cache."""
+    reasoning_tokens: int = 0
+    """Of the completion tokens, those the model spent reasoning."""
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0

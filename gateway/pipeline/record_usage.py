@@ -67,6 +67,8 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         error_type=ctx.error_type,
         prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
         completion_tokens=ctx.completion_tokens + judge.completion_tokens,
+        cached_tokens=ctx.cached_tokens,
+        reasoning_tokens=ctx.reasoning_tokens,
         cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,
         latency_ms=round(ctx.elapsed_ms(), 3),
