@@ -52,7 +52,8 @@ def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int, cac
             reasoning_tokens: int = 0) -> None:
     ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
     # Parts of the totals: an upstream reporting more is not believed past them.
-    ctx.cached_tokens, ctx.reasoning_tokens = min(cached_tokens, prompt_tokens), min(reasoning_tokens, completion_tokens)
+    ctx.cached_tokens = min(cached_tokens, prompt_tokens)
+    ctx.reasoning_tokens = min(reasoning_tokens, completion_tokens)
     if ctx.served is not None:
         prices = ctx.served.deployment.prices
         ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens)
