@@ -22,6 +22,7 @@ from gateway.providers.demo import DemoProvider
 from gateway.providers.deployments import build_deployments
 from gateway.providers.litellm_provider import LiteLLMProvider
 from gateway.providers.openai_compat import OpenAICompatProvider
+from gateway.providers.pricing import PriceMap
 from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
 from gateway.registry_link import RegistryLink
@@ -108,8 +109,9 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None) 
     native = OpenAICompatProvider()
     await native.start()
     transports = {"native": native, "litellm": LiteLLMProvider(), "demo": DemoProvider()}
-    deployments = build_deployments(config)
-    router = Router(deployments, config.effective_router(), transports)
+    prices = PriceMap()
+    deployments = build_deployments(config, prices)
+    router = Router(deployments, config.effective_router(), transports, prices=prices)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()

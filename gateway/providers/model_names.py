@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from gateway.config import RouterSettings
 from gateway.providers.base import Deployment
+from gateway.providers.pricing import PriceMap
 
 WILDCARD = "*"
 # What a model name under a wildcard may be: no spaces, no URL syntax, not too long.
@@ -29,8 +30,9 @@ def aliases(settings: RouterSettings) -> dict[str, tuple[str, bool]]:
             for alias, target in settings.model_group_alias.items()}
 
 
-def wildcard_group(groups: Mapping[str, Sequence[Deployment]], model_name: str) -> list[Deployment]:
-    """The deployments of the longest wildcard matching `model_name`, set to call that model; [] if none."""
+def wildcard_group(groups: Mapping[str, Sequence[Deployment]], model_name: str, prices: PriceMap) -> list[Deployment]:
+    """The deployments of the longest wildcard matching `model_name`, set to call that model and priced as it
+    (unless the wildcard's config sets prices); [] if none."""
     if is_wildcard(model_name):
         return []
     matches = [name for name in groups if is_wildcard(name) and model_name.startswith(name[:-1])]
@@ -40,5 +42,12 @@ def wildcard_group(groups: Mapping[str, Sequence[Deployment]], model_name: str) 
     suffix = model_name[len(pattern) - 1:]
     if not _SUFFIX.fullmatch(suffix):
         return []
-    return [replace(d, model_name=model_name, upstream_model=d.upstream_model.replace(WILDCARD, suffix),
-                    litellm_model=d.litellm_model.replace(WILDCARD, suffix)) for d in groups[pattern]]
+    return [_serving(d, model_name, suffix, prices) for d in groups[pattern]]
+
+
+def _serving(deployment: Deployment, model_name: str, suffix: str, prices: PriceMap) -> Deployment:
+    upstream = deployment.upstream_model.replace(WILDCARD, suffix)
+    litellm_model = deployment.litellm_model.replace(WILDCARD, suffix)
+    price = deployment.prices if deployment.prices.known else prices.lookup(litellm_model, upstream)
+    return replace(deployment, model_name=model_name, upstream_model=upstream, litellm_model=litellm_model,
+                   prices=price)

@@ -23,6 +23,7 @@ from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
 from gateway.providers.model_names import aliases, is_wildcard, wildcard_group
+from gateway.providers.pricing import PriceMap
 
 T = TypeVar("T")
 # 4xx answers that say the deployment (its key, account or upstream model name) is wrong, not the request.
@@ -55,8 +56,10 @@ class Router:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        prices: PriceMap | None = None,
     ) -> None:
         self.settings = settings
+        self._prices = prices or PriceMap({})
         self.transports = transports
         self._clock = clock
         self._sleep = sleep
@@ -64,6 +67,9 @@ class Router:
         for deployment in deployments:
             self._groups.setdefault(deployment.model_name, []).append(deployment)
         self._health = {d.id: _Health() for d in deployments}
+        # A wildcard deployment serves models a client names: its upstream's 404 says that model does not exist,
+        # which must not cool the deployment down for every other model under the prefix.
+        self._wildcards = frozenset(d.id for d in deployments if is_wildcard(d.model_name))
         self._fallbacks: dict[str, list[str]] = {}
         for entry in settings.fallbacks:
             for model, targets in entry.items():
@@ -79,7 +85,7 @@ class Router:
             model_name = self._aliases[model_name][0]
         if is_wildcard(model_name):  # `openai/*` is a pattern, not a model a client may call
             return []
-        return self._groups.get(model_name) or wildcard_group(self._groups, model_name)
+        return self._groups.get(model_name) or wildcard_group(self._groups, model_name, self._prices)
 
     def health(self, deployment_id: str) -> tuple[int, float]:
         """(consecutive failures, seconds of cooldown left) of one deployment."""
@@ -128,7 +134,7 @@ class Router:
                 result = await call(transport, deployment, body)
             except ProviderError as exc:
                 error = exc
-                if _is_client_error(exc):
+                if _is_client_error(exc) or (exc.status == 404 and deployment.id in self._wildcards):
                     raise _client_error(exc) from None
                 if deployment.id not in failed:
                     failed.add(deployment.id)

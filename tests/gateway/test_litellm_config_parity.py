@@ -110,9 +110,16 @@ def test_implemented_keys_take_effect(make_gateway: Any, upstream: FakeUpstream,
         client.chat.completions.create(model="legacy", messages=[{"role": "user", "content": "hi"}],
                                        temperature=0.9)
         assert upstream.requests[-1].json["temperature"] == 0.9  # the request's own value wins
-        client.chat.completions.create(model="openai/gpt-4.1-mini", messages=[{"role": "user", "content": "hi"}])
-        assert upstream.requests[-1].json["model"] == "gpt-4.1-mini"
+        client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert upstream.requests[-1].json["model"] == "gpt-4o-mini"
         assert upstream.requests[-1].headers["authorization"] == "Bearer sk-parity"
+        row = gw.rows()[-1]
+        assert row.requested_model == "openai/gpt-4o-mini" and row.cost_known and row.cost_usd > 0  # the map's price
+        for _ in range(4):  # a model the upstream does not have is the client's error, not the deployment's
+            with pytest.raises(openai.BadRequestError):
+                client.chat.completions.create(model="openai/no-such-model",
+                                               messages=[{"role": "user", "content": "[[fake:status=404]]"}])
+        client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model="openai/*", messages=[{"role": "user", "content": "hi"}])
         with pytest.raises(openai.RateLimitError):  # rpm: 2, taken by `gpt-4` and `legacy`, its aliases
