@@ -28,12 +28,14 @@ if TYPE_CHECKING:
 Upstream = Callable[["Gateway", RequestContext], Awaitable[Completion | ChunkStream]]
 
 
-async def through_cache(gw: Gateway, ctx: RequestContext, call: Upstream) -> Completion | ChunkStream:
+async def through_cache(gw: Gateway, ctx: RequestContext, deployments: frozenset[str] | None,
+                        call: Upstream) -> Completion | ChunkStream:
+    """`deployments`: those the registry lets serve this request (a rollout's version), part of the key."""
     store, config = gw.cache, gw.config.cache
     if store is None or not _cacheable(config, ctx):
         return await call(gw, ctx)
     control = _control(ctx)
-    key = cache_key(config.key_prefix, ctx)
+    key = cache_key(config.key_prefix, ctx, deployments)
     ctx.headers["x-warden-cache"] = "miss"
     if not control.no_cache and (entry := await store.get(key)) is not None:
         ctx.headers["x-warden-cache"], ctx.cache_hit = "hit", True
@@ -48,11 +50,12 @@ async def through_cache(gw: Gateway, ctx: RequestContext, call: Upstream) -> Com
     return result
 
 
-def cache_key(prefix: str, ctx: RequestContext) -> str:
+def cache_key(prefix: str, ctx: RequestContext, deployments: frozenset[str] | None = None) -> str:
     principal = ctx.principal
     assert principal is not None
     owner = f"team:{principal.team}" if principal.team is not None else f"key:{principal.key_id}"
-    canonical = orjson.dumps({"owner": owner, "endpoint": ctx.endpoint, "model": ctx.model, "body": ctx.payload},
+    canonical = orjson.dumps({"owner": owner, "endpoint": ctx.endpoint, "model": ctx.model, "body": ctx.payload,
+                              "deployments": sorted(deployments) if deployments is not None else None},
                              option=orjson.OPT_SORT_KEYS)
     return prefix + hashlib.sha256(canonical).hexdigest()
 

@@ -4,6 +4,7 @@ the answer."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.cache import through_cache
@@ -12,16 +13,19 @@ from gateway.pipeline.shadow import mirror
 from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, token_details
 
 if TYPE_CHECKING:
+    from gateway.registry_link import Selection
     from gateway.state import Gateway
 
 
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
-    return await through_cache(gw, ctx, _call_upstream)
-
-
-async def _call_upstream(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
+    # Before the cache: a version the registry no longer lets serve is refused even for a cached answer.
     selection = gw.registry.select(ctx.model, _request_key(ctx))
+    return await through_cache(gw, ctx, selection.allowed, partial(_call_upstream, selection=selection))
+
+
+async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selection) -> Completion | ChunkStream:
+    assert ctx.model is not None
     ctx.upstream_started = time.perf_counter()
     try:
         if ctx.endpoint == "embeddings":
