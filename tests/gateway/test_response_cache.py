@@ -8,12 +8,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import openai
 import pytest
 import redis
 
+from registry.keys import create_key
 from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
+from tests.support.word_guardrail import BannedWord
 
 ASK: dict[str, Any] = {"model": "chat-a", "messages": [{"role": "user", "content": "capital of France?"}],
                        "temperature": 0}
@@ -108,3 +111,20 @@ def test_redis_store(make_gateway: Any, upstream: FakeUpstream) -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
+
+
+def test_guardrails_run_on_a_hit(make_gateway: Any, upstream: FakeUpstream) -> None:
+    """Three keys of one team share its cache; a key whose policy blocks the request or the answer is never served
+    the cached answer."""
+    block = {"guardrail": BannedWord.name, "mode": "block"}
+    config = {**_config(upstream), "guardrail_policies": {"inputs": {"input": [block]}, "outputs": {"output": [block]}}}
+    with make_gateway(config) as gw:
+        strict_in = create_key(gw.engine, team="alpha", guardrail_policy="inputs")[1]
+        strict_out = create_key(gw.engine, team="alpha", guardrail_policy="outputs")[1]
+        question = {**ASK, "messages": [{"role": "user", "content": "say FORBIDDEN [[fake:reply=FORBIDDEN]]"}]}
+        assert gw.client().chat.completions.with_raw_response.create(**question).headers["x-warden-cache"] == "miss"
+        for key in (strict_in, strict_out):
+            with pytest.raises(openai.BadRequestError, match="guardrail"):
+                gw.client(key=key).chat.completions.create(**question)
+        assert _chats(upstream) == 1
+        assert [r.status for r in gw.rows()[-2:]] == ["blocked", "blocked"]
