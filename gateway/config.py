@@ -113,8 +113,6 @@ class LiteLLMSettings(Strict):
     request_timeout: float | None = Field(default=None, gt=0)
     fallbacks: Fallbacks | None = None
     default_fallbacks: list[str] | None = None
-    drop_params: bool = False
-    set_verbose: bool = False
 
 
 class GeneralSettings(Strict):

@@ -49,6 +49,12 @@ def litellm_key(section: str, key: str) -> bool:
     return key in LITELLM_MODEL_INFO or key.startswith("supports_") or "_cost" in key
 
 
+# Why some keys need no counterpart in Warden, said in their warning.
+REASONS = {
+    "environment_variables": "environment variables are read from the process environment only",
+    "drop_params": "Warden always drops what a provider does not take (see gateway/providers/parameters.py)",
+    "set_verbose": "Warden's log level is its own",
+}
 # model_info keys that are prices: moved to litellm_params, where Warden reads a deployment's price overrides.
 PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 
@@ -58,8 +64,7 @@ def accept_litellm(data: dict[str, Any], source: str, known: dict[str, Iterable[
     `known` names the fields of each LiteLLM-owned section in Warden's schema."""
     data = dict(data)
     for key in sorted(LITELLM_TOP_LEVEL & data.keys()):
-        _ignored(source, key, "environment variables are read from the process environment only"
-                 if key == "environment_variables" else None)
+        _ignored(source, key)
         data.pop(key)
     if isinstance(data.get("model_list"), list):
         data["model_list"] = [_deployment(entry, f"model_list[{i}]", source, known)
@@ -157,5 +162,6 @@ def _env(value: Any) -> Any:
 
 
 def _ignored(source: str, key: str, why: str | None = None) -> None:
+    why = why or REASONS.get(key.rpartition(".")[2])
     log.warning("%s: %s is a LiteLLM setting Warden does not implement; ignored%s", source, key,
                 f" ({why})" if why else "")

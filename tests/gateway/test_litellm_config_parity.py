@@ -62,8 +62,8 @@ IGNORED = [
     "model_list[0].litellm_params.tags", "model_list[0].model_info.supports_vision",
     "model_list[0].model_info.access_groups", "router_settings.retry_policy",
     "router_settings.context_window_fallbacks", "litellm_settings.success_callback",
-    "litellm_settings.cache_params.namespace", "general_settings.database_url", "general_settings.alerting",
-    "environment_variables",
+    "litellm_settings.cache_params.namespace", "litellm_settings.drop_params", "litellm_settings.set_verbose",
+    "general_settings.database_url", "general_settings.alerting", "environment_variables",
 ]
 
 
