@@ -78,8 +78,9 @@ def _deployment_rates(gw: Gateway, model: str) -> list[RateRule]:
     rpms, tpms = [d.rpm for d in group], [d.tpm for d in group]
     rpm = sum(r for r in rpms if r) if group and all(rpms) else None
     tpm = sum(t for t in tpms if t) if group and all(tpms) else None
-    # Named after the group's own model, so that its aliases share the count.
-    return [RateRule("model", f"{group[0].model_name}/deployments", rpm, tpm)] if rpm or tpm else []
+    # Named after the deployments, not the name asked for: aliases, and every model under a wildcard, share the count.
+    subject = "deployments:" + ",".join(sorted(d.id for d in group))
+    return [RateRule("model", subject, rpm, tpm)] if rpm or tpm else []
 
 
 def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:

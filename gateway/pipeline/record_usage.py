@@ -90,7 +90,7 @@ def metric_model(gw: Gateway, name: str | None) -> str:
     """The `model` label: a model the config serves, else one `other` series, so clients cannot add series."""
     if name is None:
         return "-"
-    return name if gw.router.group(name) else "other"
+    return gw.router.served_name(name) or "other"
 
 
 def _observe(gw: Gateway, row: UsageRecord) -> None:

@@ -33,16 +33,22 @@ def aliases(settings: RouterSettings) -> dict[str, tuple[str, bool]]:
 def wildcard_group(groups: Mapping[str, Sequence[Deployment]], model_name: str, prices: PriceMap) -> list[Deployment]:
     """The deployments of the longest wildcard matching `model_name`, set to call that model and priced as it
     (unless the wildcard's config sets prices); [] if none."""
-    if is_wildcard(model_name):
+    pattern = wildcard_pattern(groups, model_name)
+    if pattern is None:
         return []
+    suffix = model_name[len(pattern) - 1:]
+    return [_serving(d, model_name, suffix, prices) for d in groups[pattern]]
+
+
+def wildcard_pattern(groups: Mapping[str, Sequence[Deployment]], model_name: str) -> str | None:
+    """The longest wildcard serving `model_name` (a name that looks like a model name), or None."""
+    if is_wildcard(model_name):
+        return None
     matches = [name for name in groups if is_wildcard(name) and model_name.startswith(name[:-1])]
     if not matches:
-        return []
+        return None
     pattern = max(matches, key=len)
-    suffix = model_name[len(pattern) - 1:]
-    if not _SUFFIX.fullmatch(suffix):
-        return []
-    return [_serving(d, model_name, suffix, prices) for d in groups[pattern]]
+    return pattern if _SUFFIX.fullmatch(model_name[len(pattern) - 1:]) else None
 
 
 def _serving(deployment: Deployment, model_name: str, suffix: str, prices: PriceMap) -> Deployment:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
-from gateway.providers.model_names import aliases, is_wildcard, wildcard_group
+from gateway.providers.model_names import aliases, is_wildcard, wildcard_group, wildcard_pattern
 from gateway.providers.pricing import PriceMap
 
 T = TypeVar("T")
@@ -79,6 +79,15 @@ class Router:
 
     def models(self) -> list[str]:
         return [name for name in self._listed if not is_wildcard(name)]
+
+    def served_name(self, model_name: str) -> str | None:
+        """The configured name serving `model_name` (itself, an alias, or the wildcard pattern: never a name a
+        client made up), or None."""
+        if is_wildcard(model_name):
+            return None
+        if model_name in self._groups or model_name in self._aliases:
+            return model_name
+        return wildcard_pattern(self._groups, model_name)
 
     def group(self, model_name: str) -> list[Deployment]:
         if model_name in self._aliases:

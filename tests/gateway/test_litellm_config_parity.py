@@ -134,3 +134,16 @@ def test_default_fallbacks_serve_every_model(make_gateway: Any, upstream: FakeUp
     with make_gateway(config) as gw:
         gw.client().chat.completions.create(model="primary", messages=[{"role": "user", "content": "hi"}])
         assert len(upstream.requests) == 1 and len(second_upstream.requests) == 1
+
+
+def test_models_under_a_wildcard_share_its_rpm_and_one_metric_series(make_gateway: Any, upstream: FakeUpstream) -> None:
+    wildcard = {"model_name": "openai/*", "litellm_params": {"model": "openai/*", "api_base": upstream.base_url,
+                                                               "api_key": "sk-upstream-secret", "rpm": 2}}
+    with make_gateway({"model_list": [wildcard]}) as gw:
+        client = gw.client()
+        for model in ("openai/gpt-4o", "openai/gpt-4o-mini"):
+            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+        with pytest.raises(openai.RateLimitError):  # a third model name does not open a new count
+            client.chat.completions.create(model="openai/o3", messages=[{"role": "user", "content": "hi"}])
+        metrics = gw.http().get("/metrics").text
+        assert 'model="openai/*"' in metrics and 'model="openai/gpt-4o"' not in metrics
