@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
 
@@ -43,6 +44,21 @@ class LiteLLMParams(Strict):
     aws_secret_access_key: str | None = None
     vertex_project: str | None = None
     vertex_location: str | None = None
+    # Default request parameters (LiteLLM's spelling): sent upstream when the request does not set them.
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_completion_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = None
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+
+    def default_params(self) -> dict[str, float | int]:
+        return {name: value for name in DEFAULT_PARAMS if (value := getattr(self, name)) is not None}
+
+
+DEFAULT_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "seed", "presence_penalty",
+                  "frequency_penalty")
 
 
 class ModelInfo(Strict):
@@ -67,6 +83,13 @@ class ModelDeployment(Strict):
 Fallbacks = list[dict[str, list[str]]]
 
 
+class GroupAlias(Strict):
+    """LiteLLM's long form of an alias; a hidden alias is served but not listed by /v1/models."""
+
+    model: str
+    hidden: bool = False
+
+
 class RouterSettings(Strict):
     routing_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
     num_retries: int = Field(default=2, ge=0, le=10)
@@ -77,6 +100,10 @@ class RouterSettings(Strict):
     allowed_fails: int = Field(default=3, ge=1)
     cooldown_time: float = Field(default=30.0, ge=0)
     fallbacks: Fallbacks = []
+    default_fallbacks: list[str] = []
+    """Tried for every model that has no fallbacks of its own."""
+    model_group_alias: dict[str, str | GroupAlias] = {}
+    """Another public name for a model: requests for the alias are served by the model it names."""
 
 
 class LiteLLMSettings(Strict):
@@ -85,8 +112,7 @@ class LiteLLMSettings(Strict):
     num_retries: int | None = Field(default=None, ge=0, le=10)
     request_timeout: float | None = Field(default=None, gt=0)
     fallbacks: Fallbacks | None = None
-    drop_params: bool = False
-    set_verbose: bool = False
+    default_fallbacks: list[str] | None = None
 
 
 class GeneralSettings(Strict):
@@ -152,6 +178,22 @@ class ServerConfig(Strict):
             raise ValueError("server.metrics_auth 'token' needs server.metrics_token "
                              "(e.g. os.environ/WARDEN_METRICS_TOKEN)")
         return self
+
+
+class CacheConfig(Strict):
+    """The exact-match response cache (`gateway/pipeline/cache.py`); off unless `enabled`."""
+
+    enabled: bool = False
+    backend: Literal["memory", "redis"] | None = None
+    """Where answers are kept; unset: where limits are kept (`limits.backend`)."""
+    redis_url: str | None = None
+    """Unset: the limits store's `redis_url` (and its timeouts and pool size)."""
+    key_prefix: str = "warden:cache:"
+    ttl_s: float = Field(default=600.0, gt=0)
+    max_entries: int = Field(default=10_000, ge=1)
+    """For the in-process store."""
+    sampled: bool = False
+    """Also cache requests that sample (temperature unset or above 0), whose answers would differ if asked again."""
 
 
 class JudgeBand(Strict):
@@ -233,6 +275,7 @@ class GatewayConfig(Strict):
     prompts: PromptStoreConfig | None = PromptStoreConfig(path=Path("prompts"))
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
     eval: EvalConfig = EvalConfig()
+    cache: CacheConfig = CacheConfig()
     judge: JudgeConfig | None = None
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
 
@@ -246,10 +289,20 @@ class GatewayConfig(Strict):
             updates["timeout"] = lls.request_timeout
         if lls.fallbacks and not self.router_settings.fallbacks:
             updates["fallbacks"] = lls.fallbacks
+        if lls.default_fallbacks and not self.router_settings.default_fallbacks:
+            updates["default_fallbacks"] = lls.default_fallbacks
         return self.router_settings.model_copy(update=updates)
 
     def model_names(self) -> list[str]:
         return list(dict.fromkeys(d.model_name for d in self.model_list))
+
+
+LITELLM_SECTIONS = {
+    "litellm_params": LiteLLMParams.model_fields, "model_info": ModelInfo.model_fields,
+    "router_settings": RouterSettings.model_fields, "litellm_settings": LiteLLMSettings.model_fields,
+    "general_settings": GeneralSettings.model_fields,
+}
+"""The sections LiteLLM owns, where a key Warden does not know is a LiteLLM setting: warned about, not refused."""
 
 
 class ConfigError(ValueError):
@@ -261,6 +314,7 @@ def parse_config(data: object, source: str = "<config>") -> GatewayConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    data = accept_litellm(data, source, LITELLM_SECTIONS)
     try:
         config = GatewayConfig.model_validate(data)
     except ValidationError as exc:
@@ -300,6 +354,13 @@ def _check_references(config: GatewayConfig, source: str) -> None:
             for name in [model, *targets]:
                 if name not in names:
                     raise ConfigError(f"{source}: fallbacks name unknown model {name!r}")
+    for name in config.effective_router().default_fallbacks:
+        if name not in names:
+            raise ConfigError(f"{source}: default_fallbacks name unknown model {name!r}")
+    for alias, target in config.router_settings.model_group_alias.items():
+        model = target if isinstance(target, str) else target.model
+        if model not in names:
+            raise ConfigError(f"{source}: router_settings.model_group_alias.{alias} names unknown model {model!r}")
     policies = set(config.guardrail_policies)
     if config.default_policy is not None and config.default_policy not in policies:
         raise ConfigError(f"{source}: default_policy names unknown policy {config.default_policy!r}")

@@ -9,8 +9,8 @@ Only requests that reached the provider step are measured: a refused request is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -68,16 +68,6 @@ class GenAIMetrics:
             if ctx.completion_tokens > 1:
                 after_first = ctx.upstream_ms / 1000 - first
                 self.per_token.labels(*labels).observe(max(0.0, after_first) / (ctx.completion_tokens - 1))
-
-
-def token_details(usage: Mapping[str, Any] | None) -> tuple[int, int]:
-    """(cached input tokens, reasoning tokens) from an OpenAI-style `usage` object; 0 when not reported."""
-    if not isinstance(usage, Mapping):
-        return 0, 0
-    prompt, completion = usage.get("prompt_tokens_details"), usage.get("completion_tokens_details")
-    cached = prompt.get("cached_tokens") if isinstance(prompt, Mapping) else 0
-    reasoning = completion.get("reasoning_tokens") if isinstance(completion, Mapping) else 0
-    return (cached if isinstance(cached, int) else 0), (reasoning if isinstance(reasoning, int) else 0)
 
 
 class CooldownCollector(Collector):

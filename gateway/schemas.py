@@ -18,7 +18,15 @@ from gateway.providers.parameters import forbidden_field
 from guardrails.schema_validation import schema_problem
 
 # Warden's extensions: read by the pipeline, never sent upstream.
-EXTENSION_FIELDS = frozenset({"prompt", "context", "documents", "warden"})
+EXTENSION_FIELDS = frozenset({"prompt", "context", "documents", "warden", "cache"})
+
+
+class CacheControl(BaseModel):
+    """LiteLLM's per-request cache controls (`cache` in the body); its other keys (`ttl`, `namespace`) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    no_cache: bool = Field(default=False, alias="no-cache")
+    no_store: bool = Field(default=False, alias="no-store")
 
 
 class Open(BaseModel):
@@ -98,6 +106,7 @@ class ChatRequest(Open):
     seed: int | None = None
     user: str | None = Field(default=None, max_length=256)
     metadata: dict[str, str] | None = None
+    cache: CacheControl | None = None
 
     @property
     def output_limit(self) -> int | None:
@@ -117,6 +126,7 @@ class EmbeddingRequest(Open):
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = Field(default=None, ge=1)
     user: str | None = Field(default=None, max_length=256)
+    cache: CacheControl | None = None
 
     def texts(self) -> list[str]:
         if isinstance(self.input, str):

@@ -17,12 +17,14 @@ from gateway.exchange_log import ExchangeLogger, purge_loop
 from gateway.genai_metrics import CooldownCollector
 from gateway.guardrail_engine import GuardrailEngine
 from gateway.limits.base import BudgetRule, Limiter
+from gateway.cache.store import CacheStore, build_store
 from gateway.limits.factory import build_limiter
 from gateway.metrics import Metrics
 from gateway.providers.demo import DemoProvider
 from gateway.providers.deployments import build_deployments
 from gateway.providers.litellm_provider import LiteLLMProvider
 from gateway.providers.openai_compat import OpenAICompatProvider
+from gateway.providers.pricing import PriceMap
 from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
 from gateway.registry_link import RegistryLink
@@ -57,6 +59,8 @@ class Gateway:
     prompts: PromptStore | None = None
     exchanges: ExchangeLogger | None = None
     tracing: Tracing = field(default_factory=NoTracing)
+    cache: CacheStore | None = None
+    """The response cache's store, when `cache.enabled`."""
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -97,6 +101,8 @@ class Gateway:
             await transport.close()
         await self.limiter.close()
         await asyncio.to_thread(self.tracing.shutdown)
+        if self.cache is not None:
+            await self.cache.close()
         self.engine.dispose()
 
 
@@ -112,8 +118,9 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
     native = OpenAICompatProvider(inject_trace=inject)
     await native.start()
     transports = {"native": native, "litellm": LiteLLMProvider(inject_trace=inject), "demo": DemoProvider()}
-    deployments = build_deployments(config)
-    router = Router(deployments, config.effective_router(), transports, tracing=tracing)
+    prices = PriceMap()
+    deployments = build_deployments(config, prices)
+    router = Router(deployments, config.effective_router(), transports, prices=prices, tracing=tracing)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()
@@ -126,6 +133,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         usage=usage, keys=KeyCache(engine, config), metrics=Metrics(), guardrails=guardrails, registry=link,
         drain=Drain(config.server.shutdown_grace_s),
         prompts=await _open_prompts(config), tracing=tracing,
+        cache=build_store(config.cache, config.limits) if config.cache.enabled else None,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))

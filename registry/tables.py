@@ -78,11 +78,17 @@ class UsageRecord(SQLModel, table=True):
     deployment: str | None = Field(default=None, max_length=256)
     provider: str | None = Field(default=None, max_length=64)
     stream: bool = False
+    cache_hit: bool = False
+    """Answered from the response cache: no upstream call, zero upstream cost and latency."""
     status_code: int = 200
     status: str = Field(default="ok", max_length=16)
     error_type: str | None = Field(default=None, max_length=64)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the provider read from its prompt cache (billed at its cache-read price)."""
+    reasoning_tokens: int = 0
+    """Of the completion tokens, those the model spent reasoning."""
     cost_usd: float = 0.0
     cost_known: bool = True
     latency_ms: float = 0.0

@@ -6,6 +6,7 @@ from fastapi import Request
 
 from gateway.api.request_id import request_id_from
 from gateway.errors import PayloadTooLarge, PermissionDenied
+from gateway.limits.levels import rate_headers
 from gateway.pipeline.authenticate import bearer_token
 from gateway.pipeline.context import Endpoint, Principal, RequestContext
 from gateway.state import Gateway
@@ -19,6 +20,8 @@ def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
     request_id = getattr(request.state, "request_id", None) or request_id_from(request.headers.get("x-request-id"))
     request.state.request_id = request_id
     ctx = RequestContext(request_id=request_id, endpoint=endpoint)
+    cache_control = (request.headers.get("cache-control") or "").lower()
+    ctx.no_cache, ctx.no_store = "no-cache" in cache_control, "no-store" in cache_control
     request.state.context = ctx
     gateway_of(request).tracing.start(ctx, request.headers)
     return ctx
@@ -45,6 +48,8 @@ def response_headers(ctx: RequestContext) -> dict[str, str]:
             headers["x-warden-fallback-from"] = ctx.served.fallback_from
     if ctx.recorded and ctx.cost_known and not ctx.stream:  # what the usage row says (a stream's is not known yet)
         headers["x-warden-cost-usd"] = f"{ctx.cost_usd + usage_of(ctx.checks).cost_usd:.10f}"
+    if ctx.reservation is not None:
+        headers.update(rate_headers(ctx.reservation.levels))
     if ctx.verdicts:
         headers["x-warden-guardrails"] = ",".join(f"{v.guardrail}={v.action}" for v in ctx.verdicts)
     headers.update(ctx.headers)

@@ -48,6 +48,18 @@ class BudgetRule:
         return f"{self.scope}:{self.subject}/{self.period}"
 
 
+@dataclass(frozen=True, slots=True)
+class RateLevel:
+    """What one rate rule has left in the rolling minute (None: the rule sets no such limit), and in how many
+    seconds its count would be back to zero with no more traffic: the `x-ratelimit-*` headers."""
+
+    rule: RateRule
+    requests_left: int | None = None
+    tokens_left: int | None = None
+    requests_reset_s: float = 0.0
+    tokens_reset_s: float = 0.0
+
+
 @dataclass(slots=True)
 class Reservation:
     """What `acquire` took, so that `settle` can reconcile it with what was really used."""
@@ -61,16 +73,20 @@ class Reservation:
     at: float = 0.0
     backend: str = ""
     """Which limiter charged it, so that a failover wrapper settles with the same one."""
+    levels: tuple[RateLevel, ...] = ()
+    """Each rate rule's level once this request was charged."""
 
 
 class LimitExceeded(Exception):
     """A rate or a budget is exhausted. `limit` names it (e.g. `rpm key:ab12`), `retry_after` is in seconds."""
 
-    def __init__(self, limit: str, retry_after: float, message: str) -> None:
+    def __init__(self, limit: str, retry_after: float, message: str, level: RateLevel | None = None) -> None:
         super().__init__(message)
         self.limit = limit
         self.retry_after = retry_after
         self.message = message
+        self.level = level
+        """For a rate: the exhausted rule's level (its other limit unknown)."""
 
 
 class LimiterUnavailable(Exception):

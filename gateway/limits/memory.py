@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gateway.limits.base import BudgetRule, Limiter, LimitExceeded, RateRule, Reservation
+from gateway.limits.levels import rate_levels
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.window import WindowPos, extra_micro, fits, from_micro, period_bounds, to_micro
 
@@ -84,6 +85,7 @@ class MemoryLimiter(Limiter):
         for counter in counters:
             counter.cur_n += 1
             counter.cur_t += tokens
+        counts = [(c.prev_n, c.cur_n, c.prev_t, c.cur_t) for c in counters]
         for record in records:
             record.reserved += cost
         return Reservation(
@@ -94,6 +96,7 @@ class MemoryLimiter(Limiter):
             period_keys={rule.id: record.period_key for rule, record in zip(budgets, records, strict=True)},
             at=now,
             backend=self.backend,
+            levels=rate_levels(rates, counts, pos.fraction, self._window_s),
         )
 
     async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:

@@ -24,6 +24,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
+from gateway.limits.levels import rate_levels
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
 from gateway.limits.window import WindowPos, extra_micro, from_micro, period_bounds, to_micro
@@ -31,6 +32,8 @@ from gateway.limits.window import WindowPos, extra_micro, from_micro, period_bou
 log = logging.getLogger(__name__)
 
 _RPM, _TPM, _BUDGET = 1, 2, 3
+CHARGED = 0
+"""The first value of the acquire script's answer when it charged (a refusal starts with its kind)."""
 _T = TypeVar("_T")
 
 
@@ -100,9 +103,10 @@ class RedisLimiter(Limiter):
             keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
             keys.append(self._held_key(rule, period, slot))
             args.append(to_micro(rule.limit_usd))
-        refused = await self._run(ACQUIRE, keys, args)
-        if refused:
-            raise self._refusal(refused, rates, budgets, periods, pos, tokens, cost, now)
+        answer = await self._run(ACQUIRE, keys, args)
+        if answer[:1] != [CHARGED]:
+            raise self._refusal(answer, rates, budgets, periods, pos, tokens, cost, now)
+        counts = [(a, b, c, d) for a, b, c, d in zip(*[iter(answer[1:])] * 4, strict=True)]
         return Reservation(
             rates=tuple(rates),
             budgets=tuple(budgets),
@@ -111,6 +115,7 @@ class RedisLimiter(Limiter):
             period_keys={rule.id: period for rule, (period, _) in zip(budgets, periods, strict=True)},
             at=now,
             backend=self.backend,
+            levels=rate_levels(rates, counts, pos.fraction, self._window_s),
         )
 
     async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
@@ -129,7 +134,7 @@ class RedisLimiter(Limiter):
             keys.append(self._held_key(rule, period, slot))
             args.append(to_micro(rule.limit_usd))
         refused = await self._run(ACQUIRE, keys, args)
-        if refused:
+        if refused[:1] != [CHARGED]:
             pos = WindowPos.at(reservation.at, self._window_s)
             raise self._refusal(refused, (), reservation.budgets, periods, pos, 0, extra, self._clock())
         reservation.cost_usd = max_cost_usd

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from gateway.limits.base import BudgetRule, LimitExceeded, RateRule
-from gateway.limits.window import budget_retry_after, from_micro, rate_retry_after
+from gateway.limits.base import BudgetRule, LimitExceeded, RateLevel, RateRule
+from gateway.limits.window import budget_retry_after, from_micro, left, rate_retry_after
 
 RateKind = Literal["rpm", "tpm"]
 
@@ -28,7 +28,10 @@ def rate_refusal(
         text = f"{kind} limit for {rule.name} is {limit} {unit} per minute; this request needs {cost}"
     else:
         text = f"{kind} limit for {rule.name} exhausted ({limit} {unit} per minute); retry in {wait:.1f} s"
-    return LimitExceeded(limit=f"{kind} {rule.name}", retry_after=wait, message=text)
+    remaining = left(prev, cur, fraction, limit)
+    level = (RateLevel(rule, requests_left=remaining, requests_reset_s=wait) if kind == "rpm"
+             else RateLevel(rule, tokens_left=remaining, tokens_reset_s=wait))
+    return LimitExceeded(limit=f"{kind} {rule.name}", retry_after=wait, message=text, level=level)
 
 
 def budget_refusal(

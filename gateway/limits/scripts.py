@@ -16,7 +16,8 @@ ACQUIRE_LUA = """
 --       then per budget: spent (string), held in the previous slot, held in the current slot (strings).
 -- ARGV: fraction, tokens, cost, nrates, nbudgets, rate_ttl, hold_ttl, then per rate: rpm, tpm (-1 = none),
 --       then per budget: limit. Amounts are integer micro-dollars.
--- Returns {} when charged, else a flat list of refusals {kind, rule index, a, b}:
+-- Returns {0, then per rate its counts once charged: previous n, current n, previous t, current t} when charged,
+-- else a flat list of refusals {kind, rule index, a, b}:
 --   kind 1 = rpm, 2 = tpm (a, b = previous and current bucket counts), 3 = budget (a = spent, b = held).
 local fraction = tonumber(ARGV[1])
 local tokens = tonumber(ARGV[2])
@@ -27,6 +28,7 @@ local rate_ttl = tonumber(ARGV[6])
 local hold_ttl = tonumber(ARGV[7])
 local eps = 1e-9
 local refused = {}
+local charged = {0}
 
 local function refuse(kind, index, a, b)
   refused[#refused + 1] = kind
@@ -44,6 +46,10 @@ for i = 0, nrates - 1 do
   local cn, ct = tonumber(cur[1]) or 0, tonumber(cur[2]) or 0
   if rpm >= 0 and pn * (1 - fraction) + cn + 1 > rpm + eps then refuse(1, i, pn, cn) end
   if tpm >= 0 and pt * (1 - fraction) + ct + tokens > tpm + eps then refuse(2, i, pt, ct) end
+  charged[#charged + 1] = pn
+  charged[#charged + 1] = cn + 1
+  charged[#charged + 1] = pt
+  charged[#charged + 1] = ct + tokens
 end
 
 local base = 2 * nrates
@@ -70,7 +76,7 @@ if cost > 0 then
     redis.call('EXPIRE', key, hold_ttl)
   end
 end
-return refused
+return charged
 """
 
 SETTLE_LUA = """

@@ -42,6 +42,18 @@ def estimate(prev: float, cur: float, fraction: float) -> float:
     return prev * (1.0 - fraction) + cur
 
 
+def left(prev: float, cur: float, fraction: float, limit: int) -> int:
+    return max(0, math.floor(limit - estimate(prev, cur, fraction) + EPSILON))
+
+
+def reset_s(prev: float, cur: float, fraction: float, window_s: float) -> float:
+    """Seconds until the estimate is back to zero with no more traffic: the previous bucket has decayed by the
+    end of this one, the current bucket one window later."""
+    if cur > 0:
+        return (2.0 - fraction) * window_s
+    return (1.0 - fraction) * window_s if prev > 0 else 0.0
+
+
 def fits(prev: float, cur: float, fraction: float, cost: float, limit: float) -> bool:
     return estimate(prev, cur, fraction) + cost <= limit + EPSILON
 

@@ -4,22 +4,30 @@ the answer."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from gateway.genai_metrics import token_details
+from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, token_details
 from gateway.tracing import traced
 
 if TYPE_CHECKING:
+    from gateway.registry_link import Selection
     from gateway.state import Gateway
 
 
 @traced("call_provider")
 async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkStream:
     assert ctx.model is not None
+    # Before the cache: a version the registry no longer lets serve is refused even for a cached answer.
     selection = gw.registry.select(ctx.model, _request_key(ctx))
+    return await through_cache(gw, ctx, selection.allowed, partial(_call_upstream, selection=selection))
+
+
+async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selection) -> Completion | ChunkStream:
+    assert ctx.model is not None
     ctx.upstream_started = time.perf_counter()
     try:
         if ctx.endpoint == "embeddings":
@@ -36,8 +44,7 @@ async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkS
     if ctx.endpoint != "embeddings":
         mirror(gw, ctx, selection.shadow)
     if isinstance(result, Completion):
-        account(ctx, result.prompt_tokens, result.completion_tokens)
-        ctx.cached_tokens, ctx.reasoning_tokens = token_details(result.body.get("usage"))
+        account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(result.body.get("usage")))
     return result
 
 
@@ -47,11 +54,15 @@ def _request_key(ctx: RequestContext) -> str:
     return f"user:{user}" if user else ctx.request_id
 
 
-def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int) -> None:
+def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
+            reasoning_tokens: int = 0) -> None:
     ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
+    # Parts of the totals: an upstream reporting more is not believed past them.
+    ctx.cached_tokens = min(cached_tokens, prompt_tokens)
+    ctx.reasoning_tokens = min(reasoning_tokens, completion_tokens)
     if ctx.served is not None:
         prices = ctx.served.deployment.prices
-        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens)
+        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens)
         ctx.cost_known = prices.known
 
 

@@ -70,7 +70,9 @@ class RequestContext:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    """Of the prompt tokens, those the provider read from its prompt cache."""
     reasoning_tokens: int = 0
+    """Of the completion tokens, those the model spent reasoning."""
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0
@@ -92,6 +94,10 @@ class RequestContext:
     recorded: bool = False
     trace: RequestTrace | None = None
     """The request's root span, when tracing is on."""
+    no_cache: bool = False
+    no_store: bool = False
+    """The client's `Cache-Control` header (the body's `cache` field says the same per request)."""
+    cache_hit: bool = False
 
     @property
     def stream(self) -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import RateLimited, ServiceUnavailable
 from gateway.limits.base import LimiterUnavailable, LimitExceeded, RateRule
 from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
+from gateway.limits.levels import rate_headers
 from gateway.pipeline.context import RequestContext
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.tracing import traced
@@ -52,7 +53,9 @@ def _refusals() -> Iterator[None]:
         yield
     except LimitExceeded as exc:
         code = "budget_exceeded" if exc.limit.startswith("budget") else "rate_limit_exceeded"
-        raise RateLimited(exc.message, retry_after=exc.retry_after, code=code) from None
+        refusal = RateLimited(exc.message, retry_after=exc.retry_after, code=code)
+        refusal.headers.update(rate_headers([exc.level] if exc.level is not None else []))
+        raise refusal from None
     except LimiterUnavailable:
         raise ServiceUnavailable("the rate-limit store is unavailable and limits fail closed") from None
 
@@ -62,11 +65,24 @@ def _request_rates(gw: Gateway, ctx: RequestContext) -> list[RateRule]:
     model_rate = limits.models.get(ctx.model or "")
     if model_rate and (model_rate.rpm or model_rate.tpm):
         out.append(RateRule("model", ctx.model or "", model_rate.rpm, model_rate.tpm))
+    out += _deployment_rates(gw, ctx.model or "")
     user = ctx.request.user if ctx.request is not None else None
     if user and (limits.user.rpm or limits.user.tpm):
         team = ctx.principal.team if ctx.principal else None
         out.append(RateRule("user", f"{team}/{user}", limits.user.rpm, limits.user.tpm))
     return out
+
+
+def _deployment_rates(gw: Gateway, model: str) -> list[RateRule]:
+    """The deployments' own rpm/tpm (LiteLLM's `litellm_params.rpm/tpm`), summed over the model's group when every
+    deployment sets one: the model cannot take more than its deployments together (exact for one deployment)."""
+    group = gw.router.group(model)
+    rpms, tpms = [d.rpm for d in group], [d.tpm for d in group]
+    rpm = sum(r for r in rpms if r) if group and all(rpms) else None
+    tpm = sum(t for t in tpms if t) if group and all(tpms) else None
+    # Named after the deployments, not the name asked for: aliases, and every model under a wildcard, share the count.
+    subject = "deployments:" + ",".join(sorted(d.id for d in group))
+    return [RateRule("model", subject, rpm, tpm)] if rpm or tpm else []
 
 
 def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:

@@ -66,11 +66,14 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         deployment=deployment.id if deployment else None,
         provider=deployment.provider if deployment else None,
         stream=ctx.stream,
+        cache_hit=ctx.cache_hit,
         status_code=ctx.status_code,
         status=ctx.status,
         error_type=ctx.error_type,
         prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
         completion_tokens=ctx.completion_tokens + judge.completion_tokens,
+        cached_tokens=ctx.cached_tokens,
+        reasoning_tokens=ctx.reasoning_tokens,
         cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,
         latency_ms=round(ctx.elapsed_ms(), 3),
@@ -92,7 +95,7 @@ def metric_model(gw: Gateway, name: str | None) -> str:
     """The `model` label: a model the config serves, else one `other` series, so clients cannot add series."""
     if name is None:
         return "-"
-    return name if gw.router.group(name) else "other"
+    return gw.router.served_name(name) or "other"
 
 
 def _observe(gw: Gateway, row: UsageRecord) -> None:

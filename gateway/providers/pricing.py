@@ -45,13 +45,21 @@ class PriceMap:
                     output_per_token=float(entry.get("output_cost_per_token") or 0.0),  # type: ignore[arg-type]
                     max_output_tokens=max_out if isinstance(max_out, int) else None,
                     known=True,
+                    cache_read_per_token=_price(entry.get("cache_read_input_token_cost")),
+                    reasoning_per_token=_price(entry.get("output_cost_per_reasoning_token")),
                 )
         return Prices()
+
+
+def _price(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
 
 
 def with_overrides(base: Prices, input_per_token: float | None, output_per_token: float | None) -> Prices:
     if input_per_token is None and output_per_token is None:
         return base
+    # The map's cache-read and reasoning prices are for the map's input and output prices: an override of those
+    # makes them unreliable, so cached and reasoning tokens are then billed at the overriding prices.
     return Prices(
         input_per_token=base.input_per_token if input_per_token is None else input_per_token,
         output_per_token=base.output_per_token if output_per_token is None else output_per_token,

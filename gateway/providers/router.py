@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+from gateway.providers.model_names import aliases, is_wildcard, wildcard_group, wildcard_pattern
+from gateway.providers.pricing import PriceMap
 from gateway.tracing import NoTracing, Tracing
 
 T = TypeVar("T")
@@ -55,9 +57,11 @@ class Router:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        prices: PriceMap | None = None,
         tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
+        self._prices = prices or PriceMap({})
         self._tracing = tracing or NoTracing()
         self.transports = transports
         self._clock = clock
@@ -66,16 +70,34 @@ class Router:
         for deployment in deployments:
             self._groups.setdefault(deployment.model_name, []).append(deployment)
         self._health = {d.id: _Health() for d in deployments}
+        # A wildcard deployment serves models a client names: its upstream's 404 says that model does not exist,
+        # which must not cool the deployment down for every other model under the prefix.
+        self._wildcards = frozenset(d.id for d in deployments if is_wildcard(d.model_name))
         self._fallbacks: dict[str, list[str]] = {}
         for entry in settings.fallbacks:
             for model, targets in entry.items():
                 self._fallbacks.setdefault(model, []).extend(targets)
+        self._aliases = aliases(settings)
+        self._listed = [*self._groups, *(a for a, (_, hidden) in self._aliases.items() if not hidden)]
 
     def models(self) -> list[str]:
-        return list(self._groups)
+        return [name for name in self._listed if not is_wildcard(name)]
+
+    def served_name(self, model_name: str) -> str | None:
+        """The configured name serving `model_name` (itself, an alias, or the wildcard pattern: never a name a
+        client made up), or None."""
+        if is_wildcard(model_name):
+            return None
+        if model_name in self._groups or model_name in self._aliases:
+            return model_name
+        return wildcard_pattern(self._groups, model_name)
 
     def group(self, model_name: str) -> list[Deployment]:
-        return self._groups.get(model_name, [])
+        if model_name in self._aliases:
+            model_name = self._aliases[model_name][0]
+        if is_wildcard(model_name):  # `openai/*` is a pattern, not a model a client may call
+            return []
+        return self._groups.get(model_name) or wildcard_group(self._groups, model_name, self._prices)
 
     def health(self, deployment_id: str) -> tuple[int, float]:
         """(consecutive failures, seconds of cooldown left) of one deployment."""
@@ -88,7 +110,7 @@ class Router:
         deployments of `model_name` itself (e.g. to the registry version a rollout chose)."""
         last_error: ProviderError | None = None
         attempts = 0
-        for position, name in enumerate([model_name, *self._fallbacks.get(model_name, [])]):
+        for position, name in enumerate(self._chain(model_name)):
             try:
                 result, deployment, used = await self._run_group(name, payload, call, allowed if position == 0 else None)
             except _GroupFailed as failed:
@@ -99,9 +121,13 @@ class Router:
             return result, Served(deployment, attempts, model_name if position else None)
         raise self._final_error(model_name, last_error)
 
+    def _chain(self, model_name: str) -> list[str]:
+        fallbacks = self._fallbacks.get(model_name, self.settings.default_fallbacks)
+        return [model_name, *(name for name in fallbacks if name != model_name)]
+
     async def _run_group(self, name: str, payload: dict[str, Any], call: Call[T],
                          allowed: frozenset[str] | None) -> tuple[T, Deployment, int]:
-        tried: set[str] = set(d.id for d in self._groups.get(name, []) if allowed is not None and d.id not in allowed)
+        tried: set[str] = set(d.id for d in self.group(name) if allowed is not None and d.id not in allowed)
         error: ProviderError | None = None
         attempts = 0
         failed: set[str] = set()  # deployments this request already counted a failure against
@@ -116,11 +142,12 @@ class Router:
                 if deployment.unavailable:
                     raise ProviderError("config", deployment.unavailable)
                 transport = self.transports[deployment.transport]
+                body = {**dict(deployment.default_params), **payload, "model": deployment.upstream_model}
                 with self._tracing.attempt(deployment, attempts):
-                    result = await call(transport, deployment, {**payload, "model": deployment.upstream_model})
+                    result = await call(transport, deployment, body)
             except ProviderError as exc:
                 error = exc
-                if _is_client_error(exc):
+                if _is_client_error(exc) or (exc.status == 404 and deployment.id in self._wildcards):
                     raise _client_error(exc) from None
                 if deployment.id not in failed:
                     failed.add(deployment.id)
@@ -138,7 +165,7 @@ class Router:
 
     def _pick(self, name: str, tried: set[str]) -> Deployment | None:
         now = self._clock()
-        group = self._groups.get(name, [])
+        group = self.group(name)
         healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
         if not healthy:
             return None
@@ -164,7 +191,7 @@ class Router:
 
     def _final_error(self, model_name: str, error: ProviderError | None) -> WardenError:
         if error is None:
-            waits = [self.health(d.id)[1] for d in self._groups.get(model_name, [])]
+            waits = [self.health(d.id)[1] for d in self.group(model_name)]
             return ServiceUnavailable(
                 f"every deployment of model {model_name!r} is cooling down after failures",
                 headers={"retry-after": str(max(1, int(min(waits, default=1.0) + 0.999)))},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,34 +13,19 @@ import anthropic
 import httpx
 import pytest
 
-from guardrails import registry
-from guardrails.base import CheckContext, Finding, Guardrail, Segment, Verdict
 from tests.gateway.conftest import GatewayFactory, deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
+from tests.support.word_guardrail import BannedWord
 
 WEATHER = {"name": "get_weather", "description": "Weather in a city",
            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 
 
-class _Banned(Guardrail):
-    """Triggers on the word FORBIDDEN (a guardrail with no model to load)."""
-
-    name = "test_banned_word"
-    stages = ("input", "output")
-
-    async def check(self, segments: Sequence[Segment], context: CheckContext) -> Verdict:
-        hits = [Finding("word", 1.0, i) for i, s in enumerate(segments) if "FORBIDDEN" in s.text]
-        return self.verdict(bool(hits), 1.0 if hits else 0.0, hits, message="banned word")
-
-
-registry.register(_Banned)
-
-
 @pytest.fixture()
 def guarded(make_gateway: GatewayFactory, upstream: FakeUpstream) -> Iterator[RunningGateway]:
-    policy = {"input": [{"guardrail": "test_banned_word", "mode": "block"}],
-              "output": [{"guardrail": "test_banned_word", "mode": "block"}]}
+    policy = {"input": [{"guardrail": BannedWord.name, "mode": "block"}],
+              "output": [{"guardrail": BannedWord.name, "mode": "block"}]}
     config = {"model_list": [deployment("chat-a", upstream)], "guardrail_policies": {"words": policy},
               "default_policy": "words", "prompts": None}
     with make_gateway(config) as gw:

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.genai_metrics import token_details
+from gateway.providers.base import token_details
 from gateway.metrics import Metrics
 from gateway.pipeline.context import RequestContext
 from gateway.providers.base import Deployment

@@ -14,7 +14,8 @@ from typing import Any
 DIRECTIVE_RE = re.compile(r"\[\[fake:([a-z_]+)(?:=([^\]]*))?\]\]")
 
 _INT_FIELDS = frozenset(
-    {"slow", "status", "cut_stream_after", "fail_first", "chunk_size", "retry_after", "chunk_delay"}
+    {"slow", "status", "cut_stream_after", "fail_first", "chunk_size", "retry_after", "chunk_delay",
+     "cached_tokens", "reasoning_tokens"}
 )
 _FLAG_FIELDS = frozenset({"malformed_json"})
 _TEXT_FIELDS = frozenset({"reply"})
@@ -28,7 +29,8 @@ class Behaviour:
     ``retry-after`` header (implies 429 when no status). cut_stream_after: drop the connection after N SSE events.
     malformed_json: send a broken body/event. fail_first: the first N calls with the same message get a 500.
     reply: answer exactly this text. chunk_size: characters per streamed content delta (default: one word per delta).
-    chunk_delay: milliseconds between streamed events.
+    chunk_delay: milliseconds between streamed events. cached_tokens, reasoning_tokens: reported in the usage's
+    `prompt_tokens_details` / `completion_tokens_details`.
     """
 
     slow: int | None = None
@@ -40,6 +42,8 @@ class Behaviour:
     reply: str | None = None
     chunk_size: int | None = None
     chunk_delay: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def merged_over(self, base: Behaviour) -> Behaviour:
         """Fields set here win; unset fields fall back to ``base``."""

@@ -49,6 +49,8 @@ class ChatPlan:
     created: int
     choices: list[PlannedChoice]
     prompt_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
     completion_tokens: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +88,8 @@ def plan_chat(body: JsonObj, behaviour: Behaviour, request_id: str) -> ChatPlan:
         created=int(time.time()),
         choices=[choice] * n,
         prompt_tokens=prompt_tokens,
+        cached_tokens=behaviour.cached_tokens or 0,
+        reasoning_tokens=behaviour.reasoning_tokens or 0,
     )
 
 
@@ -163,13 +167,13 @@ def _choice_tokens(choice: PlannedChoice) -> int:
     return word_count(choice.content or "")
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> JsonObj:
+def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, reasoning_tokens: int = 0) -> JsonObj:
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens, "audio_tokens": 0},
     }
 
 
@@ -187,7 +191,7 @@ def completion_body(plan: ChatPlan) -> JsonObj:
         "model": plan.model,
         "system_fingerprint": FINGERPRINT,
         "choices": choices,
-        "usage": usage(plan.prompt_tokens, plan.completion_tokens),
+        "usage": usage(plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens, plan.reasoning_tokens),
     }
 
 
@@ -205,7 +209,8 @@ def stream_events(plan: ChatPlan, include_usage: bool, chunk_size: int | None) -
                 _chunk(plan, [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}], extra)
             )
     if include_usage:
-        events.append(_chunk(plan, [], {"usage": usage(plan.prompt_tokens, plan.completion_tokens)}))
+        totals = usage(plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens, plan.reasoning_tokens)
+        events.append(_chunk(plan, [], {"usage": totals}))
     return events
 
 

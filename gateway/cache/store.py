@@ -1,0 +1,98 @@
+"""Where cached answers live: in the process (bounded, LRU) or in Redis (shared by replicas), with a TTL.
+
+A store holds opaque bytes. It never fails a request: a Redis error is logged and reads as a miss.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.config import CacheConfig
+    from gateway.limits.factory import LimitsConfig
+
+log = logging.getLogger("warden.cache")
+
+
+class CacheStore(ABC):
+    @abstractmethod
+    async def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
+
+    async def close(self) -> None:
+        return None
+
+
+class MemoryStore(CacheStore):
+    """At most `max_entries` answers; the least recently used goes first."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        self._entries[key] = (self._clock() + ttl_s, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+class RedisStore(CacheStore):
+    """The limits store's Redis settings (URL, timeouts, pool size), its own keys under the cache's prefix."""
+
+    def __init__(self, url: str, timeout_s: float, max_connections: int) -> None:
+        from redis.asyncio import BlockingConnectionPool, Redis  # only deployments that use Redis import it
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # As for limits: no client retries, a dead Redis costs one timeout and the request goes upstream.
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=2 * timeout_s,
+                                               socket_connect_timeout=timeout_s, socket_timeout=timeout_s,
+                                               retry=Retry(NoBackoff(), 0))
+        self._redis = Redis(connection_pool=pool)
+
+    async def get(self, key: str) -> bytes | None:
+        from redis.exceptions import RedisError
+
+        try:
+            value = await self._redis.get(key)
+        except (RedisError, OSError) as exc:
+            log.warning("response cache read failed (%s): answered upstream", type(exc).__name__)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self._redis.set(key, value, px=max(1, int(ttl_s * 1000)))
+        except (RedisError, OSError) as exc:
+            log.warning("response cache write failed (%s): answer not cached", type(exc).__name__)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def build_store(config: CacheConfig, limits: LimitsConfig) -> CacheStore:
+    backend = config.backend or limits.backend
+    if backend == "memory":
+        return MemoryStore(config.max_entries)
+    return RedisStore(config.redis_url or limits.redis_url, limits.timeout_s, limits.max_connections)
