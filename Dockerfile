@@ -11,15 +11,21 @@ COPY guardrails ./guardrails
 COPY registry ./registry
 COPY evals ./evals
 RUN /opt/warden/bin/pip install --no-deps .
+# The prompt store reads versions and labels from Git: /out/app gets HEAD's history with only prompts/ checked out
+# (needs a full clone as the build context: a shallow clone or a worktree fails here, naming the fix).
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+COPY .git ./.git
+RUN /opt/warden/bin/python -m gateway.prompts.image_repo /src /out/app
 
 FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --create-home --uid 10001 warden
+ && useradd --create-home --uid 10001 warden \
+ && git config --system --add safe.directory /app
 COPY --from=build /opt/warden /opt/warden
 WORKDIR /app
 COPY --chown=warden:warden config ./config
-COPY --chown=warden:warden prompts ./prompts
+COPY --from=build --chown=warden:warden /out/app/ ./
 ENV PATH=/opt/warden/bin:$PATH \
     LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     WARDEN_CONFIG=/app/config/gateway.yaml DATABASE_URL=sqlite:////app/data/warden.db \

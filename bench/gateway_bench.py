@@ -8,6 +8,8 @@ Per target: latency at concurrency 1, throughput at concurrency 16 (wrk when ins
 streaming time-to-first-token at concurrency 1, and the server's RSS (idle after start-up, peak under load).
 "Added" latency is the target's percentile minus the upstream's, measured in the same run. Results are printed and
 saved under bench/results/. All traffic goes to 127.0.0.1; every scenario is bounded in requests and seconds.
+`--apis` adds rows `warden/responses` and `warden/messages`: the same Warden process, measured through
+`POST /v1/responses` and `POST /v1/messages` (translated to the same chat-completions upstream).
 """
 
 from __future__ import annotations
@@ -27,21 +29,27 @@ from typing import Any
 
 import gw_targets
 import gw_wrk
-from gw_loadgen import Result
+from gw_loadgen import PATHS, Result
 from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
 TARGET_ORDER = ("upstream", "warden", "warden-traced", "warden-default", "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
+API_TARGET = "warden"
+"""The target also measured through the other API families (`--apis`), as rows `warden/<api>`."""
 
 
-def loadgen(target: gw_targets.Target, mode: str, concurrency: int, args: argparse.Namespace) -> Result:
+def loadgen(
+    target: gw_targets.Target, mode: str, concurrency: int, args: argparse.Namespace, api: str = "chat"
+) -> Result:
     cmd = [
         str(gw_targets.PROJECT_PYTHON),
         str(LOADGEN),
         "--url",
-        f"{target.base_url}/chat/completions",
+        f"{target.base_url}{PATHS[api]}",
+        "--api",
+        api,
         "--key",
         target.key,
         "--mode",
@@ -72,26 +80,30 @@ def _with_cpu(pid: int, run_scenario: Callable[[], Result], warmup: int) -> dict
     return {**asdict(result), "server_cpu_ms_per_req": round(spent * 1000 / sent, 3) if sent else None}
 
 
-def measure(target: gw_targets.Target, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def measure(target: gw_targets.Target, args: argparse.Namespace, workdir: Path, api: str = "chat") -> dict[str, Any]:
     assert target.proc is not None
     pid = target.proc.pid
     time.sleep(args.settle)
     idle = tree_memory(pid)
     print(
-        f"[{target.name}] up in {target.startup_s:.1f} s, idle RSS {idle.rss_mib:.0f} MiB; measuring", file=sys.stderr
+        f"[{target.name} {api}] up in {target.startup_s:.1f} s, idle RSS {idle.rss_mib:.0f} MiB; measuring",
+        file=sys.stderr,
     )
     # wrk repeats one body, which guardrail caches would answer: the guarded target uses unique prompts.
-    use_wrk = gw_wrk.available() and not args.no_wrk and target.name not in gw_targets.GUARDED
+    # wrk_post.lua sends a chat-completions body: the other API families use the Python client.
+    use_wrk = gw_wrk.available() and not args.no_wrk and target.name not in gw_targets.GUARDED and api == "chat"
     url = f"{target.base_url}/chat/completions"
     with PeakSampler(pid) as sampler:
-        latency = _with_cpu(pid, lambda: loadgen(target, "latency", 1, args), args.warmup)
+        latency = _with_cpu(pid, lambda: loadgen(target, "latency", 1, args, api), args.warmup)
         if use_wrk:
             throughput = _with_cpu(
                 pid, lambda: gw_wrk.run(url, target.key, args.concurrency, args.duration, workdir), 0
             )
         else:
-            throughput = _with_cpu(pid, lambda: loadgen(target, "throughput", args.concurrency, args), args.warmup)
-        stream = _with_cpu(pid, lambda: loadgen(target, "stream", 1, args), args.warmup)
+            throughput = _with_cpu(
+                pid, lambda: loadgen(target, "throughput", args.concurrency, args, api), args.warmup
+            )
+        stream = _with_cpu(pid, lambda: loadgen(target, "stream", 1, args, api), args.warmup)
     after = tree_memory(pid)
     return {
         "startup_s": round(target.startup_s, 2),
@@ -209,12 +221,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds between health and the idle RSS reading")
     parser.add_argument("--latency-ms", type=int, default=0, help="fake upstream latency")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python client for throughput too")
+    parser.add_argument("--apis", default=",".join(PATHS),
+                        help="API families measured on the `warden` target: chat,responses,messages")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     args.targets = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = sorted(set(args.targets) - set(TARGET_ORDER))
     if unknown:
         parser.error(f"--only: unknown target(s) {unknown!r}; known: {list(TARGET_ORDER)!r}")
+    args.api_list = [a.strip() for a in args.apis.split(",") if a.strip()]
+    unknown = sorted(set(args.api_list) - set(PATHS))
+    if unknown or "chat" not in args.api_list:
+        parser.error(f"--apis: {args.apis!r} must name chat and only known families {list(PATHS)!r}")
     return args
 
 
@@ -226,6 +244,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
             target = upstream if name == "upstream" else start(name, upstream, workdir)
             try:
                 results[name] = measure(target, args, workdir)
+                if name == API_TARGET:
+                    for api in (a for a in args.api_list if a != "chat"):
+                        results[f"{name}/{api}"] = measure(target, args, workdir, api)
             finally:
                 if target is not upstream:
                     target.close()

@@ -19,8 +19,26 @@ from typing import Literal
 import aiohttp
 
 Mode = Literal["latency", "throughput", "stream"]
-# The first delta with visible text; the role chunk carries "content":"" and must not count as the first token.
-_FIRST_TOKEN_RE = re.compile(rb'"content":\s*"[^"]')
+Api = Literal["chat", "responses", "messages"]
+PATHS: dict[str, str] = {"chat": "/chat/completions", "responses": "/responses", "messages": "/messages"}
+"""Each API family's route under the `/v1` base URL."""
+
+
+@dataclass(frozen=True)
+class StreamSigns:
+    """How a stream of one API family shows its first visible text and its normal end."""
+
+    first_token: re.Pattern[bytes]
+    done: bytes
+
+
+STREAM_SIGNS = {
+    # The role chunk carries "content":"" and must not count as the first token.
+    "chat": StreamSigns(re.compile(rb'"content":\s*"[^"]'), b"data: [DONE]"),
+    "responses": StreamSigns(re.compile(rb'output_text\.delta".*"delta":\s*"[^"]'), b"event: response.completed"),
+    # content_block_start carries "text":"" too.
+    "messages": StreamSigns(re.compile(rb'"text_delta".*"text":\s*"[^"]'), b"event: message_stop"),
+}
 PROMPT = (
     "Summarise the following note in one sentence: the quarterly review covered revenue, hiring plans, "
     "the new office lease, and a reminder that expense reports are due on Friday afternoon."
@@ -69,16 +87,35 @@ def _chat_turn(serial: int) -> list[dict[str, str]]:
     ]
 
 
-def request_body(stream: bool, model: str, serial: int | None = None, shape: str = "single") -> bytes:
+def request_body(
+    stream: bool, model: str, serial: int | None = None, shape: str = "single", api: Api = "chat"
+) -> bytes:
+    """The same conversation in the shape of API family `api`."""
     if shape == "chat4":
         messages = _chat_turn(serial if serial is not None else 0)
     else:
         content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
         messages = [{"role": "user", "content": content}]
-    body: dict[str, object] = {"model": model, "messages": messages, "max_tokens": 64}
+    body: dict[str, object]
+    if api == "responses":
+        body = {"model": model, "input": messages, "max_output_tokens": 64, "store": False}
+    elif api == "messages":
+        system = [m["content"] for m in messages if m["role"] == "system"]
+        body = {"model": model, "messages": [m for m in messages if m["role"] != "system"], "max_tokens": 64,
+                **({"system": system[0]} if system else {})}
+    else:
+        body = {"model": model, "messages": messages, "max_tokens": 64}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
     if stream:
-        body |= {"stream": True, "stream_options": {"include_usage": True}}
+        body["stream"] = True
     return json.dumps(body).encode()
+
+
+def request_headers(api: Api, key: str) -> dict[str, str]:
+    if api == "messages":  # as Anthropic's SDKs send it
+        return {"x-api-key": key, "anthropic-version": "2023-06-01", "Content-Type": "application/json"}
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
 
 class Runner:
@@ -92,8 +129,9 @@ class Runner:
         self.first_error: str | None = None
         self.issued = 0
         self.deadline = 0.0
-        self.headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
-        self.body = request_body(args.mode == "stream", args.model, shape=args.shape)
+        self.headers = request_headers(args.api, args.key)
+        self.signs = STREAM_SIGNS[args.api]
+        self.body = request_body(args.mode == "stream", args.model, shape=args.shape, api=args.api)
 
     def _error(self, message: str) -> None:
         self.errors += 1
@@ -104,7 +142,7 @@ class Runner:
         first_token: float | None = None
         try:
             body = (request_body(self.args.mode == "stream", self.args.model, _SERIAL_BASE + self.issued,
-                                 self.args.shape) if self.args.vary else self.body)
+                                 self.args.shape, self.args.api) if self.args.vary else self.body)
             async with session.post(self.args.url, data=body, headers=self.headers) as response:
                 if response.status != 200:
                     self._error(f"HTTP {response.status}: {(await response.text())[:200]}")
@@ -114,11 +152,11 @@ class Runner:
                 else:
                     done = False
                     async for line in response.content:
-                        if first_token is None and _FIRST_TOKEN_RE.search(line):
+                        if first_token is None and self.signs.first_token.search(line):
                             first_token = time.perf_counter()
-                        done = done or line.startswith(b"data: [DONE]")
+                        done = done or line.startswith(self.signs.done)
                     if not done or first_token is None:
-                        self._error("stream ended without content or [DONE]")
+                        self._error(f"stream ended without content or {self.signs.done.decode()!r}")
                         return
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self._error(f"{type(exc).__name__}: {exc}")
@@ -163,7 +201,9 @@ class Runner:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True, help="full chat completions URL")
+    parser.add_argument("--url", required=True, help="the full URL of the API family's route (see PATHS)")
+    parser.add_argument("--api", choices=list(PATHS), default="chat",
+                        help="the body, headers and stream events: chat completions, Responses or Anthropic Messages")
     parser.add_argument("--key", required=True)
     parser.add_argument("--model", default="bench-model")
     parser.add_argument("--mode", choices=["latency", "throughput", "stream"], default="latency")
