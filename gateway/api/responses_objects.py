@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gateway.api import chat_answer
 from gateway.api.responses_shapes import FunctionChoice, FunctionTool, TextConfig
 
 Status = Literal["in_progress", "completed", "incomplete", "failed"]
@@ -63,6 +64,15 @@ class Usage(BaseModel):
     total_tokens: int
     input_tokens_details: InputTokensDetails = InputTokensDetails()
     output_tokens_details: OutputTokensDetails = OutputTokensDetails()
+
+    @classmethod
+    def of_chat(cls, usage: chat_answer.Usage | None) -> Usage:
+        """The Responses usage of a chat answer's `usage` (zeros when the answer reported none)."""
+        usage = usage or chat_answer.Usage()
+        prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
+        return cls(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion,
+                   input_tokens_details=InputTokensDetails(cached_tokens=usage.cached_tokens),
+                   output_tokens_details=OutputTokensDetails(reasoning_tokens=usage.reasoning_tokens))
 
 
 class ResponseError(BaseModel):

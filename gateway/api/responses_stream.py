@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from gateway.api.responses_chat import ChatAnswer, ChatError, ChatToolCall, ChatUsage
+from gateway.api.chat_answer import ChatError, Chunk, ToolCall
+from gateway.api.chat_answer import Usage as ChatUsage
 from gateway.api.responses_objects import (
     OutputFunctionCall,
     OutputItem,
@@ -22,6 +23,7 @@ from gateway.api.responses_objects import (
     OutputText,
     ResponseError,
     ResponseObject,
+    Usage,
 )
 from gateway.api.responses_translate import finished
 from gateway.pipeline.streaming import DONE, SseStream
@@ -64,9 +66,9 @@ class ResponsesStream:
         if raw == DONE:
             done = finished(self._response, list(self._output.values()), self._finish)
             closing = self._close_items()
-            done = await self._on_complete(done.model_copy(update={"usage": self._usage.usage()}))
+            done = await self._on_complete(done.model_copy(update={"usage": Usage.of_chat(self._usage)}))
             return [*closing, self._event(f"response.{done.status}", response=done.json_body())]
-        chunk = ChatAnswer.model_validate_json(raw.removeprefix(b"data: "))
+        chunk = Chunk.model_validate_json(raw.removeprefix(b"data: "))
         if chunk.error is not None:
             return self._failed(chunk.error)
         self._usage = chunk.usage or self._usage
@@ -95,7 +97,7 @@ class ResponsesStream:
         events.append(self._event("response.output_text.delta", **self._where(self._text), delta=text, logprobs=[]))
         return events
 
-    def _call_delta(self, call: ChatToolCall) -> list[bytes]:
+    def _call_delta(self, call: ToolCall) -> list[bytes]:
         position = call.index or 0
         events = []
         if position not in self._calls:
@@ -132,7 +134,7 @@ class ResponsesStream:
     def _failed(self, error: ChatError) -> list[bytes]:
         code, message = error.code or "error", error.message or "the response failed"
         failed = self._response.model_copy(update={
-            "status": "failed", "error": ResponseError(code=code, message=message), "usage": self._usage.usage(),
+            "status": "failed", "error": ResponseError(code=code, message=message), "usage": Usage.of_chat(self._usage),
             "output": list(self._output.values())})
         # The `error` object makes the openai SDK raise, as it does for a chat stream's error event.
         body = {"message": message, "type": error.type or "api_error", "param": error.param, "code": code}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.api.responses_chat import ChatAnswer, ChatUsage
+from gateway.api.chat_answer import Chunk
 from gateway.api.responses_objects import (
     IncompleteDetails,
     OutputFunctionCall,
@@ -17,6 +17,7 @@ from gateway.api.responses_objects import (
     OutputRefusal,
     OutputText,
     ResponseObject,
+    Usage,
 )
 from gateway.api.responses_shapes import (
     FunctionCallItem,
@@ -119,7 +120,7 @@ def finished(response: ResponseObject, output: list[OutputItem], finish_reason: 
 
 def render(response: ResponseObject, body: dict[str, Any]) -> ResponseObject:
     """`response` (the request's echo) completed with the chat completion `body`."""
-    answer = ChatAnswer.model_validate(body)
+    answer = Chunk.model_validate(body)
     choice = answer.first()
     output: list[OutputItem] = []
     message = choice.message
@@ -130,7 +131,7 @@ def render(response: ResponseObject, body: dict[str, Any]) -> ResponseObject:
         output.append(OutputFunctionCall(call_id=call.id or "", name=call.function.name or "",
                                          arguments=call.function.arguments or ""))
     done = finished(response, output, choice.finish_reason)
-    return done.model_copy(update={"usage": (answer.usage or ChatUsage()).usage()})
+    return done.model_copy(update={"usage": Usage.of_chat(answer.usage)})
 
 
 def echo(request: ResponsesRequest) -> ResponseObject:
