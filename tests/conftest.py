@@ -15,6 +15,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from registry.db import make_engine  # noqa: E402
+from registry.migrate import upgrade  # noqa: E402
 from tests.support.fake_upstream import FakeUpstream, running_upstream  # noqa: E402
 from tests.support.services import temporary_pg_database  # noqa: E402
 
@@ -39,3 +43,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         with temporary_pg_database() as url:
             yield url
+
+
+@pytest.fixture()
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on `database_url`, migrated to head (directories with their own `engine` fixture override it)."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()

@@ -18,14 +18,6 @@ from registry.tables import UsageRecord, utcnow
 from registry.usage import UsageWriter
 
 
-@pytest.fixture()
-def engine(database_url: str):  # type: ignore[no-untyped-def]
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
 def test_migrations_reach_head(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)  # idempotent

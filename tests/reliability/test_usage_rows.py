@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from registry.db import make_engine
-from registry.migrate import upgrade
 from registry.tables import UsageRecord
 from registry.usage import UsageWriter
 from tests.gateway.conftest import deployment
@@ -23,14 +20,6 @@ from tests.support.fake_upstream import FakeUpstream
 
 USER = [{"role": "user", "content": "hi"}]
 CANARY = "canary-9d1f-value-not-for-logs"
-
-
-@pytest.fixture()
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _row(request_id: str, **fields: Any) -> UsageRecord:

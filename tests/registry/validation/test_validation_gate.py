@@ -3,19 +3,16 @@ is refused, the same model made fair passes; a degraded segment is flagged. Runs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
-import pytest
 from sqlalchemy.engine import Engine
 
-from registry.db import make_engine, session_scope
+from registry.db import session_scope
 from registry.governance import GateError, lifecycle, versions
 from registry.governance.access import find_model, find_version
 from registry.governance.records import MetricValue, ValidationReport
 from registry.governance.specs import ValidationSpec
-from registry.migrate import upgrade
 from registry.validation.options import DataFile, ValidationOptions
 from registry.validation.service import compute, store, version_context
 from tests.registry.governance.gov_helpers import ALICE, T0, ready_tier1, spec
@@ -24,14 +21,6 @@ from tests.registry.validation.validation_synth import evaluation_set
 NAME = "credit-scoring"
 DECLARED = ValidationSpec(thresholds={"accuracy": 0.75, "roc_auc": 0.6}, segment_columns=["region"],
                           sensitive_columns=["group"])
-
-
-@pytest.fixture()
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _ready(engine: Engine) -> None:
