@@ -24,8 +24,8 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     ctx.recorded = True
     row = usage_row(ctx)
     gw.usage.submit(row)
-    _observe(gw, row)
-    model = metric_model(gw, ctx.model)
+    model = metric_model(gw, ctx.model)  # the row's requested model: one bounded label for every metric below
+    _observe(gw, row, model)
     gw.metrics.genai.observe(ctx, model)
     if ctx.principal is not None:
         gw.metrics.budgets.note(ctx.principal.budgets)
@@ -98,10 +98,10 @@ def metric_model(gw: Gateway, name: str | None) -> str:
     return gw.router.served_name(name) or "other"
 
 
-def _observe(gw: Gateway, row: UsageRecord) -> None:
+def _observe(gw: Gateway, row: UsageRecord, model: str) -> None:
     m = gw.metrics
     # The team comes from the key's registry row, never from the request.
-    team, model = row.team or "-", metric_model(gw, row.requested_model)
+    team = row.team or "-"
     m.requests.labels(team, model, row.status).inc()
     if row.error_type:
         m.errors.labels(team, model, row.error_type).inc()
