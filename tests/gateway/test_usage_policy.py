@@ -238,3 +238,45 @@ def test_use_case_changes_are_audited_and_applied_at_once(gw: RunningGateway) ->
     with pytest.raises(openai.PermissionDeniedError):
         gw.client("beta").chat.completions.create(**request)
     assert ("use_case.status", "summaries") in audit_actions(gw)
+
+
+def test_every_api_family_goes_through_the_policy(gw: RunningGateway, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    public, _ = upstreams
+    with pytest.raises(openai.PermissionDeniedError, match="data class 'personal'"):
+        gw.client("beta").completions.create(model="open", prompt=EMAIL_TEXT)
+    with gw.http() as http:
+        refused = http.post("/v1/messages", headers={"x-api-key": gw.keys["beta"], "x-warden-data-class": "personal"},
+                            json={"model": "open", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["type"] == "permission_error" and "'open-public'" in refused.json()["error"]["message"]
+    assert public.requests == []
+
+
+@pytest.fixture(scope="module")
+def masking_gw(upstreams: tuple[FakeUpstream, FakeUpstream],
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    public, _ = upstreams
+    config = {
+        "model_list": [deployment("open", public, model_info={"id": "open-public"})],
+        "guardrail_policies": {"plain": {"input": [{"guardrail": "pii", "mode": "flag"}]}},
+        "usage_policy": {"deployments": {"open-public": "internal"}, "on_disallowed": "mask"},
+    }
+    with temporary_pg_database() as url, running_gateway(config, url, {"beta": {"guardrail_policy": "plain"}},
+                                                         tmp_path_factory.mktemp("masking")) as running:
+        yield running
+
+
+def test_personal_data_is_masked_when_no_deployment_may_take_it_and_the_policy_masks(
+        masking_gw: RunningGateway, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    public, _ = upstreams
+    raw = masking_gw.client("beta").chat.completions.with_raw_response.create(
+        model="open", messages=[{"role": "user", "content": EMAIL_TEXT}])
+    [received] = public.requests_to("/chat/completions")
+    sent = received.json["messages"][0]["content"]
+    assert "jane.doe@example.com" not in sent and "<EMAIL_ADDRESS>" in sent
+    assert raw.headers["x-warden-data-class"] == "public"
+    row = masking_gw.row(raw.headers["x-request-id"])
+    assert row.policy["action"] == "mask" and row.policy["flags"] == ["personal_data_masked"]  # type: ignore[index]
+    with pytest.raises(openai.PermissionDeniedError, match="data class 'confidential'"):
+        masking_gw.client("beta").chat.completions.create(  # only personal data can be masked away
+            model="open", messages=[{"role": "user", "content": "hi"}], metadata={"data_class": "confidential"})
