@@ -61,7 +61,8 @@ async def _route(gw: Gateway, ctx: RequestContext, decision: PolicyDecision) -> 
     assert gw.policy is not None and ctx.model is not None
     config = gw.policy.config
     group = gw.router.group(ctx.model)
-    everywhere = [d for name in gw.router.models() for d in gw.router.group(name)]
+    # The group itself too: a model served under a wildcard is not among the router's listed models.
+    everywhere = [*gw.policy.deployments(gw.router), *group]
     allowed = permitted(config, everywhere, decision.data_class)
     if not any(d.id in allowed for d in group) and config.on_disallowed == "mask" and "pii" in decision.sources:
         rest = highest(config, decision.sources, without="pii")

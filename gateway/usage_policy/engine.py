@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from gateway.providers.base import Deployment
+from gateway.providers.router import Router
 from gateway.usage_policy.config import UsagePolicyConfig
 from registry import use_cases
 from registry.db import session_scope
@@ -45,6 +47,13 @@ class PolicyEngine:
         self.index = EMPTY
         self._refresher: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
+        self._deployments: tuple[Deployment, ...] | None = None
+
+    def deployments(self, router: Router) -> tuple[Deployment, ...]:
+        """Every deployment of every listed model (the model list is fixed once the gateway has started)."""
+        if self._deployments is None:
+            self._deployments = tuple(d for name in router.models() for d in router.group(name))
+        return self._deployments
 
     async def start(self) -> None:
         await self.reload()

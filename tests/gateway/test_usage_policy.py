@@ -206,6 +206,14 @@ def test_a_review_is_queued_approved_and_audited(gw: RunningGateway) -> None:
     actions = audit_actions(gw)
     assert ("review.queued", review_id) in actions and ("review.approve", review_id) in actions
     assert gw.row(raw.headers["x-request-id"]).policy["use_case"] == "hr-letters"  # type: ignore[index]
+    streamed = gw.client("hr").chat.completions.with_raw_response.create(
+        model="chat", stream=True, messages=[{"role": "user", "content": "Here is the letter for the team"}])
+    assert streamed.headers["x-warden-review"] == "required"
+    text = "".join(c.choices[0].delta.content or "" for c in streamed.parse() if c.choices)
+    with admin(gw) as http:
+        stream_id = streamed.headers["x-warden-review-id"]
+        wait_for(lambda: http.get(f"/registry/answer-reviews/{stream_id}").status_code == 200)
+        assert http.get(f"/registry/answer-reviews/{stream_id}").json()["exchange"]["answer"] == [text]
 
 
 def gw_admin_id(gw: RunningGateway) -> str:
