@@ -15,6 +15,7 @@ from sqlmodel import Field as Column_, Session, SQLModel, select
 
 from registry.db import session_scope
 from registry.governance import audit
+from registry.governance.tables import GovModel
 from registry.tables import utcnow
 
 POLICY_CHAIN = "usage-policy"
@@ -87,6 +88,11 @@ class UseCase(SQLModel, table=True):
 def create_use_case(session: Session, actor: str, data: UseCaseIn) -> UseCase:
     if session.get(UseCase, data.name) is not None:
         raise UseCaseError(f"use case {data.name!r} already exists")
+    if data.registry_models:
+        found = set(session.exec(select(GovModel.name).where(GovModel.name.in_(data.registry_models))))  # type: ignore[attr-defined]
+        missing = [name for name in data.registry_models if name not in found]
+        if missing:
+            raise UseCaseError(f"use case {data.name!r} names models the registry does not have: {missing}")
     row = UseCase(**data.model_dump())
     session.add(row)
     session.flush()

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from gateway.cli import cli
 from registry.db import make_engine
 from registry.governance.audit_verify import verify
+from registry.governance.tables import GovModel
 from registry.migrate import upgrade
 from registry.review_queue import ReviewItem, enqueue
 from registry.use_cases import POLICY_CHAIN
@@ -37,6 +38,17 @@ def test_use_cases_are_created_listed_and_changed(run, database_url: str) -> Non
     assert "support-drafts" in run("usecases", "list")
     shown = run("usecases", "show", "support-drafts")
     assert '"human_review": true' in shown and '"key_1"' in shown and '"support/answer"' in shown
+    assert "registry does not have: ['ghost-model']" in run(
+        "usecases", "create", "other", "--owner", "x", "--status", "approved", "--registry-model", "ghost-model", code=1)
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        session.add(GovModel(name="ticket-llm", kind="llm", owner="ops", team="support", use_case="support",
+                             created_by="dpo@example.org"))
+        session.commit()
+    engine.dispose()
+    assert "created use case linked" in run("usecases", "create", "linked", "--owner", "x", "--status", "approved",
+                                            "--registry-model", "ticket-llm")
     assert "is now forbidden" in run("usecases", "set-status", "support-drafts", "forbidden", "--reason", "audit")
     assert "does not exist" in run("usecases", "set-status", "ghost", "approved", code=1)
     assert "Invalid value" in run("usecases", "set-status", "support-drafts", "banned", code=2)
@@ -44,7 +56,7 @@ def test_use_cases_are_created_listed_and_changed(run, database_url: str) -> Non
     with Session(engine) as session:
         report = verify(session, POLICY_CHAIN)
     engine.dispose()
-    assert report.ok and report.entries == 2
+    assert report.ok and report.entries == 3
 
 
 def test_reviews_are_listed_shown_and_decided_once(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
