@@ -246,6 +246,12 @@ def test_use_case_changes_are_audited_and_applied_at_once(gw: RunningGateway) ->
     with pytest.raises(openai.PermissionDeniedError):
         gw.client("beta").chat.completions.create(**request)
     assert ("use_case.status", "summaries") in audit_actions(gw)
+    with gw.http() as http:  # team keys neither read nor change the policy's registry
+        team = {"authorization": f"Bearer {gw.keys['beta']}"}
+        assert http.get("/registry/use-cases", headers=team).status_code == 403
+        assert http.post("/registry/use-cases/summaries/status", headers=team, json={"status": "approved"}
+                         ).status_code == 403
+        assert http.get("/registry/answer-reviews", headers=team).status_code == 403
 
 
 def test_every_api_family_goes_through_the_policy(gw: RunningGateway, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
