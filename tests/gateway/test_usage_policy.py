@@ -269,11 +269,14 @@ def test_every_api_family_goes_through_the_policy(gw: RunningGateway, upstreams:
 @pytest.fixture(scope="module")
 def masking_gw(upstreams: tuple[FakeUpstream, FakeUpstream],
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    public, _ = upstreams
+    public, private = upstreams
     config = {
-        "model_list": [deployment("open", public, model_info={"id": "open-public"})],
+        "model_list": [deployment("open", public, model_info={"id": "open-public"}),
+                       deployment("vault", private, model_info={"id": "vault-private"})],
+        "router_settings": {"num_retries": 0, "timeout": 5, "fallbacks": [{"vault": ["open"]}]},
         "guardrail_policies": {"plain": {"input": [{"guardrail": "pii", "mode": "flag"}]}},
-        "usage_policy": {"deployments": {"open-public": "internal"}, "on_disallowed": "mask"},
+        "usage_policy": {"deployments": {"open-public": "internal", "vault-private": "personal"},
+                         "on_disallowed": "mask"},
     }
     with temporary_pg_database() as url, running_gateway(config, url, {"beta": {"guardrail_policy": "plain"}},
                                                          tmp_path_factory.mktemp("masking")) as running:
@@ -294,3 +297,16 @@ def test_personal_data_is_masked_when_no_deployment_may_take_it_and_the_policy_m
     with pytest.raises(openai.PermissionDeniedError, match="data class 'confidential'"):
         masking_gw.client("beta").chat.completions.create(  # only personal data can be masked away
             model="open", messages=[{"role": "user", "content": "hi"}], metadata={"data_class": "confidential"})
+
+
+def test_a_fallback_never_takes_a_class_its_deployments_may_not(
+        masking_gw: RunningGateway, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    public, private = upstreams
+    with pytest.raises(openai.APIStatusError) as caught:  # the private deployment fails; `open` may not take it
+        masking_gw.client("beta").chat.completions.create(
+            model="vault", messages=[{"role": "user", "content": f"[[fake:status=500]] {EMAIL_TEXT}"}])
+    assert caught.value.status_code >= 500
+    assert len(private.requests_to("/chat/completions")) == 1 and public.requests == []
+    private.enqueue(status=500)  # public data still falls back
+    masking_gw.client("beta").chat.completions.create(model="vault", messages=[{"role": "user", "content": "hello"}])
+    assert len(public.requests_to("/chat/completions")) == 1
