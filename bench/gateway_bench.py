@@ -34,7 +34,8 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "warden", "warden-traced", "warden-default", "warden-input", "warden-guarded", "litellm")
+TARGET_ORDER = ("upstream", "warden", "warden-traced", "warden-policy", "warden-default", "warden-input", "warden-guarded",
+                "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 API_TARGET = "warden"
 """The target also measured through the other API families (`--apis`), as rows `warden/<api>`."""

@@ -113,7 +113,18 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden-guarded": {"input": INPUT_GUARDRAILS, "output": [{"guardrail": "pii", "mode": "mask"}]},
     # No guardrails, tracing on (TRACED).
     "warden-traced": None,
+    # No guardrails, the usage policy on (USAGE_POLICY): its step's added latency is this row's minus `warden`'s.
+    "warden-policy": None,
 }
+USAGE_POLICY: dict[str, dict[str, object]] = {
+    "warden-policy": {
+        "deployments": {"bench-model": "internal"},
+        "markers": [{"name": "internal-label", "pattern": "(?i)\\binternal only\\b", "data_class": "internal"}],
+        "unknown_use_case": "flag",
+        "attribution": {"notice": True},
+    },
+}
+"""Targets served with a `usage_policy` section: data classes with a marker detector, attribution notices."""
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
 TRACED = ("warden-traced",)
 """Targets served with tracing on: every span is exported over OTLP/HTTP to the fake upstream, which answers 404
@@ -134,6 +145,8 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
     policy = POLICIES[name]
     if policy is not None:
         config |= {"guardrail_policies": {"bench": policy}, "default_policy": "bench"}
+    if name in USAGE_POLICY:
+        config["usage_policy"] = USAGE_POLICY[name]
     path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from gateway.api import (admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes,
-                         responses_routes)
+                         responses_routes, usage_policy_routes)
 from gateway.api.deps import response_headers
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.api.unprefixed import without_prefix
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(admin.router)
     app.include_router(health.router)
     app.include_router(registry_routes.build_router())
+    app.include_router(usage_policy_routes.router)
     app.add_exception_handler(WardenError, _warden_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
+from gateway.usage_policy.config import UsagePolicyConfig
 
 
 class Strict(BaseModel):
@@ -278,6 +279,8 @@ class GatewayConfig(Strict):
     cache: CacheConfig = CacheConfig()
     judge: JudgeConfig | None = None
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
+    usage_policy: UsagePolicyConfig | None = None
+    """The LLM usage policy: data classes per deployment, use cases, human review, attribution (off unless set)."""
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""
@@ -374,6 +377,17 @@ def _check_references(config: GatewayConfig, source: str) -> None:
                                   f"low {spec.judge.low} is above high {spec.judge.high}")
     if config.judge is not None and config.judge.model not in names:
         raise ConfigError(f"{source}: judge.model names unknown model {config.judge.model!r}")
+    if config.usage_policy is not None:
+        _check_policy_names(config, config.usage_policy, source)
     for team, team_config in config.teams.items():
         if team_config.guardrail_policy is not None and team_config.guardrail_policy not in policies:
             raise ConfigError(f"{source}: teams.{team}.guardrail_policy names unknown policy {team_config.guardrail_policy!r}")
+
+
+def _check_policy_names(config: GatewayConfig, policy: UsagePolicyConfig, source: str) -> None:
+    """A deployment ceiling must name a model or a deployment id of `model_list`."""
+    known = set(config.model_names()) | {d.model_info.id for d in config.model_list if d.model_info.id}
+    known |= {f"{d.model_name}#{i}" for i, d in enumerate(config.model_list)}
+    for name in policy.deployments:
+        if name not in known:
+            raise ConfigError(f"{source}: usage_policy.deployments names unknown model or deployment {name!r}")

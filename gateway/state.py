@@ -31,6 +31,8 @@ from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
 from gateway.tracing import NoTracing, Tracing
 from gateway.tracing_setup import tracing_from_env
+from gateway.usage_policy.engine import PolicyEngine
+from gateway.usage_policy.metrics import ReviewBacklogCollector
 from registry import spend
 from registry.db import make_engine
 from registry.monitoring.prometheus import monitor_collector
@@ -61,6 +63,8 @@ class Gateway:
     tracing: Tracing = field(default_factory=NoTracing)
     cache: CacheStore | None = None
     """The response cache's store, when `cache.enabled`."""
+    policy: PolicyEngine | None = None
+    """The usage policy, when the config has a `usage_policy` section."""
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -94,6 +98,8 @@ class Gateway:
         if self.exchanges is not None:
             await self.exchanges.stop()
         await self.registry.stop()
+        if self.policy is not None:
+            await self.policy.stop()
         if self.prompts is not None:
             await self.prompts.stop()
         await self.usage.stop()
@@ -138,6 +144,10 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
+    if config.usage_policy is not None:
+        gateway.policy = PolicyEngine(config.usage_policy, engine)
+        await gateway.policy.start()
+        gateway.metrics.registry.register(ReviewBacklogCollector(engine))
     gateway.drain.install()
     if any(p.logging == "full" for p in config.guardrail_policies.values()):
         gateway.exchanges = ExchangeLogger(engine)

@@ -103,3 +103,5 @@ class UsageRecord(SQLModel, table=True):
     guardrails: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
     registry_model: str | None = Field(default=None, max_length=256)
     registry_version: str | None = Field(default=None, max_length=128)
+    policy: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
+    """The usage policy's decision: data class, use case, action (`gateway/usage_policy`)."""

@@ -10,6 +10,7 @@ from gateway.limits.levels import rate_headers
 from gateway.pipeline.authenticate import bearer_token
 from gateway.pipeline.context import Endpoint, Principal, RequestContext
 from gateway.state import Gateway
+from gateway.usage_policy.classify import DATA_CLASS_HEADER
 from guardrails.judge import usage_of
 
 def gateway_of(request: Request) -> Gateway:
@@ -22,6 +23,7 @@ def new_context(request: Request, endpoint: Endpoint) -> RequestContext:
     ctx = RequestContext(request_id=request_id, endpoint=endpoint)
     cache_control = (request.headers.get("cache-control") or "").lower()
     ctx.no_cache, ctx.no_store = "no-cache" in cache_control, "no-store" in cache_control
+    ctx.declared_class = request.headers.get(DATA_CLASS_HEADER)
     request.state.context = ctx
     gateway_of(request).tracing.start(ctx, request.headers)
     return ctx

@@ -24,6 +24,8 @@ COMMANDS = {
     "scan": ("gateway.cli.scan", "scan"),
     "logs": ("gateway.cli.logs", "logs_group"),
     "eval": ("gateway.cli.eval", "eval_group"),
+    "usecases": ("gateway.cli.usage_policy", "usecases_group"),
+    "review": ("gateway.cli.usage_policy", "review_group"),
 }
 HELP = {
     "serve": "Run the gateway.",
@@ -38,6 +40,8 @@ HELP = {
     "scan": "Run guardrails over a JSONL file offline (one result per line).",
     "logs": "Show or purge the request/response exchanges kept for audit.",
     "eval": "Evaluate prompts and models: suites, metrics (ragas), red team, reports, record/replay.",
+    "usecases": "LLM use cases: list, show, create, set-status (approved, conditional, forbidden).",
+    "review": "Human review of answers: list, show, approve, reject.",
 }
 
 

@@ -1,6 +1,7 @@
 """The request path, top to bottom, one step a line:
 
-    authenticate -> enforce_limits -> check_input -> resolve_prompt -> call_provider -> check_output -> record_usage
+    authenticate -> enforce_limits -> check_input -> resolve_prompt -> apply_policy -> call_provider -> check_output
+    -> record_usage
 
 (`enforce_prompt_budget` completes `enforce_limits` once a stored prompt is rendered.)
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.pipeline.apply_policy import apply_policy, mark_answer, mark_stream
 from gateway.pipeline.authenticate import authenticate
 from gateway.pipeline.call_provider import call_provider
 from gateway.pipeline.check_input import check_input
@@ -35,8 +37,10 @@ async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body
         await check_input(gw, ctx)
         await resolve_prompt(gw, ctx)
         await enforce_prompt_budget(gw, ctx)
+        await apply_policy(gw, ctx)
         result = await call_provider(gw, ctx)
-        answer = await check_output(gw, ctx, result)
+        answer = await check_output(gw, ctx, mark_stream(gw, ctx, result))
+        mark_answer(gw, ctx, answer)
     except BaseException as exc:
         ctx.fail(exc)
         record_usage(gw, ctx)
@@ -51,6 +55,7 @@ async def embeddings(gw: Gateway, ctx: RequestContext, authorization: str | None
         await authenticate(gw, ctx, authorization, body)
         await enforce_limits(gw, ctx)
         await check_input(gw, ctx)
+        await apply_policy(gw, ctx)
         result = await call_provider(gw, ctx)
     except BaseException as exc:
         ctx.fail(exc)

@@ -29,20 +29,22 @@ async def call_provider(gw: Gateway, ctx: RequestContext) -> Completion | ChunkS
 async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selection) -> Completion | ChunkStream:
     assert ctx.model is not None
     ctx.upstream_started = time.perf_counter()
+    only = ctx.policy.deployments if ctx.policy else None
     try:
         if ctx.endpoint == "embeddings":
-            result, served = await gw.router.run(ctx.model, ctx.payload, _embed, selection.allowed)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _embed, selection.allowed, only)
         elif ctx.stream:
             # Always ask for usage so the row is exact; it is stripped again if the client did not ask.
             ctx.payload["stream_options"] = {**(ctx.payload.get("stream_options") or {}), "include_usage": True}
-            result, served = await gw.router.run(ctx.model, ctx.payload, _stream, selection.allowed)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _stream, selection.allowed, only)
         else:
-            result, served = await gw.router.run(ctx.model, ctx.payload, _chat, selection.allowed)
+            result, served = await gw.router.run(ctx.model, ctx.payload, _chat, selection.allowed, only)
     finally:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     ctx.served = served
     if ctx.endpoint != "embeddings":
-        mirror(gw, ctx, selection.shadow)
+        # A shadow copy goes only where the request's data class may go.
+        mirror(gw, ctx, tuple(d for d in selection.shadow if only is None or d.id in only))
     if isinstance(result, Completion):
         account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(result.body.get("usage")))
     return result

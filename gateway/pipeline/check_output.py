@@ -103,7 +103,8 @@ async def _ask_again(gw: Gateway, ctx: RequestContext, first: Completion, reason
                                     "matching the required schema."},
     ]}
     started = time.perf_counter()
-    second, served = await gw.router.run(ctx.model or "", payload, _chat)
+    second, served = await gw.router.run(ctx.model or "", payload, _chat,
+                                         only=ctx.policy.deployments if ctx.policy else None)
     ctx.upstream_ms += (time.perf_counter() - started) * 1000
     ctx.served = replace(served, attempts=served.attempts + (ctx.served.attempts if ctx.served else 0))
     account(ctx, first.prompt_tokens + second.prompt_tokens, first.completion_tokens + second.completion_tokens)

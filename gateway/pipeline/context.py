@@ -13,6 +13,7 @@ from gateway.limits.base import BudgetRule, RateRule, Reservation
 from gateway.prompts import ResolvedPrompt
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
+from gateway.usage_policy.decision import PolicyDecision
 from guardrails.base import CheckContext, Verdict
 from registry.tables import utcnow
 
@@ -98,6 +99,10 @@ class RequestContext:
     no_store: bool = False
     """The client's `Cache-Control` header (the body's `cache` field says the same per request)."""
     cache_hit: bool = False
+    declared_class: str | None = None
+    """The data class the client declared in the `x-warden-data-class` header."""
+    policy: PolicyDecision | None = None
+    """The usage policy's decision (`apply_policy`)."""
 
     @property
     def stream(self) -> bool:

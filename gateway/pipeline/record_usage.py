@@ -88,6 +88,7 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         guardrails=[v.summary() for v in ctx.verdicts] or None,
         registry_model=deployment.registry_model if deployment else None,
         registry_version=deployment.registry_version if deployment else None,
+        policy=ctx.policy.summary() if ctx.policy else None,
     )
 
 

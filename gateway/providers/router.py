@@ -105,14 +105,18 @@ class Router:
         return state.fails, max(0.0, state.cooldown_until - self._clock())
 
     async def run(self, model_name: str, payload: dict[str, Any], call: Call[T],
-                  allowed: frozenset[str] | None = None) -> tuple[T, Served]:
+                  allowed: frozenset[str] | None = None, only: frozenset[str] | None = None) -> tuple[T, Served]:
         """Call `model_name` (then its fallbacks) until one deployment answers. `allowed` restricts the
-        deployments of `model_name` itself (e.g. to the registry version a rollout chose)."""
+        deployments of `model_name` itself (e.g. to the registry version a rollout chose); `only` restricts every
+        model of the chain, fallbacks included (the usage policy's data class)."""
         last_error: ProviderError | None = None
         attempts = 0
         for position, name in enumerate(self._chain(model_name)):
             try:
-                result, deployment, used = await self._run_group(name, payload, call, allowed if position == 0 else None)
+                scope = allowed if position == 0 else None
+                if only is not None:
+                    scope = only if scope is None else scope & only
+                result, deployment, used = await self._run_group(name, payload, call, scope)
             except _GroupFailed as failed:
                 attempts += failed.attempts
                 last_error = failed.error or last_error
