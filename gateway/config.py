@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
+from gateway.rag.config import RagConfig
 
 
 class Strict(BaseModel):
@@ -278,6 +279,8 @@ class GatewayConfig(Strict):
     cache: CacheConfig = CacheConfig()
     judge: JudgeConfig | None = None
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
+    rag: RagConfig = RagConfig()
+    """RAG governance: chunk ACLs and the policy for chunks of unregistered or stale sources."""
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""

@@ -8,6 +8,7 @@ import registry.eval_runs  # noqa: F401
 import registry.exchanges  # noqa: F401
 import registry.governance.tables  # noqa: F401
 import registry.monitoring.tables  # noqa: F401
+import registry.rag.tables  # noqa: F401
 import registry.stored_responses  # noqa: F401
 import registry.tables  # noqa: F401
 

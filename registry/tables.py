@@ -103,3 +103,7 @@ class UsageRecord(SQLModel, table=True):
     guardrails: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
     registry_model: str | None = Field(default=None, max_length=256)
     registry_version: str | None = Field(default=None, max_length=128)
+    chunks_removed: int = 0
+    """Retrieved chunks taken out before the provider and the guardrails saw them (ACL, source policy)."""
+    chunks_cited: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    """The chunks the answer cites (`source_id/chunk_id`, or the document number when it carries no ids)."""

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.context import RequestContext
+from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
 from registry.tables import UsageRecord
 
@@ -88,6 +89,8 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         guardrails=[v.summary() for v in ctx.verdicts] or None,
         registry_model=deployment.registry_model if deployment else None,
         registry_version=deployment.registry_version if deployment else None,
+        chunks_removed=chunks_removed(ctx.checks),
+        chunks_cited=chunks_cited(ctx.checks),
     )
 
 
