@@ -24,6 +24,7 @@ COMMANDS = {
     "scan": ("gateway.cli.scan", "scan"),
     "logs": ("gateway.cli.logs", "logs_group"),
     "eval": ("gateway.cli.eval", "eval_group"),
+    "sources": ("gateway.cli.sources", "sources_group"),
 }
 HELP = {
     "serve": "Run the gateway.",
@@ -38,6 +39,7 @@ HELP = {
     "scan": "Run guardrails over a JSONL file offline (one result per line).",
     "logs": "Show or purge the request/response exchanges kept for audit.",
     "eval": "Evaluate prompts and models: suites, metrics (ragas), red team, reports, record/replay.",
+    "sources": "RAG sources: inventory, freshness, embedding versions, re-index tasks, retrieval evaluation.",
 }
 
 

@@ -3,6 +3,7 @@ task; the monitoring scheduler flags the sources whose freshness SLA was missed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Literal
@@ -16,6 +17,7 @@ from registry.rag.embeddings import ensure_version
 from registry.rag.tables import RagSource, ReindexTask
 from registry.tables import utcnow
 
+log = logging.getLogger("warden.rag")
 Reliability = Literal["high", "medium", "low", "unrated"]
 
 
@@ -134,6 +136,8 @@ def flag_stale(engine: Engine, now: datetime | None = None) -> list[str]:
             elif not stale and source.stale_since is not None:
                 source.stale_since = None
             session.add(source)
+    if flagged:
+        log.warning("RAG sources past their freshness SLA: %s", ", ".join(flagged))
     return flagged
 
 
