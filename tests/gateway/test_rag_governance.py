@@ -181,3 +181,24 @@ def test_source_writes_need_an_admin_key(rag_gw: RunningGateway) -> None:
         bad = http.post("/registry/rag/sources", json={"id": "g eo", "owner": "me", "colour": 1},
                         headers={"authorization": f"Bearer {rag_gw.admin_key}"})
         assert bad.status_code == 400 and bad.json()["error"]["param"] in ("id", "colour")
+
+
+def test_a_stream_lists_its_cited_chunks_and_a_missing_citation_ends_it(rag_gw: RunningGateway,
+                                                                        upstream: FakeUpstream) -> None:
+    documents = [_chunk("Paris is the capital of France.", "geo", "g1", ["alpha"]),
+                 _chunk("Berlin is the capital of Germany.", "geo", "g2", ["citeflag", "citeblock"])]
+    upstream.set_behaviour(reply="Berlin is the capital of Germany [1].")
+    stream = rag_gw.client("citeflag").chat.completions.with_raw_response.create(
+        model="chat-a", messages=[{"role": "user", "content": "Capital of Germany?"}], stream=True,
+        extra_body={"documents": documents})
+    text = "".join(c.choices[0].delta.content or "" for c in stream.parse() if c.choices)
+    assert text == "Berlin is the capital of Germany [1]."
+    row = rag_gw.row(stream.headers["x-request-id"])
+    assert row.stream and row.chunks_removed == 1 and row.chunks_cited == ["geo/g2"]  # [1] is g2 once g1 is removed
+
+    upstream.set_behaviour(reply="Berlin is the capital of Germany.")
+    with pytest.raises(openai.APIError):
+        chunks = rag_gw.client("citeblock").chat.completions.create(
+            model="chat-a", messages=[{"role": "user", "content": "Capital of Germany?"}], stream=True,
+            extra_body={"documents": documents})
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
