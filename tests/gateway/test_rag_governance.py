@@ -18,6 +18,7 @@ from tests.support.gateway_server import RunningGateway
 POLICIES = {
     "cite_flag": {"output": [{"guardrail": "grounding", "mode": "annotate", "citations": "flag"}]},
     "cite_block": {"output": [{"guardrail": "grounding", "mode": "annotate", "citations": "block"}]},
+    "pii_mask": {"input": [{"guardrail": "pii", "mode": "mask"}]},
 }
 SECRET = "Q3 layoffs are planned for the beta team."
 
@@ -30,7 +31,7 @@ def _config(upstream: FakeUpstream, **rag: Any) -> dict[str, Any]:
 
 
 TEAMS = {"alpha": {}, "beta": {}, "citeflag": {"guardrail_policy": "cite_flag"},
-         "citeblock": {"guardrail_policy": "cite_block"}}
+         "citeblock": {"guardrail_policy": "cite_block"}, "pii": {"guardrail_policy": "pii_mask"}}
 
 
 @pytest.fixture()
@@ -202,3 +203,11 @@ def test_a_stream_lists_its_cited_chunks_and_a_missing_citation_ends_it(rag_gw: 
             model="chat-a", messages=[{"role": "user", "content": "Capital of Germany?"}], stream=True,
             extra_body={"documents": documents})
         "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_chunks_sent_upstream_are_masked_as_the_input_guardrails_left_them(rag_gw: RunningGateway,
+                                                                          upstream: FakeUpstream) -> None:
+    email = "jean.dupont@example.com"
+    _ask(rag_gw, [_chunk(f"Write to {email} for refunds.", "geo", "g1")], team="pii")
+    sent = _sent(upstream)
+    assert email not in sent and "[1] Write to <EMAIL_ADDRESS_1> for refunds." in sent
