@@ -81,9 +81,9 @@ async def update_source(request: Request, source_id: str) -> Response:
 
 @router.delete("/sources/{source_id}")
 async def delete_source(request: Request, source_id: str) -> Response:
-    await _admin(request)
+    actor = await _admin(request)
     engine = engine_of(request)
-    await _run(request, lambda: sources.delete_source(engine, source_id), changes=True)
+    await _run(request, lambda: sources.delete_source(engine, source_id, actor), changes=True)
     return json_response({"id": source_id, "deleted": True})
 
 
@@ -96,11 +96,11 @@ async def list_versions(request: Request) -> Response:
 
 @router.post("/embeddings")
 async def set_version_status(request: Request) -> Response:
-    await _admin(request)
+    actor = await _admin(request)
     body = await body_as(request, VersionStatus)
     engine = engine_of(request)
     return json_response(await _run(
-        request, lambda: embeddings.set_status(engine, body.model, body.version, body.status), changes=True))
+        request, lambda: embeddings.set_status(engine, body.model, body.version, body.status, actor), changes=True))
 
 
 @router.get("/reindex-tasks")
@@ -112,6 +112,6 @@ async def list_tasks(request: Request, status: Literal["open", "done"] | None = 
 
 @router.post("/reindex-tasks/{task_id}/done")
 async def close_task(request: Request, task_id: RowId) -> Response:
-    await _admin(request)
+    actor = await _admin(request)
     engine = engine_of(request)
-    return json_response(await _run(request, lambda: sources.close_task(engine, task_id)))
+    return json_response(await _run(request, lambda: sources.close_task(engine, task_id, actor)))

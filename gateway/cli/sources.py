@@ -141,7 +141,7 @@ def show_cmd(source_id: str, database_url: str | None, config_path: str | None) 
 @config_option
 def remove_cmd(source_id: str, database_url: str | None, config_path: str | None) -> None:
     try:
-        sources.delete_source(_engine(config_path, database_url), source_id)
+        sources.delete_source(_engine(config_path, database_url), source_id, ACTOR)
     except SourceNotFound as exc:
         _fail(str(exc))
     click.echo(f"removed {source_id}")
@@ -172,7 +172,8 @@ def embeddings_cmd(database_url: str | None, config_path: str | None) -> None:
 @config_option
 def retire_cmd(model: str, version: str, undo: bool, database_url: str | None, config_path: str | None) -> None:
     """Mark an embedding version retired: requests whose chunks use it are flagged."""
-    row = embeddings.set_status(_engine(config_path, database_url), model, version, "active" if undo else "retired")
+    row = embeddings.set_status(_engine(config_path, database_url), model, version, "active" if undo else "retired",
+                                 ACTOR)
     click.echo(f"{row.model}@{row.version} {row.status}")
 
 
@@ -192,7 +193,7 @@ def tasks_cmd(show_all: bool, database_url: str | None, config_path: str | None)
 @config_option
 def task_done_cmd(task_id: int, database_url: str | None, config_path: str | None) -> None:
     try:
-        sources.close_task(_engine(config_path, database_url), task_id)
+        sources.close_task(_engine(config_path, database_url), task_id, ACTOR)
     except SourceNotFound as exc:
         _fail(str(exc))
     click.echo(f"task {task_id} done")

@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from registry.db import session_scope
+from registry.rag.audit import audit
 from registry.rag.tables import EmbeddingVersion
 from registry.tables import utcnow
 
@@ -19,7 +20,7 @@ def ensure_version(session: Session, model: str, version: str) -> EmbeddingVersi
     return row
 
 
-def set_status(engine: Engine, model: str, version: str, status: str) -> EmbeddingVersion:
+def set_status(engine: Engine, model: str, version: str, status: str, actor: str) -> EmbeddingVersion:
     if status not in ("active", "retired"):
         raise ValueError(f"status must be 'active' or 'retired', got {status!r}")
     with session_scope(engine) as session:
@@ -27,6 +28,8 @@ def set_status(engine: Engine, model: str, version: str, status: str) -> Embeddi
         row.status = status
         row.retired_at = utcnow() if status == "retired" else None
         session.add(row)
+        session.flush()
+        audit(session, actor, f"embedding.{status}", f"{model}@{version}", None, row)
         return row
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from registry.db import session_scope
+from registry.rag.audit import audit
 from registry.rag.embeddings import ensure_version
 from registry.rag.tables import RagSource, ReindexTask
 from registry.tables import utcnow
@@ -73,6 +74,7 @@ def create_source(engine: Engine, spec: SourceSpec, actor: str) -> RagSource:
         values = spec.model_dump(exclude_none=True)
         source = RagSource(**values)
         session.add(source)
+        audit(session, actor, "source.create", source.id, None, source)
         if source.embedding_model and source.embedding_version:
             ensure_version(session, source.embedding_model, source.embedding_version)
         return source
@@ -83,6 +85,7 @@ def update_source(engine: Engine, source_id: str, fields: SourceFields, actor: s
     with session_scope(engine) as session:
         source = _get(session, source_id)
         before = (source.embedding_model, source.embedding_version)
+        old = source.model_dump(mode="json")
         for name, value in fields.model_dump(exclude_unset=True).items():
             setattr(source, name, value)
         source.updated_at = utcnow()
@@ -98,6 +101,9 @@ def update_source(engine: Engine, source_id: str, fields: SourceFields, actor: s
             ensure_version(session, after[0], after[1])
         session.add(source)
         session.flush()
+        audit(session, actor, "source.update", source_id, old, source)
+        if task is not None:
+            audit(session, actor, "source.reindex.open", source_id, None, task)
         return source, task
 
 
@@ -114,9 +120,10 @@ def list_sources(engine: Engine, stale_only: bool = False) -> list[RagSource]:
         return list(session.exec(query))
 
 
-def delete_source(engine: Engine, source_id: str) -> None:
+def delete_source(engine: Engine, source_id: str, actor: str) -> None:
     with session_scope(engine) as session:
         source = _get(session, source_id)
+        audit(session, actor, "source.delete", source_id, source, None)
         for task in session.exec(select(ReindexTask).where(ReindexTask.source_id == source_id)):
             session.delete(task)
         session.flush()
@@ -151,13 +158,14 @@ def list_tasks(engine: Engine, status: str | None = "open", source_id: str | Non
         return list(session.exec(query))
 
 
-def close_task(engine: Engine, task_id: int) -> ReindexTask:
+def close_task(engine: Engine, task_id: int, actor: str) -> ReindexTask:
     with session_scope(engine) as session:
         task = session.get(ReindexTask, task_id)
         if task is None:
             raise SourceNotFound(f"re-index task {task_id} does not exist")
         task.status, task.closed_at = "done", utcnow()
         session.add(task)
+        audit(session, actor, "source.reindex.done", task.source_id, None, task)
         return task
 
 

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from gateway.cli import cli
+from registry.governance.audit import list_entries
+from registry.governance.audit_verify import verify
 from registry.monitoring.runner import MonitorContext
 from registry.monitoring.schedule import run_due
 from registry.rag import embeddings, sources
@@ -34,12 +37,18 @@ def test_sources_are_registered_changed_and_removed(engine) -> None:  # type: ig
     source, task = sources.update_source(engine, "hr-wiki", SourceFields(embedding_version="v2"), "tester")
     assert task is not None and (task.from_version, task.to_version, task.status) == ("v1", "v2", "open")
     assert [t.id for t in sources.list_tasks(engine)] == [task.id]
-    sources.close_task(engine, task.id)
+    sources.close_task(engine, task.id, "tester")
     assert sources.list_tasks(engine) == [] and len(sources.list_tasks(engine, None)) == 1
 
-    sources.delete_source(engine, "hr-wiki")
+    sources.delete_source(engine, "hr-wiki", "tester")
     with pytest.raises(SourceNotFound):
         sources.get_source(engine, "hr-wiki")
+    with Session(engine) as session:
+        trail = [(e.actor, e.action, e.subject) for e in list_entries(session, chain="rag")]
+        assert verify(session, "rag").problems == []
+    assert [a for _, a, _ in trail] == ["source.create", "source.update", "source.update", "source.reindex.open",
+                                        "source.reindex.done", "source.delete"]
+    assert {actor for actor, _, _ in trail} == {"tester"}
 
 
 def test_the_monitoring_pass_flags_stale_sources_and_a_refresh_clears_them(engine) -> None:  # type: ignore[no-untyped-def]
