@@ -58,7 +58,8 @@ async def step_bench(chunks: int, iterations: int, tmp: Path) -> tuple[float, fl
     upgrade(url)
     engine = make_engine(url)
     for i in range(4):
-        create_source(engine, SourceSpec(id=f"src{i}", owner="kb", embedding_model="e5", embedding_version="v2"), "bench")
+        spec = SourceSpec(id=f"src{i}", owner="kb", embedding_model="e5", embedding_version="v2")
+        create_source(engine, spec, "bench")
     config = parse_config({"rag": RAG})
     gw = SimpleNamespace(config=config, rag=SourceCatalog(engine, config.rag.refresh_s), tracing=NoTracing())
     principal = Principal(key_id="k", role="team", team="alpha", models=None)
@@ -114,13 +115,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         p50, p99 = asyncio.run(step_bench(args.chunks, args.iterations, Path(tmp)))
-        print(f"step  filter_chunks, {args.chunks} chunks ({args.chunks // 2} removed): p50 {p50:.1f} us  p99 {p99:.1f} us"
+        print(f"step  filter_chunks, {args.chunks} chunks ({args.chunks // 2} removed): "
+              f"p50 {p50:.1f} us  p99 {p99:.1f} us"
               f"  ({args.iterations} calls)")
         if args.skip_http:
             return
         results = http_bench(args.chunks, args.requests, Path(tmp))
         for label, (h50, h99) in results.items():
-            print(f"http  rag {label:<3} x-warden-overhead-ms: p50 {h50:.3f}  p99 {h99:.3f}  ({args.requests} requests)")
+            print(f"http  rag {label:<3} x-warden-overhead-ms: p50 {h50:.3f}  p99 {h99:.3f}  "
+                  f"({args.requests} requests)")
         added = results["on"][0] - results["off"][0]
         print(f"http  added p50 {added:.3f} ms")
 

@@ -101,7 +101,8 @@ def evaluate(suite: RetrievalSuite) -> list[VersionResult]:
             for q in queries:
                 grades = {r: g for r, g in q.grades().items() if source_of(r) == source}
                 if any(g > 0 for g in grades.values()):
-                    rows.append(query_metrics([r for r in q.retrieved[version] if source_of(r) == source], grades, suite.k))
+                    ranked = [r for r in q.retrieved[version] if source_of(r) == source]
+                    rows.append(query_metrics(ranked, grades, suite.k))
             result.per_source[source] = _mean(rows)
         result.missed = [f"{name} {result.metrics.get(name, 0.0):.4f} < {low}" for name, low in suite.min.items()
                          if result.metrics.get(name, 0.0) < low]

@@ -106,4 +106,4 @@ class UsageRecord(SQLModel, table=True):
     chunks_removed: int = 0
     """Retrieved chunks taken out before the provider and the guardrails saw them (ACL, source policy)."""
     chunks_cited: list[str] | None = Field(default=None, sa_column=Column(JSON))
-    """The chunks the answer cites (`source_id/chunk_id`, or the document number when it carries no ids)."""
+    """The chunks the answer cites: `source_id/chunk_id`, else the document's place in the request (`documents[2]`)."""

@@ -33,7 +33,8 @@ def run_suites(paths: Sequence[Path], engine: Engine | None) -> int:
 
 def _print(suite: str, result: VersionResult, run_id: str | None) -> None:
     verdict = "PASS" if result.passed else "FAIL: " + "; ".join(result.missed)
-    click.echo(f"{suite} [{result.version}] {result.queries} queries {verdict}" + (f" (run {run_id})" if run_id else ""))
+    stored = f" (run {run_id})" if run_id else ""
+    click.echo(f"{suite} [{result.version}] {result.queries} queries {verdict}{stored}")
     click.echo("  overall  " + _line(result.metrics))
     for source, metrics in result.per_source.items():
         click.echo(f"  {source:<8} " + _line(metrics))

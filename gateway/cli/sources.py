@@ -121,7 +121,8 @@ def list_cmd(stale: bool, database_url: str | None, config_path: str | None) -> 
     for s in sources.list_sources(_engine(config_path, database_url), stale):
         embedding = f"{s.embedding_model}@{s.embedding_version}" if s.embedding_model else "-"
         since = s.stale_since.isoformat(timespec="seconds") if s.stale_since else "-"
-        click.echo(f"{s.id:<24} {s.owner:<16} {s.reliability:<11} {s.freshness_sla_s or '-':>8} {embedding:<24} {since}")
+        sla = s.freshness_sla_s or '-'
+        click.echo(f"{s.id:<24} {s.owner:<16} {s.reliability:<11} {sla:>8} {embedding:<24} {since}")
 
 
 @sources_group.command("show")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 FIELDS = ("documents", "context")
+ATTACHED_KEY = "rag.attached"
 HEADING = "Retrieved sources (cite them by their number, e.g. [1]):"
 
 
@@ -71,3 +72,9 @@ def attach_chunks(gw: Gateway, ctx: RequestContext) -> None:
         return
     numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(ctx.checks.documents, start=1))
     ctx.payload["messages"] = [{"role": "system", "content": f"{HEADING}\n\n{numbered}"}, *messages]
+    ctx.checks.state[ATTACHED_KEY] = True
+
+
+def chunks_attached(ctx: RequestContext) -> bool:
+    """Whether chunks were added to the upstream body (which the budget hold must then cover)."""
+    return bool(ctx.checks.state.get(ATTACHED_KEY))

@@ -31,5 +31,5 @@ def chunks_cited(checks: CheckContext) -> list[str] | None:
     if cited is None:
         return None
     state = checks.state.get(STATE_KEY)
-    refs = state.refs if isinstance(state, ChunkState) else [f"document[{i}]" for i in range(len(checks.documents))]
+    refs = state.refs if isinstance(state, ChunkState) else [f"documents[{i}]" for i in range(len(checks.documents))]
     return [refs[n - 1] for n in sorted(cited) if 0 < n <= len(refs)]

@@ -59,7 +59,8 @@ def parse_chunks(field: str, value: Any) -> list[Chunk | None]:
         if isinstance(item, str):
             out.append(Chunk(field, position, item, None))
         elif isinstance(item, dict) and isinstance(item.get("text") or item.get("content"), str):
-            out.append(Chunk(field, position, item.get("text") or item.get("content"), _metadata(field, position, item)))
+            text = item.get("text") or item.get("content")
+            out.append(Chunk(field, position, text, _metadata(field, position, item)))
         else:
             out.append(None)
     return out

@@ -26,11 +26,12 @@ class Decision:
     def removed_count(self) -> int:
         return sum(self.removed.values())
 
-    def _count(self, bucket: dict[str, int], kind: str) -> None:
+    def count(self, bucket: dict[str, int], kind: str) -> None:
         bucket[kind] = bucket.get(kind, 0) + 1
 
 
-def caller_groups(config: RagConfig, team: str | None, end_user: str | None) -> tuple[frozenset[str], frozenset[str] | None]:
+def caller_groups(config: RagConfig, team: str | None,
+                  end_user: str | None) -> tuple[frozenset[str], frozenset[str] | None]:
     """The team's groups, and the end user's when the config lists that end user."""
     team_groups = frozenset(config.team_groups.get(team, [team])) if team else frozenset()
     user_groups = config.end_user_groups.get(end_user) if end_user else None
@@ -51,7 +52,7 @@ def decide(config: RagConfig, snapshot: Snapshot, chunks: Iterable[Chunk], team_
     for chunk in chunks:
         meta = chunk.meta
         if meta is not None and not may_read(meta.acl, team_groups, user_groups):
-            decision._count(decision.removed, "acl")
+            decision.count(decision.removed, "acl")
             continue
         if meta is not None and meta.source_id:
             source = snapshot.sources.get(meta.source_id)
@@ -73,12 +74,13 @@ def _apply(decision: Decision, kind: str, policy: SourcePolicy, source_id: str) 
     if policy == "allow":
         return True
     if policy == "refuse":
-        decision.refused = decision.refused or f"the documents include a chunk of {kind.replace('_', ' ')} {source_id!r}"
+        what = kind.replace('_', ' ')
+        decision.refused = decision.refused or f"the documents include a chunk of {what} {source_id!r}"
         return False
     if policy == "drop":
-        decision._count(decision.removed, kind)
+        decision.count(decision.removed, kind)
         return False
-    decision._count(decision.flags, kind)
+    decision.count(decision.flags, kind)
     return True
 
 
@@ -92,7 +94,8 @@ def _embedding_flags(decision: Decision, snapshot: Snapshot) -> None:
         if embedding is None:
             continue
         if embedding in snapshot.retired:
-            decision._count(decision.flags, "retired_embedding_version")
+            decision.count(decision.flags, "retired_embedding_version")
         source = snapshot.sources.get(chunk.meta.source_id or "") if chunk.meta else None
-        if source is not None and source.embedding_model and (source.embedding_model, source.embedding_version) != embedding:
-            decision._count(decision.flags, "embedding_mismatch")
+        registered = (source.embedding_model, source.embedding_version) if source is not None else (None, None)
+        if registered[0] and registered != embedding:
+            decision.count(decision.flags, "embedding_mismatch")

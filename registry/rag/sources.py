@@ -80,7 +80,8 @@ def create_source(engine: Engine, spec: SourceSpec, actor: str) -> RagSource:
         return source
 
 
-def update_source(engine: Engine, source_id: str, fields: SourceFields, actor: str) -> tuple[RagSource, ReindexTask | None]:
+def update_source(engine: Engine, source_id: str, fields: SourceFields,
+                  actor: str) -> tuple[RagSource, ReindexTask | None]:
     """Apply the fields that were set; a new embedding model or version opens a re-index task."""
     with session_scope(engine) as session:
         source = _get(session, source_id)

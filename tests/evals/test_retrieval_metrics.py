@@ -48,7 +48,8 @@ def test_metric_by_hand(metric, value: float) -> None:  # type: ignore[no-untype
 def test_suite_means_per_version_and_per_source() -> None:
     v1, v2 = evaluate(RetrievalSuite.model_validate(SUITE))
     assert (v1.version, v2.version) == ("e5@v1", "e5@v2")
-    # v1: q1 P@1 0, P@3 1/3, R@3 1/2, RR 1/2, nDCG@3 1.2619 / 2.6309 = 0.4796; q2: nothing relevant within 3 -> 0 everywhere.
+    # v1: q1 P@1 0, P@3 1/3, R@3 1/2, RR 1/2, nDCG@3 1.2619 / 2.6309 = 0.4796;
+    # q2: nothing relevant within 3 -> 0 everywhere.
     ndcg_q1 = (2 / L3) / (2 / L2 + 1 / L3)
     assert v1.metrics["precision@1"] == 0.0
     assert v1.metrics["precision@3"] == pytest.approx((1 / 3) / 2, abs=1e-6)

@@ -31,13 +31,15 @@ def _config(upstream: FakeUpstream, **rag: Any) -> dict[str, Any]:
 
 
 TEAMS = {"alpha": {}, "beta": {}, "citeflag": {"guardrail_policy": "cite_flag"},
-         "citeblock": {"guardrail_policy": "cite_block"}, "pii": {"guardrail_policy": "pii_mask"}}
+         "citeblock": {"guardrail_policy": "cite_block"}, "pii": {"guardrail_policy": "pii_mask"},
+         "tight": {"budget_usd": 0.01}}
 
 
 @pytest.fixture()
 def rag_gw(make_gateway: Any, upstream: FakeUpstream):  # type: ignore[no-untyped-def]
     with make_gateway(_config(upstream, unregistered_sources="flag", stale_sources="flag"), dict(TEAMS)) as gw:
-        _register(gw, "hr", freshness_sla_s=86400, refreshed_at=_ago(hours=1), embedding_model="e5", embedding_version="v2")
+        _register(gw, "hr", freshness_sla_s=86400, refreshed_at=_ago(hours=1), embedding_model="e5",
+                  embedding_version="v2")
         _register(gw, "geo", embedding_model="e5", embedding_version="v2")
         yield gw
 
@@ -111,7 +113,8 @@ def test_drop_unregistered_and_refuse_stale(make_gateway: Any, upstream: FakeUps
     with make_gateway(_config(upstream, unregistered_sources="drop", stale_sources="refuse"), dict(TEAMS)) as gw:
         _register(gw, "old", freshness_sla_s=3600, refreshed_at=_ago(days=2))
         _register(gw, "geo")
-        raw = _ask(gw, [_chunk("From a wiki nobody registered.", "wiki", "w1"), _chunk("Paris is in France.", "geo", "g1")])
+        raw = _ask(gw, [_chunk("From a wiki nobody registered.", "wiki", "w1"),
+                        _chunk("Paris is in France.", "geo", "g1")])
         assert "nobody registered" not in _sent(upstream) and "Paris is in France." in _sent(upstream)
         assert gw.row(raw.headers["x-request-id"]).chunks_removed == 1
         calls = len(upstream.requests)
@@ -145,7 +148,8 @@ def test_chunk_metadata_is_validated(rag_gw: RunningGateway) -> None:
     assert error.value.param == "documents[0].metadata.source"
 
 
-def test_citation_policy_flags_blocks_and_the_row_lists_cited_chunks(rag_gw: RunningGateway, upstream: FakeUpstream) -> None:
+def test_citation_policy_flags_blocks_and_the_row_lists_cited_chunks(rag_gw: RunningGateway,
+                                                                     upstream: FakeUpstream) -> None:
     documents = [_chunk("Paris is the capital of France.", "geo", "g1"),
                  _chunk("Berlin is the capital of Germany.", "geo", "g2")]
     upstream.set_behaviour(reply="Berlin is the capital of Germany [2].")
@@ -211,3 +215,30 @@ def test_chunks_sent_upstream_are_masked_as_the_input_guardrails_left_them(rag_g
     _ask(rag_gw, [_chunk(f"Write to {email} for refunds.", "geo", "g1")], team="pii")
     sent = _sent(upstream)
     assert email not in sent and "[1] Write to <EMAIL_ADDRESS_1> for refunds." in sent
+
+
+def test_the_budget_hold_covers_the_chunks_sent_upstream(rag_gw: RunningGateway, upstream: FakeUpstream) -> None:
+    """At most a byte a token and 1e-6 USD a prompt token: 20,000 bytes of chunks are a 0.02 USD worst case."""
+    _ask(rag_gw, [_chunk("Short.", "geo", "g1")], team="tight", max_tokens=1)
+    calls = len(upstream.requests)
+    with pytest.raises(openai.RateLimitError) as refused:
+        _ask(rag_gw, [_chunk("word " * 4000, "geo", "g1")], team="tight", max_tokens=1)
+    assert refused.value.code == "budget_exceeded"
+    assert len(upstream.requests) == calls
+
+
+def test_the_readme_config_is_valid_and_strict() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from gateway.config import ConfigError, parse_config
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## RAG governance", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(yaml.safe_load(block))
+    assert config.rag.enabled and config.rag.stale_sources == "drop"
+    assert config.guardrail_policies["cited"].output[0].options() == {"mode": "annotate", "citations": "block"}
+    with pytest.raises(ConfigError, match="unknown key 'rag.stale'"):
+        parse_config({"rag": {"stale": "drop"}})

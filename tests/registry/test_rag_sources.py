@@ -51,7 +51,7 @@ def test_sources_are_registered_changed_and_removed(engine) -> None:  # type: ig
     assert {actor for actor, _, _ in trail} == {"tester"}
 
 
-def test_the_monitoring_pass_flags_stale_sources_and_a_refresh_clears_them(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_monitoring_pass_flags_stale_sources_until_refreshed(engine) -> None:  # type: ignore[no-untyped-def]
     sources.create_source(engine, SourceSpec(id="fresh", owner="a", freshness_sla_s=3600,
                                              refreshed_at=NOW - timedelta(minutes=10)), "t")
     sources.create_source(engine, SourceSpec(id="late", owner="a", freshness_sla_s=3600,
@@ -81,7 +81,8 @@ def test_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
                                 "--embedding-model", "e5", "--embedding-version", "v1", *db])
     assert added.exit_code == 0, added.output
     assert '"freshness_sla_s": 86400' in added.output
-    changed = runner.invoke(cli, ["sources", "update", "kb", "--embedding-model", "bge", "--embedding-version", "v1", *db])
+    changed = runner.invoke(cli, ["sources", "update", "kb", "--embedding-model", "bge", "--embedding-version", "v1",
+                                  *db])
     assert "opened re-index task 1: e5@v1 -> bge@v1" in changed.output
     assert "kb" in runner.invoke(cli, ["sources", "tasks", *db]).output
     assert runner.invoke(cli, ["sources", "check-stale", *db]).output.strip() == "1 newly stale: kb"
