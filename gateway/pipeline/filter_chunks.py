@@ -13,7 +13,7 @@ from gateway.rag.chunks import Chunk, parse_chunks
 from gateway.rag.decide import Decision, caller_groups, decide
 from gateway.schemas import ChatRequest
 from gateway.tracing import traced
-from guardrails.base import Finding, Verdict
+from guardrails.base import Action, Finding, Verdict
 from registry.tables import utcnow
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _keep_only(extras: dict[str, Any], kept: list[Chunk]) -> None:
 def _verdict(decision: Decision) -> Verdict:
     findings = [Finding(kind, 1.0, detail=f"removed {n}") for kind, n in decision.removed.items()]
     findings += [Finding(kind, 1.0, detail=str(n)) for kind, n in decision.flags.items()]
-    action = "block" if decision.refused else "flag" if decision.flags else "mask"
+    action: Action = "block" if decision.refused else "flag" if decision.flags else "mask"
     return Verdict("rag", action, 1.0, tuple(findings), message=decision.refused)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import BadRequest
 
-Label = str
+Label = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class ChunkMetadata(BaseModel):

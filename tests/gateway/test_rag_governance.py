@@ -242,3 +242,16 @@ def test_the_readme_config_is_valid_and_strict() -> None:
     assert config.guardrail_policies["cited"].output[0].options() == {"mode": "annotate", "citations": "block"}
     with pytest.raises(ConfigError, match="unknown key 'rag.stale'"):
         parse_config({"rag": {"stale": "drop"}})
+
+
+def test_acl_removal_and_cited_chunks_on_postgresql(make_gateway: Any, upstream: FakeUpstream) -> None:
+    from tests.support.services import temporary_pg_database
+
+    with temporary_pg_database() as url, make_gateway(_config(upstream), dict(TEAMS), database_url=url) as gw:
+        _register(gw, "geo")
+        upstream.set_behaviour(reply="Berlin is the capital of Germany [1].")
+        raw = _ask(gw, [_chunk(SECRET, "geo", "b1", ["beta"]), _chunk("Berlin is the capital of Germany.", "geo", "g2")],
+                   team="citeflag")
+        assert "layoffs" not in _sent(upstream)
+        row = gw.row(raw.headers["x-request-id"])
+        assert (row.chunks_removed, row.chunks_cited) == (1, ["geo/g2"])
