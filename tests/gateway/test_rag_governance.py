@@ -250,8 +250,8 @@ def test_acl_removal_and_cited_chunks_on_postgresql(make_gateway: Any, upstream:
     with temporary_pg_database() as url, make_gateway(_config(upstream), dict(TEAMS), database_url=url) as gw:
         _register(gw, "geo")
         upstream.set_behaviour(reply="Berlin is the capital of Germany [1].")
-        raw = _ask(gw, [_chunk(SECRET, "geo", "b1", ["beta"]), _chunk("Berlin is the capital of Germany.", "geo", "g2")],
-                   team="citeflag")
+        documents = [_chunk(SECRET, "geo", "b1", ["beta"]), _chunk("Berlin is the capital of Germany.", "geo", "g2")]
+        raw = _ask(gw, documents, team="citeflag")
         assert "layoffs" not in _sent(upstream)
         row = gw.row(raw.headers["x-request-id"])
         assert (row.chunks_removed, row.chunks_cited) == (1, ["geo/g2"])
