@@ -17,6 +17,7 @@ from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
 from gateway.usage_policy.config import UsagePolicyConfig
+from gateway.rag.config import RagConfig
 
 
 class Strict(BaseModel):
@@ -281,6 +282,8 @@ class GatewayConfig(Strict):
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
     usage_policy: UsagePolicyConfig | None = None
     """The LLM usage policy: data classes per deployment, use cases, human review, attribution (off unless set)."""
+    rag: RagConfig = RagConfig()
+    """RAG governance: chunk ACLs and the policy for chunks of unregistered or stale sources."""
 
     def effective_router(self) -> RouterSettings:
         """Router settings with LiteLLM's `litellm_settings` spellings folded in."""

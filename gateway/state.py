@@ -27,6 +27,7 @@ from gateway.providers.openai_compat import OpenAICompatProvider
 from gateway.providers.pricing import PriceMap
 from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
+from gateway.rag.catalog import SourceCatalog
 from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
 from gateway.tracing import NoTracing, Tracing
@@ -65,6 +66,8 @@ class Gateway:
     """The response cache's store, when `cache.enabled`."""
     policy: PolicyEngine | None = None
     """The usage policy, when the config has a `usage_policy` section."""
+    rag: SourceCatalog | None = None
+    """The registered RAG sources, when `rag.enabled`."""
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -140,6 +143,7 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         drain=Drain(config.server.shutdown_grace_s),
         prompts=await _open_prompts(config), tracing=tracing,
         cache=build_store(config.cache, config.limits) if config.cache.enabled else None,
+        rag=SourceCatalog(engine, config.rag.refresh_s) if config.rag.enabled else None,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))

@@ -48,6 +48,11 @@ def record_run(engine: Engine, result: dict[str, Any]) -> str:
         mode=result["mode"], passed=result["passed"], cases=result["summary"]["cases"],
         failed=result["summary"]["failed"], metrics=result["metrics"], summary=result["summary"], failures=failing,
     )
+    return save_run(engine, row)
+
+
+def save_run(engine: Engine, row: EvalRun) -> str:
+    """Store one run row; returns its id."""
     run_id = row.id
     with Session(engine) as session:
         session.add(row)

@@ -9,6 +9,7 @@ import registry.exchanges  # noqa: F401
 import registry.governance.tables  # noqa: F401
 import registry.monitoring.tables  # noqa: F401
 import registry.review_queue  # noqa: F401
+import registry.rag.tables  # noqa: F401
 import registry.stored_responses  # noqa: F401
 import registry.tables  # noqa: F401
 import registry.use_cases  # noqa: F401

@@ -105,3 +105,7 @@ class UsageRecord(SQLModel, table=True):
     registry_version: str | None = Field(default=None, max_length=128)
     policy: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
     """The usage policy's decision: data class, use case, action (`gateway/usage_policy`)."""
+    chunks_removed: int = 0
+    """Retrieved chunks taken out before the provider and the guardrails saw them (ACL, source policy)."""
+    chunks_cited: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    """The chunks the answer cites: `source_id/chunk_id`, else the document's place in the request (`documents[2]`)."""

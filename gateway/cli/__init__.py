@@ -26,6 +26,7 @@ COMMANDS = {
     "eval": ("gateway.cli.eval", "eval_group"),
     "usecases": ("gateway.cli.usage_policy", "usecases_group"),
     "review": ("gateway.cli.usage_policy", "review_group"),
+    "sources": ("gateway.cli.sources", "sources_group"),
 }
 HELP = {
     "serve": "Run the gateway.",
@@ -42,6 +43,7 @@ HELP = {
     "eval": "Evaluate prompts and models: suites, metrics (ragas), red team, reports, record/replay.",
     "usecases": "LLM use cases: list, show, create, set-status (approved, conditional, forbidden).",
     "review": "Human review of answers: list, show, approve, reject.",
+    "sources": "RAG sources: inventory, freshness, embedding versions, re-index tasks, retrieval evaluation.",
 }
 
 

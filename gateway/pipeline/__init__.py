@@ -20,6 +20,7 @@ from gateway.pipeline.check_input import check_input
 from gateway.pipeline.check_output import check_output
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import enforce_limits, enforce_prompt_budget
+from gateway.pipeline.filter_chunks import attach_chunks, filter_chunks
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.resolve_prompt import resolve_prompt
 from gateway.pipeline.streaming import SseStream
@@ -34,8 +35,10 @@ async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body
     try:
         await authenticate(gw, ctx, authorization, body)
         await enforce_limits(gw, ctx)
+        await filter_chunks(gw, ctx)
         await check_input(gw, ctx)
         await resolve_prompt(gw, ctx)
+        attach_chunks(gw, ctx)
         await enforce_prompt_budget(gw, ctx)
         await apply_policy(gw, ctx)
         result = await call_provider(gw, ctx)

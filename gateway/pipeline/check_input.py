@@ -45,3 +45,4 @@ async def check_input(gw: Gateway, ctx: RequestContext) -> None:
                                  param=blocked.guardrail)
     if result.masked:
         apply_rewrites(ctx.payload, result.segments, ctx.prompt_variables)
+        ctx.checks.documents = tuple(s.text for s in result.segments if s.role == "document")

@@ -17,6 +17,7 @@ from gateway.limits.base import LimiterUnavailable, LimitExceeded, RateRule
 from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
 from gateway.limits.levels import rate_headers
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.filter_chunks import chunks_attached
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.tracing import traced
 
@@ -40,8 +41,10 @@ async def enforce_limits(gw: Gateway, ctx: RequestContext) -> None:
 
 
 async def enforce_prompt_budget(gw: Gateway, ctx: RequestContext) -> None:
-    """Raise the budget hold to the rendered stored prompt (its template may be most of the tokens)."""
-    if ctx.resolved_prompt is None or ctx.reservation is None or not ctx.reservation.budgets:
+    """Raise the budget hold to the rendered stored prompt (its template may be most of the tokens), or to the
+    retrieved chunks sent upstream."""
+    grew = ctx.resolved_prompt is not None or chunks_attached(ctx)
+    if not grew or ctx.reservation is None or not ctx.reservation.budgets:
         return
     with _refusals():
         await gw.limiter.extend(ctx.reservation, worst_case_cost(gw, ctx, prompt_token_bound(ctx.payload)))

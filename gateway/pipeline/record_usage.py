@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.context import RequestContext
+from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
 from registry.tables import UsageRecord
 
@@ -89,6 +90,8 @@ def usage_row(ctx: RequestContext) -> UsageRecord:
         registry_model=deployment.registry_model if deployment else None,
         registry_version=deployment.registry_version if deployment else None,
         policy=ctx.policy.summary() if ctx.policy else None,
+        chunks_removed=chunks_removed(ctx.checks),
+        chunks_cited=chunks_cited(ctx.checks),
     )
 
 

@@ -9,7 +9,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from guardrails.base import CheckContext, Finding, Guardrail, GuardrailOptions, Mode, Segment, Stage, Verdict
+from guardrails.base import Action, CheckContext, Finding, Guardrail, GuardrailOptions, Mode, Segment, Stage, Verdict
+from guardrails.grounding.citation_policy import CITED_KEY, CitationPolicy, check_citations
 from guardrails.grounding.citations import parse_sources
 from guardrails.grounding.entail import EntailmentScorer
 from guardrails.grounding.scorer import GroundingResult, GroundingScorer
@@ -29,6 +30,8 @@ class GroundingOptions(GuardrailOptions):
     """Treat the last user segment as the question: restating it is not a hallucination."""
     flag_bad_citations: bool = True
     """Trigger when the answer cites a source number that does not exist."""
+    citations: CitationPolicy = "off"
+    """Answers must cite their sources: a missing or invalid citation flags the answer, or blocks it."""
     engine: Literal["entailment", "lexical"] = "lexical"
     """`entailment` (experimental): the shipped cross-encoder over BM25-chosen evidence (under-trained, see its card);
     `lexical`: the word-overlap features alone (no model, well under a millisecond, flags paraphrases)."""
@@ -48,6 +51,13 @@ def findings_for(result: GroundingResult, segment: int, threshold: float, n_sour
     for number in result.bad_citations:
         out.append(Finding("bad_citation", 1.0, segment, detail=f"cites [{number}] but there are {n_sources} sources"))
     return out
+
+
+def _cite_policy(verdict: Verdict, findings: list[Finding], message: str, policy: CitationPolicy) -> Verdict:
+    """The citation policy's action wins over the grounding mode's, unless that one blocks."""
+    action: Action = "block" if "block" in (policy, verdict.action) else "flag"
+    return Verdict(verdict.guardrail, action, verdict.score, (*verdict.findings, *findings), verdict.latency_ms, None,
+                   f"{verdict.message}; {message}")
 
 
 class GroundingGuardrail(Guardrail):
@@ -96,6 +106,10 @@ class GroundingGuardrail(Guardrail):
         triggered = grounded < threshold or bad
         message = f"grounded score {grounded:.2f} (threshold {threshold:.2f})" + ("; cites missing sources" if bad else "")
         verdict = self.verdict(triggered, 1.0 - grounded, findings, started=started, message=message)
+        cites = check_citations([segments[i].text for i in outputs], n_sources)
+        context.state[CITED_KEY] = cites.cited
+        if options.citations != "off" and cites.violated:
+            verdict = _cite_policy(verdict, cites.findings(outputs[-1], n_sources), cites.message(), options.citations)
         rewritten = self._rewrite(segments, outputs, verdict)
         if rewritten is None:
             return verdict

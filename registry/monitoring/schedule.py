@@ -18,6 +18,7 @@ from registry.monitoring.runner import CheckReport, MonitorContext, run_check
 from registry.monitoring.store import RegisteredReference, list_references
 from registry.monitoring.tables import CheckRun, PredictionLog
 from registry.monitoring.timeutil import as_utc, utc_now
+from registry.rag.sources import flag_stale
 
 AnyReport = CheckReport | LlmCheckReport
 
@@ -80,6 +81,8 @@ def run_due(ctx: MonitorContext, now: datetime | None = None, model_name: str | 
     for scope in scopes:
         with session_scope(ctx.engine) as session:
             reports.append(run_llm_check(ctx, session, scope, moment))
+    if model_name is None:
+        flag_stale(ctx.engine, moment)  # RAG sources past their freshness SLA, on every full pass
     return reports
 
 
