@@ -129,12 +129,16 @@ def per_source(probs: np.ndarray, groups: np.ndarray, pairs: Sequence[Pair], t: 
 
 
 def best_threshold(probs: np.ndarray, groups: np.ndarray, pairs: Sequence[Pair]) -> float:
-    """The cut that maximises the worst real file's balanced accuracy on the dev rows (ties: the best mean)."""
+    """The cut that maximises the mean balanced accuracy of the real files' dev rows (written negatives left out).
+
+    Not the worst file, as the lexical combiner does: DACCORD's dev rows sit below chance at every cut, and
+    maximising them drove the cut to 0.93, where most faithful answers of every other file were flagged.
+    """
     scored = []
     for t in np.round(np.linspace(0.05, 0.95, 91), 3):
         accs = [a for k, a in per_source(probs, groups, pairs, float(t)).items() if "+" not in k]
-        scored.append((round(min(accs), 3), float(np.mean(accs)), float(t)))
-    return max(scored)[2]
+        scored.append((round(float(np.mean(accs)), 3), float(t)))
+    return max(scored)[1]
 
 
 def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, hidden: int, epochs: int, dev: tuple) -> PairHead:  # noqa: ANN001

@@ -19,9 +19,16 @@ from guardrails.grounding.claims import split_claims
 from guardrails.grounding.combiner import CONTRADICTION_CAP
 from guardrails.grounding.features import FEATURES
 from guardrails.grounding.pairhead import SIMILARITIES, WIDTH, PairHead, load_head, pair_inputs
-from guardrails.grounding.scorer import _MAX_CHUNKS, Analysis, ClaimScore, GroundingResult, GroundingScorer, _is_claim
+from guardrails.grounding.scorer import (
+    _MAX_CHUNKS,
+    _SHORT_CLAIM_WORDS,
+    Analysis,
+    ClaimScore,
+    GroundingResult,
+    GroundingScorer,
+    _is_claim,
+)
 
-_SHORT_CLAIM_WORDS = 8
 _NEGATION = FEATURES.index("negation_mismatch")
 
 
@@ -48,7 +55,8 @@ def hypotheses(claims: Sequence[str], question: str | None) -> list[str]:
     """A short claim ("Arthur's Magazine") reads with the question as the statement it makes."""
     if not question:
         return list(claims)
-    return [f"{question.strip()} {c}" if len(c.split()) < _SHORT_CLAIM_WORDS else c for c in claims]
+    # Exactly the texts `GroundingScorer._similarities` embeds, so its similarity feature reads the same vectors.
+    return [f"{question} {c}" if len(c.split()) < _SHORT_CLAIM_WORDS else c for c in claims]
 
 
 class HeadScorer:
