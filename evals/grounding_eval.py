@@ -1,7 +1,8 @@
 """Grounding guardrail evaluation, one line per file: balanced accuracy, AUROC, p50/p95 latency.
 
-Engines: `entailment` (the shipped cross-encoder, threshold from weights/nli.json) and `lexical` (the overlap
-combiner, shipped weights.json). None of the files here was trained on: HaluEval and BEGIN never are, SummEdits
+Engines: `entailment` (the shipped cross-encoder, threshold from weights/nli.json), `head` (the pair head over
+MiniLM embeddings and lexical features, weights/head.json) and `lexical` (the overlap combiner, shipped
+weights.json). None of the files here was trained on: HaluEval and BEGIN never are, SummEdits
 dev documents, FEVER-symmetric and DACCORD dev rows are held out by `grounding_data.held_out`, RTE-3 and SICK
 French are measure-only, and the paraphrase sets are the project's own (evals/data/grounding).
 
@@ -9,7 +10,7 @@ The judge tier: with no LLM offline, `--judge oracle` answers with the gold labe
 falls in the band, which bounds what any judge could add, and reports the share of answers it would be sent
 (what the tier costs). A real judge does no better than this bound; measure one with the gateway's `judge` section.
 
-    python -m evals.grounding_eval [--engine entailment|lexical] [--files a,b] [--limit N] [--judge oracle]
+    python -m evals.grounding_eval [--engine entailment|head|lexical] [--files a,b] [--limit N] [--judge oracle]
         [--band 0.3,0.7] [--data-dir DIR]
 """
 
@@ -35,6 +36,11 @@ def _scorer(engine: str, lexical_weight: float | None):  # noqa: ANN202 - either
 
         lexical = GroundingScorer()
         return lexical, lexical.combiner.threshold
+    if engine == "head":
+        from guardrails.grounding.headscore import load_head_scorer
+
+        head = load_head_scorer()
+        return head, head.threshold
     from guardrails.grounding.entail import EntailmentScorer
     from guardrails.grounding.nli import NliModel
 
@@ -79,7 +85,7 @@ def evaluate(name: str, items: Sequence[Item], scorer, threshold: float, band: t
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--engine", choices=("entailment", "lexical"), default="entailment")
+    parser.add_argument("--engine", choices=("entailment", "head", "lexical"), default="entailment")
     parser.add_argument("--files", default=",".join(EVAL_FILES))
     parser.add_argument("--limit", type=int, default=0, help="items per file, spread evenly (0 = all)")
     parser.add_argument("--judge", choices=("none", "oracle"), default="none")

@@ -76,17 +76,20 @@ def _altered_number(pair: Pair, rng: random.Random) -> Pair | None:
     return Pair(pair.source + "+number", pair.premise, claim, 0)
 
 
+def training_rows(folder: Path, name: str, take: int, rng: random.Random) -> list[Pair]:
+    """`take` random rows of one file, its held-out part removed, labelled 1 when entailed."""
+    rows = [json.loads(line) for line in (folder / f"{name}.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if not held_out(name, r["premise"], r["hypothesis"])]
+    rng.shuffle(rows)
+    return [Pair(name, r["premise"], r["hypothesis"], int(r["label"] in POSITIVE)) for r in rows[:take]]
+
+
 def load_pairs(data_dir: Path, rng: random.Random) -> list[Pair]:
     folder = data_dir / "grounding"
     pairs: list[Pair] = []
     for name, take in SAMPLE.items():
-        rows = [json.loads(line) for line in (folder / f"{name}.jsonl").open(encoding="utf-8")]
-        rows = [r for r in rows if not held_out(name, r["premise"], r["hypothesis"])]
-        rng.shuffle(rows)
-        for row in rows[:take]:
-            label = 1 if row["label"] in POSITIVE else 0
-            pair = Pair(name, row["premise"], row["hypothesis"], label)
-            pairs.append(Pair(name, evidence_for(pair.premise, pair.claim), pair.claim, label))
+        for pair in training_rows(folder, name, take, rng):
+            pairs.append(Pair(name, evidence_for(pair.premise, pair.claim), pair.claim, pair.label))
     extra = [p for p in (_altered_number(p, rng) for p in pairs if p.label == 1) if p is not None]
     rng.shuffle(extra)
     pairs.extend(extra[:600])

@@ -13,6 +13,7 @@ from guardrails.base import Action, CheckContext, Finding, Guardrail, GuardrailO
 from guardrails.grounding.citation_policy import CITED_KEY, CitationPolicy, check_citations
 from guardrails.grounding.citations import parse_sources
 from guardrails.grounding.entail import EntailmentScorer
+from guardrails.grounding.headscore import HeadScorer, load_head_scorer
 from guardrails.grounding.scorer import GroundingResult, GroundingScorer
 
 
@@ -32,8 +33,9 @@ class GroundingOptions(GuardrailOptions):
     """Trigger when the answer cites a source number that does not exist."""
     citations: CitationPolicy = "off"
     """Answers must cite their sources: a missing or invalid citation flags the answer, or blocks it."""
-    engine: Literal["entailment", "lexical"] = "lexical"
+    engine: Literal["entailment", "head", "lexical"] = "lexical"
     """`entailment` (experimental): the shipped cross-encoder over BM25-chosen evidence (under-trained, see its card);
+    `head`: the pair head over the shared MiniLM embeddings and the lexical features (weights/HEAD_CARD.md);
     `lexical`: the word-overlap features alone (no model, well under a millisecond, flags paraphrases)."""
 
 
@@ -70,7 +72,7 @@ class GroundingGuardrail(Guardrail):
 
     def __init__(self, options: GuardrailOptions) -> None:
         super().__init__(options)
-        self._scorer: GroundingScorer | EntailmentScorer | None = None
+        self._scorer: GroundingScorer | EntailmentScorer | HeadScorer | None = None
         self._threshold = 0.5
 
     async def setup(self) -> None:
@@ -80,6 +82,9 @@ class GroundingGuardrail(Guardrail):
 
             scorer = EntailmentScorer(await asyncio.to_thread(NliModel))
             self._scorer, self._threshold = scorer, scorer.threshold
+        elif options.engine == "head":
+            head = await asyncio.to_thread(load_head_scorer)
+            self._scorer, self._threshold = head, head.threshold
         else:
             lexical = GroundingScorer()
             self._scorer, self._threshold = lexical, lexical.combiner.threshold  # weights loaded now, not later
