@@ -34,11 +34,8 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
-                           connect_args={"connect_timeout": 5})
-    # executemany INSERTs (usage batches) go out as multi-row VALUES statements, not one statement per row.
-    engine.dialect.use_insertmanyvalues_wo_returning = True
-    return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                         connect_args={"connect_timeout": 5})
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
