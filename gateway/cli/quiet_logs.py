@@ -11,5 +11,5 @@ PER_REQUEST_LOGGERS = ("presidio-analyzer", "presidio-anonymizer", "httpx")
 def quiet_per_request_loggers() -> None:
     for name in PER_REQUEST_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.level in (logging.NOTSET, logging.DEBUG, logging.INFO):
+        if logger.level == logging.NOTSET:  # a level the operator set stays
             logger.setLevel(logging.WARNING)
