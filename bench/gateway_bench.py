@@ -35,7 +35,8 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "floor", "warden", "warden-redis", "warden-traced", "warden-default", "warden-input", "warden-guarded", "litellm")
+TARGET_ORDER = ("upstream", "floor", "warden", "warden-redis", "warden-traced", "warden-default", "warden-input",
+                "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 API_TARGET = "warden"
 """The target also measured through the other API families (`--apis`), as rows `warden/<api>`."""
@@ -290,7 +291,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"warden/litellm {key}: {_fmt(entry['ratio'], 3)} (target {entry['target']}) {verdict}")
     for line in gw_floor.compare(results):
         print(line)
-    print(f"load average before {' '.join(load_before)}, after {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average before {' '.join(load_before)}, after {' '.join(load_after)}")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"gateway_bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))

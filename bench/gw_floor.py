@@ -30,7 +30,8 @@ def compare(results: dict[str, dict[str, Any]]) -> list[str]:
             _verdict("added p50 ms", added, ADDED_P50_MS, "<="),
             _verdict("added TTFT ms", added_ttft, ADDED_TTFT_MS, "<="),
         ]
-        cpu = f"CPU/req {row['throughput']['server_cpu_ms_per_req']} ms vs floor {floor['throughput']['server_cpu_ms_per_req']} ms"
+        mine, theirs = row["throughput"]["server_cpu_ms_per_req"], floor["throughput"]["server_cpu_ms_per_req"]
+        cpu = f"CPU/req {mine} ms vs floor {theirs} ms"
         lines.append(f"{name} vs floor: " + "; ".join(verdicts) + f"; {cpu}")
     return lines
 

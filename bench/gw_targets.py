@@ -92,7 +92,8 @@ def warden_commands(config: Path, port: int, workdir: Path) -> WardenCommands:
     cli, conf = str(WARDEN_BIN), ["--config", str(config)]
     return WardenCommands(
         serve=[cli, "serve", *conf, "--port", str(port), "--workers", "1"],
-        bootstrap=[[cli, "teams", "create", *conf, "bench"], [cli, "keys", "create", *conf, "--team", "bench", "--rpm", BENCH_RPM]],
+        bootstrap=[[cli, "teams", "create", *conf, "bench"],
+                   [cli, "keys", "create", *conf, "--team", "bench", "--rpm", BENCH_RPM]],
         env=env,
     )
 

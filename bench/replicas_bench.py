@@ -69,7 +69,8 @@ def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
     return done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
 
 
-def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int, tag: str) -> tuple[subprocess.Popen[bytes], int]:
+def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
+           tag: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     cmd = [str(gw_targets.WARDEN_BIN), "serve", "--config", str(config), "--port", str(port), "--workers", str(workers),
            "--metrics-dir", str(workdir / f"metrics-{tag}")]
