@@ -27,6 +27,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
+import gw_floor
 import gw_targets
 import gw_wrk
 from gw_loadgen import PATHS, Result
@@ -34,8 +35,8 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "warden", "warden-traced", "warden-policy", "warden-default", "warden-input", "warden-guarded",
-                "litellm")
+TARGET_ORDER = ("upstream", "floor", "warden", "warden-redis", "warden-traced", "warden-policy", "warden-default",
+                "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 API_TARGET = "warden"
 """The target also measured through the other API families (`--apis`), as rows `warden/<api>`."""
@@ -118,6 +119,8 @@ def measure(target: gw_targets.Target, args: argparse.Namespace, workdir: Path, 
 
 
 def start(name: str, upstream: gw_targets.Target, workdir: Path) -> gw_targets.Target:
+    if name == "floor":
+        return gw_targets.start_floor(upstream, workdir)
     if name in gw_targets.POLICIES:
         return gw_targets.start_warden(upstream.base_url, workdir, name)
     gw_targets.ensure_litellm_venv()
@@ -286,6 +289,10 @@ def main(argv: list[str] | None = None) -> None:
     for key, entry in compared.items():
         verdict = {True: "MET", False: "MISSED", None: ""}[entry["met"]]
         print(f"warden/litellm {key}: {_fmt(entry['ratio'], 3)} (target {entry['target']}) {verdict}")
+    for line in gw_floor.compare(results):
+        print(line)
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average before {' '.join(load_before)}, after {' '.join(load_after)}")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"gateway_bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))

@@ -24,6 +24,9 @@ LITELLM_BANNED = {"1.82.7", "1.82.8"}  # compromised releases: never install the
 LITELLM_CONFIG = REPO / "bench" / "litellm_config.yaml"
 LITELLM_MASTER_KEY = "sk-bench-master"  # must match general_settings.master_key in litellm_config.yaml
 UPSTREAM_KEY = "sk-fake"
+BENCH_RPM = "100000000"
+"""The bench key's rate limit: high enough never to refuse, so every request pays for the limiter's checks."""
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @dataclass
@@ -60,6 +63,21 @@ def start_upstream(workdir: Path, latency_ms: int) -> Target:
     return Target("upstream", f"http://127.0.0.1:{port}/v1", UPSTREAM_KEY, proc, startup, log)
 
 
+def start_floor(upstream: Target, workdir: Path) -> Target:
+    """The bare relay (bench/floor_relay.py) in front of the same upstream: what Python allows at best."""
+    port = free_port()
+    log = workdir / "floor.log"
+    origin = upstream.base_url.removesuffix("/v1")
+    cmd = [str(PROJECT_PYTHON), str(REPO / "bench" / "floor_relay.py"), "--upstream", origin, "--port", str(port)]
+    proc = spawn(cmd, _base_env(), log)
+    try:
+        startup = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 30, log)
+    except Exception:
+        stop(proc)
+        raise
+    return Target("floor", f"http://127.0.0.1:{port}/v1", upstream.key, proc, startup, log)
+
+
 @dataclass(frozen=True)
 class WardenCommands:
     serve: list[str]
@@ -74,7 +92,8 @@ def warden_commands(config: Path, port: int, workdir: Path) -> WardenCommands:
     cli, conf = str(WARDEN_BIN), ["--config", str(config)]
     return WardenCommands(
         serve=[cli, "serve", *conf, "--port", str(port), "--workers", "1"],
-        bootstrap=[[cli, "teams", "create", *conf, "bench"], [cli, "keys", "create", *conf, "--team", "bench"]],
+        bootstrap=[[cli, "teams", "create", *conf, "bench"],
+                   [cli, "keys", "create", *conf, "--team", "bench", "--rpm", BENCH_RPM]],
         env=env,
     )
 
@@ -105,6 +124,8 @@ INPUT_GUARDRAILS = [
 ]
 POLICIES: dict[str, dict[str, object] | None] = {
     "warden": None,
+    # No guardrails, limits kept in Redis (the backend replicas share) instead of this process's memory.
+    "warden-redis": None,
     # Every input guardrail: PII masking, injection detection, topic filter.
     "warden-input": {"input": INPUT_GUARDRAILS},
     # The shipped default policy (PII masked, injection blocked) on a typical four-message chat turn.
@@ -126,6 +147,7 @@ USAGE_POLICY: dict[str, dict[str, object]] = {
 }
 """Targets served with a `usage_policy` section: data classes with a marker detector, attribution notices."""
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
+REDIS_LIMITS = ("warden-redis",)
 TRACED = ("warden-traced",)
 """Targets served with tracing on: every span is exported over OTLP/HTTP to the fake upstream, which answers 404
 and drops it, so the spans, their serialisation and the POSTs are paid for without a collector to run."""
@@ -142,6 +164,8 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
             }
         ],
     }
+    if name in REDIS_LIMITS:
+        config["limits"] = {"backend": "redis", "redis_url": REDIS_URL, "key_prefix": f"bench-{os.getpid()}:"}
     policy = POLICIES[name]
     if policy is not None:
         config |= {"guardrail_policies": {"bench": policy}, "default_policy": "bench"}

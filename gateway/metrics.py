@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from gateway.budget_gauges import BudgetGauges
 from gateway.genai_metrics import GenAIMetrics
+from gateway.metrics_multiprocess import render
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -32,4 +33,4 @@ class Metrics:
         self.budgets = BudgetGauges(r)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return render(self.registry)

@@ -11,6 +11,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 DEFAULT_URL = "sqlite:///warden.db"
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+"""Per process: request-path reads (key cache misses, budget seeding) and the one usage writer run in threads;
+ten connections cover them, and `workers x 10` must stay under PostgreSQL's `max_connections` (100 by default)."""
 
 
 def normalise_url(url: str) -> str:
@@ -30,7 +34,8 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                         connect_args={"connect_timeout": 5})
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -15,20 +15,19 @@ import time
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from registry.batching import BackgroundBatcher
-from registry.db import session_scope
 from registry.tables import UsageRecord
 from registry.outage import is_outage
+from registry.usage_insert import insert_missing as _insert_missing, insert_rows as _insert
 from registry.usage_quarantine import Quarantine
-from registry.usage_rows import decode, encode, fit
+from registry.usage_rows import UsageRow, as_row, decode, encode, fit
 
 log = logging.getLogger("warden.usage")
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 
 
-class UsageWriter(BackgroundBatcher[UsageRecord]):
+class UsageWriter(BackgroundBatcher[UsageRow]):
     task_name = "usage-writer"
 
     def __init__(
@@ -54,9 +53,9 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
     def quarantined(self) -> int:
         return self.quarantine.count
 
-    def submit(self, record: UsageRecord) -> None:
+    def submit(self, record: UsageRow | UsageRecord) -> None:
         """Queue one row. Never blocks and never raises."""
-        self._enqueue(fit(record))
+        self._enqueue(fit(as_row(record)))
 
     async def start(self) -> None:
         await self.replay_spool()
@@ -67,7 +66,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
             self._last_replay = time.monotonic()
             await self.replay_spool()
 
-    async def _write(self, batch: list[UsageRecord]) -> None:
+    async def _write(self, batch: list[UsageRow]) -> None:
         for delay in (*RETRY_DELAYS, None):
             try:
                 await asyncio.to_thread(_insert, self._engine, batch)
@@ -88,7 +87,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
                     await asyncio.sleep(delay)
         await asyncio.to_thread(self._spool_batch, batch)
 
-    def _one_by_one(self, rows: list[UsageRecord], replay: bool) -> list[UsageRecord]:
+    def _one_by_one(self, rows: list[UsageRow], replay: bool) -> list[UsageRow]:
         """Write each row on its own; quarantine the ones refused for their content. Returns the rows left
         unwritten because the database went away meanwhile."""
         for position, row in enumerate(rows):
@@ -104,7 +103,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
                 self.quarantine.add(row, exc)
         return []
 
-    def _spool_batch(self, batch: list[UsageRecord]) -> None:
+    def _spool_batch(self, batch: list[UsageRow]) -> None:
         self._spool.mkdir(parents=True, exist_ok=True)
         self._spool_waiting = True
         path = self._spool / f"usage-{int(time.time() * 1000)}-{os.getpid()}.jsonl"
@@ -143,7 +142,7 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
         self._spool_waiting = False
         return replayed
 
-    def _read_spool(self, path: Path) -> list[UsageRecord]:
+    def _read_spool(self, path: Path) -> list[UsageRow]:
         records = []
         for line in path.read_bytes().splitlines():
             if not line.strip():
@@ -154,16 +153,3 @@ class UsageWriter(BackgroundBatcher[UsageRecord]):
                 self.quarantine.add(line, exc)
         return records
 
-
-def _insert(engine: Engine, batch: list[UsageRecord]) -> None:
-    with session_scope(engine) as session:
-        session.add_all([UsageRecord(**r.model_dump()) for r in batch])
-
-
-def _insert_missing(engine: Engine, records: list[UsageRecord]) -> int:
-    with session_scope(engine) as session:
-        ids = [r.id for r in records]
-        present = set(session.exec(select(UsageRecord.id).where(UsageRecord.id.in_(ids))))  # type: ignore[attr-defined]
-        fresh = [UsageRecord(**r.model_dump()) for r in records if r.id not in present]
-        session.add_all(fresh)
-        return len(fresh)

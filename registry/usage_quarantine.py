@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from registry.tables import UsageRecord
+from registry.usage_rows import UsageRow, values
 
 log = logging.getLogger("warden.usage")
 
@@ -22,10 +22,10 @@ class Quarantine:
         self.folder = folder
         self.count = 0
 
-    def add(self, row: UsageRecord | bytes, error: BaseException) -> None:
+    def add(self, row: UsageRow | bytes, error: BaseException) -> None:
         reason = type(error).__name__
-        if isinstance(row, UsageRecord):
-            entry: dict[str, object] = {"error": reason, "row": row.model_dump()}
+        if isinstance(row, UsageRow):
+            entry: dict[str, object] = {"error": reason, "row": values(row)}
             what = f"row {row.id}"
         else:
             entry = {"error": reason, "line": row.decode("utf-8", "replace")}

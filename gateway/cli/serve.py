@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+from pathlib import Path
 
 import click
 import uvicorn
 from sqlalchemy.engine import Engine
 
+from gateway.cli.quiet_logs import quiet_per_request_loggers
+from gateway.cli.workers import check_shared_limits
 from gateway.cli.common import config_option, database_option, load_or_exit, open_registry, settings_from
+from gateway.metrics_multiprocess import ENV, prepare
 from registry.keys import count_keys, create_key, create_team
 
 BOOTSTRAP_TEAM = "demo"
@@ -22,11 +27,21 @@ BOOTSTRAP_TEAM = "demo"
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
-def serve(config_path: str | None, database_url: str | None, host: str, port: int, workers: int, access_log: bool) -> None:
+@click.option("--per-worker-limits", is_flag=True,
+              help="With --workers > 1 and limits.backend: memory, let each worker keep its own limits "
+                   "(every rate and budget is then N times what is configured).")
+@click.option("--metrics-dir", type=click.Path(file_okay=False),
+              help="With --workers > 1: where workers share their metrics (emptied at start). "
+                   "Default: $PROMETHEUS_MULTIPROC_DIR, else a new temporary folder.")
+def serve(config_path: str | None, database_url: str | None, host: str, port: int, workers: int, access_log: bool,
+          per_worker_limits: bool, metrics_dir: str | None) -> None:
     """Run the gateway."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_per_request_loggers()
     settings = settings_from(config_path, database_url, host=host, port=port, workers=workers)
     config = load_or_exit(settings)
+    if workers > 1:
+        check_shared_limits(config.limits.backend, workers, per_worker_limits)
     engine = open_registry(settings)
     try:
         _bootstrap(engine)
@@ -41,6 +56,8 @@ def serve(config_path: str | None, database_url: str | None, host: str, port: in
 
         uvicorn.run(create_app(settings, config), **options)  # type: ignore[arg-type]
         return
+    shared = prepare(Path(metrics_dir or os.environ.get(ENV) or tempfile.mkdtemp(prefix="warden-metrics-")))
+    click.echo(f"metrics of the {workers} workers are summed through {shared}")
     os.environ["WARDEN_CONFIG"] = str(settings.config_path)
     os.environ["DATABASE_URL"] = settings.database_url
     os.environ["WARDEN_MIGRATE"] = "0"

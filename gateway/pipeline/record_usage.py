@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from gateway.pipeline.context import RequestContext
 from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
-from registry.tables import UsageRecord
+from registry.usage_rows import UsageRow
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -40,7 +40,7 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
         task.add_done_callback(_settling.discard)
 
 
-def _log_exchange(gw: Gateway, ctx: RequestContext, row: UsageRecord) -> None:
+def _log_exchange(gw: Gateway, ctx: RequestContext, row: UsageRow) -> None:
     """Per policy: keep the request and the answer, PII-masked, for audit (`logging: full`)."""
     policy = gw.guardrails.policy(ctx.guardrail_policy) if gw.exchanges is not None else None
     if policy is None or policy.config.logging != "full":
@@ -50,12 +50,12 @@ def _log_exchange(gw: Gateway, ctx: RequestContext, row: UsageRecord) -> None:
                         created_at=row.created_at)
 
 
-def usage_row(ctx: RequestContext) -> UsageRecord:
+def usage_row(ctx: RequestContext) -> UsageRow:
     principal, served = ctx.principal, ctx.served
     deployment = served.deployment if served else None
     prompt = ctx.prompt
     judge = usage_of(ctx.checks)  # the judge tier's calls are part of what this request cost
-    return UsageRecord(
+    return UsageRow(
         request_id=ctx.request_id,
         created_at=ctx.created_at,
         endpoint=ctx.endpoint,
@@ -102,7 +102,7 @@ def metric_model(gw: Gateway, name: str | None) -> str:
     return gw.router.served_name(name) or "other"
 
 
-def _observe(gw: Gateway, row: UsageRecord, model: str) -> None:
+def _observe(gw: Gateway, row: UsageRow, model: str) -> None:
     m = gw.metrics
     # The team comes from the key's registry row, never from the request.
     team = row.team or "-"

@@ -47,7 +47,8 @@ class ServedWarden:
 
 
 @contextmanager
-def served_warden(config: dict[str, Any], tmp: Path, database_url: str | None = None) -> Iterator[ServedWarden]:
+def served_warden(config: dict[str, Any], tmp: Path, database_url: str | None = None,
+                  serve_args: tuple[str, ...] = ()) -> Iterator[ServedWarden]:
     url = database_url or f"sqlite:///{tmp / 'served.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -61,7 +62,7 @@ def served_warden(config: dict[str, Any], tmp: Path, database_url: str | None = 
     log_path = tmp / "served.log"
     env = {**os.environ, "WARDEN_MIGRATE": "0", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--config", str(config_path),
-               "--database-url", url, "--port", "0"]
+               "--database-url", url, "--port", "0", *serve_args]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 cwd=Path(__file__).resolve().parents[2])
@@ -81,8 +82,11 @@ def _wait_listening(proc: subprocess.Popen[bytes], log_path: Path, timeout_s: fl
         found = _LISTENING.search(log_path.read_bytes())
         if found:
             port = int(found.group(1))
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return port
+            try:  # several workers: the port is bound and logged before a worker listens on it
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                    return port
+            except httpx.ConnectError:
+                pass
         if proc.poll() is not None:
             raise RuntimeError(f"warden serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.1)

@@ -1,0 +1,182 @@
+"""Warden scaled out on one machine, all on one PostgreSQL and one Redis (limits.backend: redis):
+
+- `workers1`, `workers2`: one `warden serve --workers N` (rps per core = rps / min(N, cores));
+- `replicas2`: two `warden serve --workers 1` behind bench/tcp_balancer.py (round robin per connection).
+
+Per mode: rps and p50/p99 at c=16 with wrk, the servers' CPU ms per request, and (replicas2) whether a key limited
+to K requests per minute is admitted exactly K times across both replicas. Usage rows written per second are read
+back from PostgreSQL. Loopback only; every run is bounded in time.
+
+    .venv/bin/python bench/replicas_bench.py [--modes workers1,workers2,replicas2] [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, text
+
+import gw_targets
+import gw_wrk
+from gw_procs import free_port, spawn, stop, tree_cpu_s, wait_healthy
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MODES = ("workers1", "workers2", "replicas2")
+LIMITED_RPM = 50
+
+
+def _database() -> str:
+    name = f"warden_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name
+
+
+def _drop(name: str) -> None:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _config(upstream: gw_targets.Target, workdir: Path) -> Path:
+    path = gw_targets.write_warden_config(upstream.base_url, workdir, "warden")
+    config = yaml.safe_load(path.read_text())
+    config["limits"] = {"backend": "redis", "redis_url": gw_targets.REDIS_URL,
+                        "key_prefix": f"bench-replicas-{uuid.uuid4().hex[:8]}:"}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
+    done = subprocess.run([str(gw_targets.WARDEN_BIN), *args], env=env, cwd=workdir, capture_output=True,
+                          text=True, timeout=180)
+    if done.returncode != 0:
+        raise RuntimeError(f"warden {' '.join(args)} failed: {done.stderr[-800:]}")
+    return done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
+
+
+def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
+           tag: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cmd = [str(gw_targets.WARDEN_BIN), "serve", "--config", str(config), "--port", str(port), "--workers", str(workers),
+           "--metrics-dir", str(workdir / f"metrics-{tag}")]
+    log = workdir / f"serve-{tag}.log"
+    proc = spawn(cmd, env, log, cwd=workdir)
+    wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 180, log)
+    time.sleep(3 if workers > 1 else 0.5)  # the other workers finish starting
+    return proc, port
+
+
+def _post(port: int, key: str) -> int:
+    body = json.dumps({"model": "bench-model", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body, method="POST",
+                                     headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _usage_rows(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.scalar(text("SELECT count(*) FROM usage")) or 0)
+    engine.dispose()
+    return count
+
+
+def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, workdir: Path) -> dict[str, object]:
+    db = _database()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    env = {**gw_targets._base_env(), "DATABASE_URL": url}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        config = _config(upstream, workdir / mode)
+        _cli(env, workdir / mode, "teams", "create", "--config", str(config), "bench")
+        key = _cli(env, workdir / mode, "keys", "create", "--config", str(config), "--team", "bench", "--rpm",
+                   gw_targets.BENCH_RPM)
+        limited = _cli(env, workdir / mode, "keys", "create", "--config", str(config), "--team", "bench", "--rpm",
+                       str(LIMITED_RPM))
+        if mode == "replicas2":
+            ports = []
+            for tag in ("a", "b"):
+                proc, port = _serve(config, env, workdir / mode, 1, tag)
+                procs.append(proc)
+                ports.append(port)
+            front = free_port()
+            balancer = [str(gw_targets.PROJECT_PYTHON), str(Path(__file__).with_name("tcp_balancer.py")),
+                        "--port", str(front), *sum((["--backend", f"127.0.0.1:{p}"] for p in ports), [])]
+            procs.append(spawn(balancer, env, workdir / mode / "balancer.log"))
+            time.sleep(1.0)
+        else:
+            proc, front = _serve(config, env, workdir / mode, int(mode[-1]), "one")
+            procs.append(proc)
+        servers = procs[:2] if mode == "replicas2" else procs
+        rows_before = _usage_rows(url)
+        cpu_before = sum(tree_cpu_s(p.pid) for p in servers)
+        started = time.monotonic()
+        result = gw_wrk.run(f"http://127.0.0.1:{front}/v1/chat/completions", key, args.concurrency, args.duration,
+                            workdir)
+        cpu = sum(tree_cpu_s(p.pid) for p in servers) - cpu_before
+        time.sleep(1.5)  # the last usage batches land
+        rows = _usage_rows(url) - rows_before
+        out: dict[str, object] = {
+            "rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "errors": result.errors,
+            "cpu_ms_per_req": round(cpu * 1000 / max(1, result.ok), 3),
+            "usage_rows_per_s": round(rows / (time.monotonic() - started), 1), "usage_rows": rows,
+            "requests": result.ok + result.errors,
+        }
+        if mode == "replicas2":
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                statuses = list(pool.map(lambda _: _post(front, limited), range(3 * LIMITED_RPM)))
+            out["limit"] = {"rpm": LIMITED_RPM, "sent": len(statuses), "admitted": statuses.count(200),
+                            "refused_429": statuses.count(429), "holds": statuses.count(200) == LIMITED_RPM}
+        return out
+    finally:
+        for proc in procs:
+            stop(proc)
+        _drop(db)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if set(modes) - set(MODES):
+        parser.error(f"--modes: known modes are {list(MODES)!r}")
+    if not gw_wrk.available():
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="replicas-bench-"))
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    upstream = gw_targets.start_upstream(workdir, 0)
+    results = {}
+    try:
+        for mode in modes:
+            (workdir / mode).mkdir()
+            results[mode] = run_mode(mode, args, upstream, workdir)
+            print(mode, json.dumps(results[mode]), flush=True)
+    finally:
+        upstream.close()
+    print(f"load average before {' '.join(load)}, after {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+
+
+if __name__ == "__main__":
+    main()
