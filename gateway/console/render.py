@@ -26,11 +26,16 @@ NAV = (("costs", "Costs"), ("traffic", "Traffic"), ("models", "Models"), ("alert
 def environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
-    env.filters["usd"] = lambda v: f"${float(v or 0):,.4f}"
+    env.filters["usd"] = usd
     env.filters["num"] = lambda v: f"{float(v or 0):,.0f}"
     env.filters["pct"] = lambda v: f"{100 * float(v or 0):.1f}%"
     env.filters["ms"] = lambda v: "-" if v is None else f"{float(v):,.1f} ms"
     return env
+
+
+def usd(value: object) -> str:
+    amount = float(value or 0)  # type: ignore[arg-type]
+    return f"${amount:,.6f}" if 0 < abs(amount) < 0.01 else f"${amount:,.4f}"
 
 
 def svg(markup: str) -> Markup:

@@ -7,14 +7,18 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from tests.gateway.conftest import deployment
 from tests.gateway.test_registry_api_support import (CARD, CHARTER, DEPLOYMENT, LLM_SPEC, MONITORING_PLAN, SUBMISSION,
                                                      TIER3_CRITERIA, VALIDATION, model_in)
+from registry.monitoring.tables import AlertRecord, CheckResult
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway, running_gateway
 
@@ -47,6 +51,22 @@ def _tier3_model(http: httpx.Client, key: str) -> int:
     return int(_ok(http, key, "POST", m + "/reviews", SUBMISSION)["id"])
 
 
+def _monitoring(engine: Engine) -> None:
+    """Drift results and alerts as the monitor would have written them (alpha's model and beta's)."""
+    now = datetime.now(timezone.utc)
+    window = {"window_start": now - timedelta(days=7), "window_end": now}
+    with Session(engine) as session:
+        for subject, value, level in (("ticket_length", 0.31, "warning"), ("language", 0.04, "ok"),
+                                      ("channel", 0.12, "ok")):
+            session.add(CheckResult(model_name=ALPHA_MODEL, model_version="1", check="psi", subject=subject,
+                                    value=value, level=level, **window))
+        session.add(AlertRecord(model_name=ALPHA_MODEL, model_version="1", check="psi", level="warning",
+                                message="PSI of ticket_length is 0.31 (over 0.2)"))
+        session.add(AlertRecord(model_name=BETA_MODEL, model_version="1", check="accuracy", level="critical",
+                                message="beta accuracy fell to 0.61"))
+        session.commit()
+
+
 @contextmanager
 def seeded_gateway(upstream: FakeUpstream, tmp: Path, database_url: str | None = None) -> Iterator[Seeded]:
     config = {"model_list": [deployment("chat-a", upstream), deployment("chat-b", upstream)], "prompts": None}
@@ -59,6 +79,7 @@ def seeded_gateway(upstream: FakeUpstream, tmp: Path, database_url: str | None =
         gw.flush()
         review_id = _tier3_model(http, gw.keys["alpha"])
         _ok(http, gw.keys["beta"], "POST", "/registry/models", model_in(BETA_MODEL, team="beta"))
+        _monitoring(gw.engine)
         board = _ok(http, gw.keys["board"], "GET", "/registry/whoami")
         _ok(http, gw.admin_key, "PUT", f"/registry/reviewers/{board['key_id']}", {"roles": ["peer"]})
         yield Seeded(gw, review_id, board["key_id"])

@@ -107,3 +107,16 @@ def test_moving_an_alias_is_audited_as_the_key(seeded: Seeded) -> None:
                          headers={"authorization": f"Bearer {gw.keys['alpha']}"}).json()["data"]
     alias_entries = [e for e in trail if "alias" in e["action"]]
     assert alias_entries and alias_entries[-1]["actor"].endswith("@alpha")
+
+
+def test_alerts_and_drift_follow_the_team(seeded: Seeded) -> None:
+    gw = seeded.gw
+    with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
+        alerts = alpha.get("/console/alerts").text
+        assert "PSI of ticket_length" in alerts and "beta accuracy" not in alerts
+        model = alpha.get(f"/console/model?name={ALPHA_MODEL}").text
+        assert "<svg" in model and "ticket_length" in model
+        assert 'id="verification"' not in model  # verifying the chains is for admin keys, as /registry/audit/verify
+    with signed_in(gw.base_url, gw.admin_key) as admin:
+        assert "beta accuracy" in admin.get("/console/alerts").text
+        assert "Chain verified" in admin.get(f"/console/model?name={ALPHA_MODEL}").text
