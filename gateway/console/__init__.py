@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.console import actions, admin, alerts, auth_pages, costs, drift, models, static, traffic
+from gateway.console import actions, admin, alerts, auth_pages, costs, drift, guardrails, models, prompts, static, traffic
 
 __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth_pages, static, costs, traffic, models, drift, actions, alerts, admin):
+    for module in (auth_pages, static, costs, traffic, guardrails, prompts, models, drift, actions, alerts, admin):
         router.include_router(module.router)
     return router

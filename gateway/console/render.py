@@ -18,7 +18,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY", "referrer-policy": "same-origin",
            "x-content-type-options": "nosniff", "cache-control": "no-store"}
-NAV = (("costs", "Costs"), ("traffic", "Traffic"), ("models", "Models"), ("alerts", "Alerts"),
+NAV = (("costs", "Costs"), ("traffic", "Traffic"), ("guardrails", "Guardrails"), ("prompts", "Prompts"),
+       ("models", "Models"), ("alerts", "Alerts"),
        ("keys", "Keys & teams"))
 
 

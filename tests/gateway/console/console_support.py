@@ -18,7 +18,9 @@ from sqlmodel import Session
 from tests.gateway.conftest import deployment
 from tests.gateway.test_registry_api_support import (CARD, CHARTER, DEPLOYMENT, LLM_SPEC, MONITORING_PLAN, SUBMISSION,
                                                      TIER3_CRITERIA, VALIDATION, model_in)
+from registry.exchanges import Exchange
 from registry.monitoring.tables import AlertRecord, CheckResult
+from registry.tables import UsageRecord
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway, running_gateway
 
@@ -64,6 +66,15 @@ def _monitoring(engine: Engine) -> None:
                                 message="PSI of ticket_length is 0.31 (over 0.2)"))
         session.add(AlertRecord(model_name=BETA_MODEL, model_version="1", check="accuracy", level="critical",
                                 message="beta accuracy fell to 0.61"))
+        for team, request_id, verdicts in (
+            ("alpha", "req-alpha-blocked", [{"guardrail": "injection", "action": "block", "score": 0.97},
+                                            {"guardrail": "pii", "action": "mask", "score": 1.0}]),
+            ("beta", "req-beta-blocked", [{"guardrail": "topics", "action": "block", "score": 0.9}]),
+        ):
+            session.add(UsageRecord(request_id=request_id, team=team, requested_model="chat-a", status="blocked",
+                                    status_code=400, guardrails=verdicts))
+            session.add(Exchange(request_id=request_id, team=team, policy="strict", retention_until=now + timedelta(days=30),
+                                 request_json={"messages": [{"role": "user", "content": f"mail <EMAIL_ADDRESS> ({team})"}]}))
         session.commit()
 
 

@@ -65,7 +65,18 @@ def test_team_costs_review_vote_and_isolation(browser: Browser, seeded: Seeded, 
     _shot(alpha, shots, "team-b-refused", ["Error 404", BETA_MODEL])
     alpha.goto("/console/alerts")
     expect(alpha.locator("#alerts")).not_to_contain_text("beta accuracy")
-    _shot(alpha, shots, "alerts-alpha", ["PSI of ticket_length", "warning"])
+    row = alpha.locator("#alerts tr", has_text="PSI of ticket_length")
+    row.locator("input[name=note]").fill("retraining scheduled")
+    row.locator("button").click()
+    expect(alpha.locator("#alerts tr", has_text="PSI of ticket_length").locator(".ack")).to_contain_text(
+        "retraining scheduled")
+    _shot(alpha, shots, "alerts-alpha", ["PSI of ticket_length", "warning", "@alpha"])
+    alpha.click("text=Guardrails")
+    expect(alpha.locator("#notable")).not_to_contain_text("req-beta-blocked")
+    alpha.click("text=req-alpha-blocked")
+    expect(alpha.locator("#request")).to_contain_text("<EMAIL_ADDRESS> (alpha)")
+    alpha.go_back()
+    _shot(alpha, shots, "guardrails-alpha", ["injection", "block", "req-alpha-blocked"])
 
     board = _sign_in(browser, seeded, seeded.gw.keys["board"])
     board.click("text=Models")
@@ -85,9 +96,10 @@ def test_team_costs_review_vote_and_isolation(browser: Browser, seeded: Seeded, 
     expect(admin.locator("#by-model")).to_contain_text("chat-b")
     admin.click("text=Traffic")
     _shot(admin, shots, "traffic-admin", ["Requests", "Error rate", "gateway overhead", "upstream"])
-    expect(admin.locator("#requests")).to_have_text("3")
+    expect(admin.locator("#requests")).to_have_text("5")  # 3 answered, 2 blocked by a guardrail
+    expect(admin.locator("#error-rate")).to_have_text("40.0%")
     admin.click("text=Keys & teams")
     _shot(admin, shots, "keys-admin", ["Teams", "Keys", "alpha", "beta", "board"])
     assert sorted(p.name for p in shots.iterdir()) == sorted(
-        f"{n}.png" for n in ("costs-alpha", "team-b-refused", "alerts-alpha", "review-queue-board", "model-alpha",
+        f"{n}.png" for n in ("costs-alpha", "team-b-refused", "alerts-alpha", "guardrails-alpha", "review-queue-board", "model-alpha",
                              "traffic-admin", "keys-admin"))

@@ -9,6 +9,9 @@ import pytest
 
 from tests.gateway.console.console_support import ALPHA_MODEL, BETA_MODEL, Seeded, csrf_of, seeded_gateway, signed_in
 from tests.support.fake_upstream import FakeUpstream
+from tests.support.gateway_server import running_gateway
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()
@@ -120,3 +123,65 @@ def test_alerts_and_drift_follow_the_team(seeded: Seeded) -> None:
     with signed_in(gw.base_url, gw.admin_key) as admin:
         assert "beta accuracy" in admin.get("/console/alerts").text
         assert "Chain verified" in admin.get(f"/console/model?name={ALPHA_MODEL}").text
+
+
+def test_guardrail_verdicts_and_the_masked_exchange_follow_the_team(seeded: Seeded) -> None:
+    gw = seeded.gw
+    with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
+        page = alpha.get("/console/guardrails").text
+        assert "injection" in page and "topics" not in page and "req-beta-blocked" not in page
+        assert 'href="/console/exchange?request_id=req-alpha-blocked"' in page
+        exchange = alpha.get("/console/exchange?request_id=req-alpha-blocked")
+        assert exchange.status_code == 200 and "&lt;EMAIL_ADDRESS&gt; (alpha)" in exchange.text
+        other = alpha.get("/console/exchange?request_id=req-beta-blocked")
+        assert other.status_code == 404 and "(beta)" not in other.text
+    with signed_in(gw.base_url, gw.admin_key) as admin:
+        page = admin.get("/console/guardrails").text
+        assert "topics" in page and "req-beta-blocked" in page
+
+
+def test_prompts_show_their_labels_history_and_evals_to_their_team(tmp_path: Path) -> None:
+    from registry.eval_runs import EvalRun
+    from sqlmodel import Session
+
+    config = {"model_list": [], "prompts": {"path": str(REPO / "prompts"), "poll_interval_s": 0}}
+    with running_gateway(config, f"sqlite:///{tmp_path / 'p.db'}", {"support": {}, "platform": {}}, tmp_path) as gw:
+        with Session(gw.engine) as session:
+            for prompt, passed in (("support-answer", True), ("summarise-thread", False)):
+                session.add(EvalRun(id=f"run-{prompt}", suite=f"{prompt}-suite", suite_path="x.eval.yaml",
+                                    prompt=prompt, mode="replay", passed=passed, cases=4, failed=0 if passed else 2,
+                                    metrics={"accuracy": 0.75}))
+            session.commit()
+        with signed_in(gw.base_url, gw.keys["support"]) as support:
+            listing = support.get("/console/prompts").text
+            assert "support-answer" in listing and "production=" in listing and "summarise-thread" not in listing
+            assert "support-answer-suite" in listing and "accuracy=0.75" in listing
+            one = support.get("/console/prompts?name=support-answer").text
+            assert 'id="history"' in one and "no history available" not in one
+            assert support.get("/console/prompts?name=summarise-thread").status_code == 404
+
+
+def test_acknowledging_an_alert_is_audited_as_the_key(seeded: Seeded) -> None:
+    gw = seeded.gw
+    with gw.http() as http:
+        alerts = http.get("/registry/alerts", headers={"authorization": f"Bearer {gw.admin_key}"}).json()["data"]
+        ids = {a["model"]: a["id"] for a in alerts}
+        beta_key = {"authorization": f"Bearer {gw.keys['beta']}"}
+        assert http.post(f"/registry/alerts/{ids[ALPHA_MODEL]}/acknowledge", headers=beta_key).status_code == 404
+    with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
+        page = alpha.get("/console/alerts").text
+        other = alpha.post(f"/console/alerts/{ids[BETA_MODEL]}/acknowledge", data={"csrf": csrf_of(page)})
+        assert other.status_code == 404 and "beta accuracy" not in other.text
+        done = alpha.post(f"/console/alerts/{ids[ALPHA_MODEL]}/acknowledge",
+                          data={"note": "retraining scheduled", "csrf": csrf_of(page)})
+        assert done.status_code == 303
+        assert "retraining scheduled" in alpha.get("/console/alerts").text
+        again = alpha.post(f"/console/alerts/{ids[ALPHA_MODEL]}/acknowledge", data={"csrf": csrf_of(page)})
+        assert again.status_code == 409 and "already acknowledged" in again.text
+    with gw.http() as http:
+        trail = http.get(f"/registry/models/{ALPHA_MODEL}/audit",
+                         headers={"authorization": f"Bearer {gw.keys['alpha']}"}).json()["data"]
+        verified = http.get("/registry/audit/verify", headers={"authorization": f"Bearer {gw.admin_key}"}).json()
+    ack = [e for e in trail if e["action"] == "alert.acknowledge"]
+    assert len(ack) == 1 and ack[0]["actor"].endswith("@alpha") and ack[0]["after"]["note"] == "retraining scheduled"
+    assert verified["ok"] is True
