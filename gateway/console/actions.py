@@ -13,11 +13,18 @@ from gateway.api.registry_common import RowId, in_session, invalid
 from gateway.console.forms import field, read_form, run_page
 from gateway.console.render import redirect
 from gateway.console.session import Viewer
+from gateway.errors import BadRequest
 from registry.governance import VoteIn, record_vote, set_alias
 from registry.governance import errors as gov
 from registry.governance.access import readable_model
 
 router = APIRouter()
+
+
+def _approve(value: str) -> bool:
+    if value not in ("yes", "no"):
+        raise BadRequest(f"invalid value for 'approve': {value!r} (yes or no)", param="approve")
+    return value == "yes"
 
 
 def _may_read(session: Session, viewer: Viewer, name: str) -> bool:
@@ -37,7 +44,7 @@ async def vote(request: Request, review_id: RowId) -> Response:
     async def act(viewer: Viewer) -> Response:
         form = await read_form(request, viewer)
         try:
-            ballot = VoteIn(role=field(form, "role", 32), approve=field(form, "approve", 8) == "yes",  # type: ignore[arg-type]
+            ballot = VoteIn(role=field(form, "role", 32), approve=_approve(field(form, "approve", 8)),  # type: ignore[arg-type]
                             comment=form.get("comment", "").strip()[:2000] or None)
         except ValidationError as exc:
             raise invalid(exc) from None

@@ -24,7 +24,7 @@ def _inventory(session: Session, viewer: Viewer) -> dict[str, object]:
     models = list_models(session, viewer.actor)
     pending = {r.id: r for m in models for r in list_reviews(session, viewer.actor, m.name) if r.stage != "decided"}
     pending.update({r.id: r for r in review_queue(session, viewer.actor)})
-    return {"models": models, "pending": sorted(pending.values(), key=lambda r: r.id),
+    return {"models": models, "readable": {m.name for m in models}, "pending": sorted(pending.values(), key=lambda r: r.id),
             "roles": sorted(reviewer_roles(session, viewer.actor.name)), "overdue": overdue_reviews(session, viewer.actor),
             "decommissioning": [m for m in models if m.decommission is not None]}
 

@@ -46,8 +46,10 @@ def verdicts(engine: Engine, since: datetime, team: str | None, notable_limit: i
     per_guardrail: dict[str, Counter[str]] = {}
     per_policy: dict[str, Counter[str]] = {}
     notable: list[Notable] = []
+    checked = 0
     for row in rows:
         summaries = [s for s in (row.guardrails or []) if isinstance(s, dict)]
+        checked += bool(summaries)  # a JSON `null` is not SQL NULL on every backend: count what holds verdicts
         policy = policies.get(row.team or "", "default")
         for summary in summaries:
             action = str(summary.get("action"))
@@ -56,5 +58,5 @@ def verdicts(engine: Engine, since: datetime, team: str | None, notable_limit: i
         hits = [f"{s.get('guardrail')}={s.get('action')}" for s in summaries if s.get("action") in NOTABLE]
         if hits and len(notable) < notable_limit:
             notable.append(Notable(row.request_id, row.created_at, row.team, row.requested_model, hits))
-    return Verdicts(requests, len(rows), sorted((g, dict(c)) for g, c in per_guardrail.items()),
+    return Verdicts(requests, checked, sorted((g, dict(c)) for g, c in per_guardrail.items()),
                     sorted((p, dict(c)) for p, c in per_policy.items()), notable)

@@ -130,6 +130,7 @@ def test_guardrail_verdicts_and_the_masked_exchange_follow_the_team(seeded: Seed
     with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
         page = alpha.get("/console/guardrails").text
         assert "injection" in page and "topics" not in page and "req-beta-blocked" not in page
+        assert "1 of 3 requests carried verdicts" in page
         assert 'href="/console/exchange?request_id=req-alpha-blocked"' in page
         exchange = alpha.get("/console/exchange?request_id=req-alpha-blocked")
         assert exchange.status_code == 200 and "&lt;EMAIL_ADDRESS&gt; (alpha)" in exchange.text
@@ -168,6 +169,15 @@ def test_acknowledging_an_alert_is_audited_as_the_key(seeded: Seeded) -> None:
         ids = {a["model"]: a["id"] for a in alerts}
         beta_key = {"authorization": f"Bearer {gw.keys['beta']}"}
         assert http.post(f"/registry/alerts/{ids[ALPHA_MODEL]}/acknowledge", headers=beta_key).status_code == 404
+        alpha_key = {"authorization": f"Bearer {gw.keys['alpha']}"}
+        for path, body, status in (("/registry/alerts/abc/acknowledge", b"", 400),
+                                   ("/registry/alerts/99999999999999999999/acknowledge", b"", 400),
+                                   (f"/registry/alerts/{ids[ALPHA_MODEL]}/acknowledge", b"{not json", 400),
+                                   (f"/registry/alerts/{ids[ALPHA_MODEL]}/acknowledge", b'{"nope": 1}', 400),
+                                   ("/registry/alerts/424242/acknowledge", b"", 404)):
+            refused = http.post(path, content=body, headers=alpha_key)
+            assert refused.status_code == status and refused.json()["error"]["message"], (path, refused.text)
+        assert http.post(f"/registry/alerts/{ids[ALPHA_MODEL]}/acknowledge").status_code == 401
     with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
         page = alpha.get("/console/alerts").text
         other = alpha.post(f"/console/alerts/{ids[BETA_MODEL]}/acknowledge", data={"csrf": csrf_of(page)})
