@@ -195,3 +195,15 @@ def test_acknowledging_an_alert_is_audited_as_the_key(seeded: Seeded) -> None:
     ack = [e for e in trail if e["action"] == "alert.acknowledge"]
     assert len(ack) == 1 and ack[0]["actor"].endswith("@alpha") and ack[0]["after"]["note"] == "retraining scheduled"
     assert verified["ok"] is True
+
+
+def test_a_revoked_key_loses_its_session_at_once(seeded: Seeded) -> None:
+    gw = seeded.gw
+    with signed_in(gw.base_url, gw.keys["beta"]) as beta:
+        assert beta.get("/console/costs").status_code == 200
+        with gw.http() as http:
+            admin = {"authorization": f"Bearer {gw.admin_key}"}
+            key_id = next(k["id"] for k in http.get("/admin/keys", params={"team": "beta"}, headers=admin).json()["data"])
+            assert http.delete(f"/admin/keys/{key_id}", headers=admin).status_code == 200
+        after = beta.get("/console/costs")
+        assert (after.status_code, after.headers["location"]) == (303, "/console/login")
