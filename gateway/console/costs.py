@@ -13,7 +13,7 @@ from gateway.api.deps import gateway_of
 from gateway.console.forms import run_page
 from gateway.console.render import page, svg
 from gateway.console.session import Viewer
-from gateway.console.usage_queries import daily
+from gateway.console.usage_queries import daily, daily_by
 from gateway.durations import parse_duration
 from gateway.errors import BadRequest
 from registry.costs import cost_report
@@ -61,6 +61,8 @@ def _gather(engine: Engine, since: datetime, team: str | None) -> dict[str, obje
         "by_prompt": cost_report(engine, "prompt-version", since=since, team=team).rows,
         "total": by_model.total,
         "days": days,
+        "per_model": daily_by(engine, since, team, "model"),
+        "per_team": daily_by(engine, since, team, "team") if team is None else None,
         "budgets": budgets(engine, team),
         "cost_chart": svg(line_chart([d.cost_usd for d in days], [])),
         "token_chart": svg(line_chart([float(d.tokens) for d in days], [])),

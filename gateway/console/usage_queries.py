@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
@@ -46,6 +47,27 @@ def daily(engine: Engine, since: datetime, team: str | None) -> list[Day]:
     with session_scope(engine) as session:
         rows = session.exec(query.group_by(day).order_by(day)).all()
     return [Day(str(d), int(n), int(t), float(c)) for d, n, t, c in rows]
+
+
+def daily_by(engine: Engine, since: datetime, team: str | None, by: Literal["team", "model"],
+             top: int = 6) -> tuple[list[str], list[tuple[str, list[float]]]]:
+    """Cost per day of the `top` costliest teams or models: (their names, [(day, cost of each)])."""
+    column = UsageRecord.team if by == "team" else UsageRecord.requested_model
+    day = func.date(UsageRecord.created_at)
+    query = select(day, column, func.coalesce(func.sum(UsageRecord.cost_usd), 0.0)).where(UsageRecord.created_at >= since)
+    if team is not None:
+        query = query.where(UsageRecord.team == team)
+    with session_scope(engine) as session:
+        rows = session.exec(query.group_by(day, column)).all()
+    totals: dict[str, float] = {}
+    for _, name, cost in rows:
+        totals[str(name)] = totals.get(str(name), 0.0) + float(cost)
+    names = sorted(totals, key=lambda n: (-totals[n], n))[:top]
+    days: dict[str, list[float]] = {}
+    for d, name, cost in rows:
+        if str(name) in names:
+            days.setdefault(str(d), [0.0] * len(names))[names.index(str(name))] += float(cost)
+    return names, sorted(days.items())
 
 
 def traffic(engine: Engine, since: datetime, team: str | None) -> Traffic:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlmodel import Session
 from gateway.cli import cli, output
 from registry.db import make_engine
 from registry.migrate import upgrade
-from registry.monitoring.tables import AlertRecord
+from registry.monitoring.tables import AlertRecord, CheckResult
 
 
 @pytest.fixture()
@@ -34,6 +35,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     with Session(make_engine(url)) as session:
         session.add(AlertRecord(model_name="churn", model_version="1", check="psi", level="warning",
                                 message="PSI of tenure is 0.3"))
+        now = datetime.now(timezone.utc)
+        session.add(CheckResult(model_name="churn", model_version="1", check="psi", subject="tenure", value=0.3,
+                                level="warning", window_start=now - timedelta(days=7), window_end=now))
         session.commit()
     return invoke
 
@@ -45,6 +49,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     (("models", "audit", "churn"), "ACTION", "model.create"),
     (("audit", "list"), "CHAIN", "model.create"),
     (("monitor", "alerts"), "LEVEL", "PSI of tenure is 0.3"),
+    (("monitor", "results", "churn"), "SUBJECT", "tenure"),
 ])
 def test_a_terminal_gets_a_table_and_scripts_get_json(run, command: tuple[str, ...], header: str,  # type: ignore[no-untyped-def]
                                                       value: str) -> None:

@@ -58,6 +58,7 @@ def test_a_team_key_sees_its_own_team_only(seeded: Seeded) -> None:
     with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
         costs = alpha.get("/console/costs").text
         assert "chat-a" in costs and "chat-b" not in costs and "beta" not in costs
+        assert 'id="daily-model"' in costs and 'id="daily-team"' not in costs
         models = alpha.get("/console/models").text
         assert ALPHA_MODEL in models and BETA_MODEL not in models
         other = alpha.get(f"/console/model?name={BETA_MODEL}")
@@ -65,7 +66,7 @@ def test_a_team_key_sees_its_own_team_only(seeded: Seeded) -> None:
         assert alpha.get("/console/keys").status_code == 403
     with signed_in(gw.base_url, gw.admin_key) as admin:
         everything = admin.get("/console/costs").text
-        assert "chat-a" in everything and "chat-b" in everything
+        assert "chat-a" in everything and "chat-b" in everything and 'id="daily-team"' in everything
         keys = admin.get("/console/keys").text
         assert all(team in keys for team in ("alpha", "beta", "board"))
 
