@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from gateway.api.deps import gateway_of
 from gateway.api.registry_common import actor_for
 from gateway.auth import principal_of
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, ServiceUnavailable
 from gateway.pipeline.context import Principal
 from gateway.providers.deployments import resolve_secret
 from registry.db import session_scope
@@ -125,5 +126,9 @@ async def viewer_of(request: Request) -> Viewer:
     key_id = session_key_id(secret, cookie)
     gw = gateway_of(request)
     master = resolve_secret(gw.config.general_settings.master_key, "general_settings.master_key")[0] is not None
-    principal = await asyncio.to_thread(principal_by_id, gw.engine, key_id, master)
+    try:
+        principal = await asyncio.to_thread(principal_by_id, gw.engine, key_id, master)
+    except OperationalError:
+        raise ServiceUnavailable("the key registry is unreachable; retry shortly", code="key_registry_unavailable",
+                                 headers={"retry-after": "2"}) from None
     return Viewer(principal, actor_for(principal), csrf_token(secret, cookie or ""))
