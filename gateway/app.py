@@ -17,6 +17,7 @@ from gateway.api import (admin, anthropic_routes, completions, health, moderatio
 from gateway.api.deps import response_headers
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.api.unprefixed import without_prefix
+from gateway.console import build_router as console_router
 from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(health.router)
     app.include_router(registry_routes.build_router())
     app.include_router(usage_policy_routes.router)
+    app.include_router(console_router())
     app.add_exception_handler(WardenError, _warden_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 import orjson
 
 from gateway.cli.common import config_option, database_option, open_registry, settings_from
+from gateway.cli.output import emit, format_option
 from gateway.durations import parse_duration
 from registry import keys as registry_keys
 from registry.costs import CostReport, cost_report
@@ -71,16 +74,25 @@ def keys_create(config_path: str | None, database_url: str | None, team: str | N
 @config_option
 @database_option
 @click.option("--team")
-def keys_list(config_path: str | None, database_url: str | None, team: str | None) -> None:
+@format_option
+def keys_list(config_path: str | None, database_url: str | None, team: str | None, fmt: str | None) -> None:
     """List keys (never the keys themselves: id, prefix, team, limits, state)."""
     engine = open_registry(settings_from(config_path, database_url))
     now = utcnow()
-    click.echo(f"{'id':<17} {'prefix':<11} {'role':<6} {'team':<16} {'rpm':>6} {'tpm':>8} {'budget':>9} state")
-    for row in registry_keys.list_keys(engine, team):
-        state = "revoked" if row.revoked_at else "expired" if registry_keys.is_expired(row, now) else "active"
-        budget = f"{row.budget_usd:.2f}" if row.budget_usd is not None else "-"
-        click.echo(f"{row.id:<17} {row.prefix:<11} {row.role:<6} {row.team or '-':<16} {row.rpm or '-':>6} "
-                   f"{row.tpm or '-':>8} {budget:>9} {state}")
+    rows = [{"id": row.id, "prefix": row.prefix, "role": row.role, "team": row.team, "rpm": row.rpm, "tpm": row.tpm,
+             "budget_usd": row.budget_usd, "expires_at": row.expires_at,
+             "state": "revoked" if row.revoked_at else "expired" if registry_keys.is_expired(row, now) else "active"}
+            for row in registry_keys.list_keys(engine, team)]
+    emit(rows, ("id", "prefix", "role", "team", "rpm", "tpm", "budget_usd", "expires_at", "state"), fmt, _key_lines)
+
+
+def _key_lines(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = [f"{'id':<17} {'prefix':<11} {'role':<6} {'team':<16} {'rpm':>6} {'tpm':>8} {'budget':>9} state"]
+    for row in rows:
+        budget = f"{row['budget_usd']:.2f}" if row["budget_usd"] is not None else "-"
+        lines.append(f"{row['id']:<17} {row['prefix']:<11} {row['role']:<6} {row['team'] or '-':<16} "
+                     f"{row['rpm'] or '-':>6} {row['tpm'] or '-':>8} {budget:>9} {row['state']}")
+    return "\n".join(lines)
 
 
 @keys.command("revoke")
@@ -129,13 +141,23 @@ def teams_create(config_path: str | None, database_url: str | None, name: str, m
 @teams.command("list")
 @config_option
 @database_option
-def teams_list(config_path: str | None, database_url: str | None) -> None:
+@format_option
+def teams_list(config_path: str | None, database_url: str | None, fmt: str | None) -> None:
     engine = open_registry(settings_from(config_path, database_url))
-    click.echo(f"{'team':<20} {'models':<30} {'rpm':>6} {'tpm':>8} {'budget':>12} policy")
-    for team in registry_keys.list_teams(engine):
-        budget = f"{team.budget_usd:.2f}/{team.budget_period}" if team.budget_usd is not None else "-"
-        click.echo(f"{team.name:<20} {','.join(team.models) if team.models is not None else '*':<30} "
-                   f"{team.rpm or '-':>6} {team.tpm or '-':>8} {budget:>12} {team.guardrail_policy or '-'}")
+    rows = [{"team": t.name, "models": t.models, "rpm": t.rpm, "tpm": t.tpm, "budget_usd": t.budget_usd,
+             "budget_period": t.budget_period, "policy": t.guardrail_policy}
+            for t in registry_keys.list_teams(engine)]
+    emit(rows, ("team", "models", "rpm", "tpm", "budget_usd", "budget_period", "policy"), fmt, _team_lines)
+
+
+def _team_lines(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = [f"{'team':<20} {'models':<30} {'rpm':>6} {'tpm':>8} {'budget':>12} policy"]
+    for t in rows:
+        budget = f"{t['budget_usd']:.2f}/{t['budget_period']}" if t["budget_usd"] is not None else "-"
+        models = ",".join(t["models"]) if t["models"] is not None else "*"
+        lines.append(f"{t['team']:<20} {models:<30} {t['rpm'] or '-':>6} {t['tpm'] or '-':>8} {budget:>12} "
+                     f"{t['policy'] or '-'}")
+    return "\n".join(lines)
 
 
 @click.command()

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-from gateway.cli.models_ops import COMMANDS
+from gateway.cli.models_ops import COMMANDS, audit_list
 from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
     Actor,
@@ -43,6 +43,7 @@ from registry.governance.cli_ops import (
     echo_json,
     load_record,
 )
+from gateway.cli.output import emit, format_option
 from registry.governance.gates import effective_policy
 from registry.governance.records import (
     DatasetVersion,
@@ -57,6 +58,7 @@ from registry.governance.specs import VersionSpec
 from registry.migrate import upgrade
 
 __all__ = ["audit_group", "models_group"]
+MODEL_COLUMNS = ("name", "kind", "risk_tier", "phase", "status", "team", "owner")
 
 
 @click.group("models")
@@ -110,14 +112,20 @@ def show(ctx: click.Context, name: str) -> None:
 @click.option("--kind", type=click.Choice(["llm", "classical"]))
 @click.option("--tier", type=click.IntRange(1, 4))
 @click.option("--overdue", is_flag=True, help="Only models whose risk classification is due.")
+@format_option
 @click.pass_context
-def list_cmd(ctx: click.Context, team: str | None, kind: str | None, tier: int | None, overdue: bool) -> None:
+def list_cmd(ctx: click.Context, team: str | None, kind: str | None, tier: int | None, overdue: bool,
+             fmt: str | None) -> None:
     with cli_session(ctx) as (s, actor):
         if overdue:
-            echo_json(classification.overdue_reviews(s, actor, team=team))
+            due = [o.model_dump(mode="json") for o in classification.overdue_reviews(s, actor, team=team)]
+            emit(due, ("model", "team", "tier", "due_at", "reasons"), fmt, piped="json")
             return
-        for m in inventory.list_models(s, actor, team=team, kind=kind, tier=tier):  # type: ignore[arg-type]
-            click.echo(f"{m.name}\t{m.kind}\ttier={m.risk_tier or '-'}\t{m.phase}\t{m.status}\t{m.team}")
+        rows = [m.model_dump(mode="json", include=set(MODEL_COLUMNS))
+                for m in inventory.list_models(s, actor, team=team, kind=kind, tier=tier)]  # type: ignore[arg-type]
+        emit(rows, MODEL_COLUMNS, fmt, lambda listed: "\n".join(
+            f"{m['name']}\t{m['kind']}\ttier={m['risk_tier'] or '-'}\t{m['phase']}\t{m['status']}\t{m['team']}"
+            for m in listed))
 
 
 @models_group.command("classify")
@@ -389,3 +397,4 @@ models_group.add_command(decommission_cmd)
 for _command in COMMANDS:
     models_group.add_command(_command)
 models_group.add_command(validate_cmd)
+audit_group.add_command(audit_list)

@@ -11,13 +11,14 @@ from typing import get_args
 import click
 from pydantic import BaseModel
 
+from gateway.cli.output import emit, format_option
 from registry.governance import ClassificationCriteria, amend_dataset_version, retire_dataset_version, review
 from registry.governance.card import ModelCard
 from registry.governance.cli_ops import cli_session, echo_json, load_record
 from registry.governance.decommission_records import DecommissionStart
 from registry.governance import records
 from registry.governance.access import readable_model
-from registry.governance.audit import list_entries
+from registry.governance.audit import AuditEntryOut, list_entries
 from registry.governance.records import DatasetVersion
 from registry.governance.schema_template import template
 from registry.governance.specs import VersionSpec
@@ -122,13 +123,32 @@ def schema_cmd(kind: str) -> None:
 @click.command("audit")
 @click.argument("name")
 @click.option("--limit", type=click.IntRange(min=1), default=100, help="Show the latest LIMIT entries.")
+@format_option
 @click.pass_context
-def model_audit(ctx: click.Context, name: str, limit: int) -> None:
+def model_audit(ctx: click.Context, name: str, limit: int, fmt: str | None) -> None:
     """The latest audit entries of one model, oldest first."""
     with cli_session(ctx) as (s, actor):
         readable_model(s, actor, name)
-        for e in list_entries(s, chain=name, limit=limit, latest=True):
-            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
+        entries = [audit_row(e) for e in list_entries(s, chain=name, limit=limit, latest=True)]
+    emit(entries, AUDIT_COLUMNS[1:], fmt)
 
 
+def audit_row(entry: AuditEntryOut) -> dict[str, object]:
+    return {"chain": entry.chain, "seq": entry.seq, "at": entry.at.isoformat(), "actor": entry.actor,
+            "action": entry.action, "subject": entry.subject}
+
+
+@click.command("list")
+@click.option("--chain", help="Only this chain (a model's name, or `registry`).")
+@click.option("--limit", type=click.IntRange(min=1), default=100, help="Show the latest LIMIT entries.")
+@format_option
+@click.pass_context
+def audit_list(ctx: click.Context, chain: str | None, limit: int, fmt: str | None) -> None:
+    """The latest audit entries of every chain (or one), oldest first."""
+    with cli_session(ctx) as (s, _):
+        entries = [audit_row(e) for e in list_entries(s, chain=chain, limit=limit, latest=True)]
+    emit(entries, AUDIT_COLUMNS, fmt)
+
+
+AUDIT_COLUMNS = ("chain", "seq", "at", "actor", "action", "subject")
 COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd, model_audit)

@@ -252,3 +252,9 @@ def report_command(ctx: click.Context, model_name: str, model_version: str | Non
     html_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}.json"
     write_report(summary, html_path, json_path, monitor.config)
     click.echo(f"wrote {html_path} and {json_path}")
+
+
+from gateway.cli.monitor_lists import LIST_COMMANDS  # noqa: E402 - they use this group's settings
+
+for _command in LIST_COMMANDS:
+    monitor_group.add_command(_command)

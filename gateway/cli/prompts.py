@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
 import orjson
 
+from gateway.cli.output import emit, format_option
 from gateway.prompts.catalog import PromptCatalog
 from gateway.prompts.errors import PromptError, PromptVariableError
 from gateway.prompts.gates import select_gates
@@ -51,14 +53,16 @@ def prompts_group(ctx: click.Context, prompts_dir: Path) -> None:
 
 
 @prompts_group.command("list")
+@format_option
 @click.pass_context
-def list_cmd(ctx: click.Context) -> None:
+def list_cmd(ctx: click.Context, fmt: str | None) -> None:
     """Prompts at HEAD with their team, model and labels."""
     try:
         head = _catalog(ctx).head()
-        for name, prompt in sorted(head.prompts.items()):
-            labels = ", ".join(f"{label}={sha[:7]}" for label, sha in sorted(head.labels.get(name, {}).items()))
-            click.echo(f"{name}\t{prompt.spec.team}\t{prompt.spec.model}\t{labels or '-'}")
+        rows = [{"name": name, "team": prompt.spec.team, "model": prompt.spec.model,
+                 "labels": ", ".join(f"{label}={sha[:7]}" for label, sha in sorted(head.labels.get(name, {}).items()))
+                 or None} for name, prompt in sorted(head.prompts.items())]
+        emit(rows, ("name", "team", "model", "labels"), fmt)
         for error in head.errors:
             click.echo(f"invalid at HEAD: {error}", err=True)
     except PromptError as exc:
@@ -81,15 +85,21 @@ def show_cmd(ctx: click.Context, ref: str) -> None:
 
 @prompts_group.command("history")
 @click.argument("name")
+@format_option
 @click.pass_context
-def history_cmd(ctx: click.Context, name: str) -> None:
+def history_cmd(ctx: click.Context, name: str, fmt: str | None) -> None:
     """Commits that changed prompt NAME, newest first, with the labels pointing at them."""
     try:
-        for entry in _catalog(ctx).history(name):
-            labels = f" [{', '.join(entry.labels)}]" if entry.labels else ""
-            click.echo(f"{entry.commit[:7]} {entry.date} {entry.author}: {entry.subject}{labels}")
+        rows = [{"commit": e.commit, "date": e.date, "author": e.author, "subject": e.subject, "labels": list(e.labels)}
+                for e in _catalog(ctx).history(name)]
+        emit(rows, ("commit", "date", "author", "subject", "labels"), fmt, _history_lines)
     except PromptError as exc:
         raise click.ClickException(exc.message) from None
+
+
+def _history_lines(rows: Sequence[Mapping[str, object]]) -> str:
+    return "\n".join(f"{str(r['commit'])[:7]} {r['date']} {r['author']}: {r['subject']}"
+                     + (f" [{', '.join(r['labels'])}]" if r["labels"] else "") for r in rows)  # type: ignore[arg-type]
 
 
 @prompts_group.command("diff")

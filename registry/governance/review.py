@@ -310,3 +310,12 @@ def list_reviews(session: Session, actor: Actor, name: str, version: str | None 
     if version is not None:
         query = query.where(GovReview.version_id == find_version(session, model, version).id)
     return [_out(session, review) for review in session.exec(query.order_by(col(GovReview.id)))]
+
+
+def review_queue(session: Session, actor: Actor) -> list[ReviewOut]:
+    """Undecided reviews of every team, for a board member (votes are authorised by role, not by team); an actor
+    without reviewer roles gets none here and reads reviews through the models it may see."""
+    if not actor.admin and not reviewer_roles(session, actor.name):
+        return []
+    rows = session.exec(select(GovReview).where(GovReview.stage != "decided").order_by(col(GovReview.id)))
+    return [_out(session, review) for review in rows]

@@ -21,7 +21,8 @@ from tests.support.gateway_server import RunningGateway, running_gateway
 
 IDENTITIES = ("none", "bad", "revoked", "expired", "team_b", "team_a", "admin")
 UNAUTHENTICATED = ("none", "bad", "revoked", "expired")
-PUBLIC = {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+PUBLIC = {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json",
+          "/console/login", "/console/static/console.css"}  # the sign-in form and its stylesheet: no data in them
 MODEL = "alpha-private-model"
 """Team A's registry model: its name must never appear in team B's answers."""
 STORED_TEXT = "alpha-private-conversation"
@@ -40,7 +41,7 @@ class Operation:
 
     @property
     def team_a_resource(self) -> bool:
-        return any(f"{{{name}" in self.template for name in ("name", "key_id", "review_id", "response_id"))
+        return any(f"{{{name}" in self.template for name in ("name", "key_id", "review_id", "response_id", "alert_id"))
 
 
 @dataclass
@@ -54,7 +55,7 @@ class World:
     def path(self, template: str) -> str:
         values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
                   "dataset": "loans", "dataset_version": "1", "model_id": "chat-a",
-                  "response_id": self.team_a_response_id}
+                  "response_id": self.team_a_response_id, "alert_id": "1"}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:
