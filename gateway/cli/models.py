@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_mlflow import COMMANDS as MLFLOW_COMMANDS
 from gateway.cli.models_ops import COMMANDS, audit_list
 from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
@@ -394,7 +395,7 @@ def rollout_cmd(
 
 
 models_group.add_command(decommission_cmd)
-for _command in COMMANDS:
+for _command in (*COMMANDS, *MLFLOW_COMMANDS):
     models_group.add_command(_command)
 models_group.add_command(validate_cmd)
 audit_group.add_command(audit_list)

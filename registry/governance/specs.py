@@ -18,11 +18,21 @@ class Artifact(Record):
     sha256: str | None = Field(default=None, pattern=SHA256)
 
 
+class MlflowRef(Record):
+    """Where an imported version lives in MLflow's model registry (`warden models import --mlflow`)."""
+
+    model: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    stage: str | None = None
+    aliases: list[str] = []
+
+
 class Lineage(Record):
     pipeline: str | None = None
     experiment: str | None = None
     run_id: str | None = None
     artifacts: list[Artifact] = []
+    mlflow: MlflowRef | None = None
 
 
 class PromptRef(Record):
