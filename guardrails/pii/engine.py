@@ -17,9 +17,12 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from spacy.tokens import Doc
+from guardrails.pii.lean_import import hidden
+
+with hidden():  # the first import of Presidio and spaCy in a process: see lean_import
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from spacy.tokens import Doc
 
 from guardrails.lru import Lru
 from guardrails.pii.entities import ALL_ENTITIES, LANGUAGES, Entity, Language
