@@ -1,4 +1,4 @@
-"""`Lru`: a bounded mapping that forgets its oldest entry, for the guardrails' per-text caches.
+"""`Lru`: a bounded mapping that forgets its least recently used entry, for the guardrails' per-text caches.
 
 Not thread-safe by itself: its users already hold a lock around their bookkeeping.
 """
@@ -18,7 +18,11 @@ class Lru(Generic[K, V]):
         self._items: OrderedDict[K, V] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        return self._items.get(key)
+        """The value, now the newest entry: a system prompt resent on every turn stays cached while it is used."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
 
     def put(self, key: K, value: V) -> None:
         """Keep `value` (nothing at all when the size is 0)."""

@@ -12,6 +12,7 @@ gazetteer and context (`persons="finder"`, the only choice with spaCy).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -70,7 +71,8 @@ class PiiEngine:
         self._analyzer: AnalyzerEngine | None = None
         self._names: NameFinder | None = None
         self._lock = threading.Lock()
-        self._cache: Lru[tuple[str, str, float, frozenset[str]], tuple[Entity, ...]] = Lru(cache_size)
+        # Keyed by the text's digest, not the text: 2,048 retrieved documents must not stay in memory as keys.
+        self._cache: Lru[tuple[bytes, str, float, frozenset[str]], tuple[Entity, ...]] = Lru(cache_size)
 
     @property
     def loaded(self) -> bool:
@@ -137,7 +139,8 @@ class PiiEngine:
     def _cached_analyze(
         self, texts: list[str], language: str, threshold: float, wanted: frozenset[str]
     ) -> list[tuple[Entity, ...]]:
-        keys = [(text, language, threshold, wanted) for text in texts]
+        keys = [(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), language, threshold,
+                 wanted) for text in texts]  # fmt: skip
         with self._lock:
             hits = [self._cache.get(key) for key in keys]
         todo = [i for i, hit in enumerate(hits) if hit is None]

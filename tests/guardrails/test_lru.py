@@ -22,3 +22,13 @@ def test_keeps_at_most_size_entries_newest_first(size: int, keys: list[str], kep
         cache.put(key, n)
     assert len(cache) == len(kept)
     assert [k for k in "abc" if cache.get(k) is not None] == kept
+
+
+def test_reading_an_entry_keeps_it_over_older_unread_ones() -> None:
+    cache: Lru[str, int] = Lru(2)
+    cache.put("system prompt", 1)
+    cache.put("turn 1", 2)
+    assert cache.get("system prompt") == 1  # resent with the next turn
+    cache.put("turn 2", 3)
+    assert cache.get("system prompt") == 1
+    assert cache.get("turn 1") is None
