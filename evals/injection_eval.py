@@ -102,6 +102,9 @@ def latency(detector: object, files: dict[str, list[Case]], rounds: int = 60) ->
              if len(c.text) < 300][:rounds]
     docs = [c for name, cs in files.items() if name.startswith("dev/doc_") for c in cs][: rounds // 2]
     out: dict[str, float] = {}
+    # Timed on a fresh detector: these texts were all scored above, and a cached result costs nothing.
+    detector = type(detector)(layers=detector.layers)  # type: ignore[attr-defined]
+    detector.load()  # type: ignore[attr-defined]
     _score(detector, users[:2])
     for label, picked in (("user_p50_cpu_ms", users), ("document_p50_cpu_ms", docs)):
         times = []

@@ -12,6 +12,8 @@ model is needed most, and where a miss costs most.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +23,16 @@ from guardrails.injection.lexical import LEXICAL_PATH, LexicalModel
 from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel
 from guardrails.injection.options import Layers
 from guardrails.injection.rules import RuleHit, match_rules
+from guardrails.lru import Lru
 from guardrails.normalize import Decoded, Normalized, normalize
 
 INDIRECT_ROLES: tuple[Role, ...] = ("tool", "document")
 DECISIVE_RULE = 0.9
 """A rule score at or above this settles a text as an injection without the model."""
+RESULT_ENTRIES = 4096
+RESULT_CACHE_BYTES = 16 << 20
+RESULT_BYTES = 512
+"""What one cached result weighs besides its decoded payloads (the result, its hits, the key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,9 @@ class InjectionDetector:
         self._lexical: LexicalModel | None = None
         self.max_windows = max_windows
         self.indirect_roles = frozenset(indirect_roles)
+        self._lock = threading.Lock()
+        # Keyed by digest: the texts themselves are not kept; decoded payloads are, and count towards the bytes.
+        self._results: Lru[bytes, InjectionResult] = Lru(RESULT_ENTRIES, max_bytes=RESULT_CACHE_BYTES)
 
     def load(self) -> None:
         if not self.layers.classifier or self._model is not None:
@@ -135,11 +145,28 @@ class InjectionDetector:
         requests: Sequence[str] | None = None,
     ) -> list[InjectionResult]:
         """Score many texts at once. `roles` (default all `user`) switches on the indirect rules and is part of
-        the model's input; `requests` holds, per text, the user request a document or tool result answers."""
+        the model's input; `requests` holds, per text, the user request a document or tool result answers.
+
+        Results of texts seen recently with the same role and request come from a cache: a chat resends its
+        whole history on every turn, and an earlier turn must not pay for normalisation, rules and the n-gram
+        stage again (the model's own cache spared it only the cross-encoder)."""
         roles = list(roles) if roles is not None else ["user"] * len(texts)
         requests = list(requests) if requests is not None else [""] * len(texts)
         if not len(roles) == len(requests) == len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(roles)} roles and {len(requests)} requests")
+        keys = [_digest(text, role, request) for text, role, request in zip(texts, roles, requests, strict=True)]
+        with self._lock:
+            found = [self._results.get(key) for key in keys]
+        todo = [i for i, result in enumerate(found) if result is None]
+        if todo:
+            fresh = self._score_batch([texts[i] for i in todo], [roles[i] for i in todo], [requests[i] for i in todo])
+            with self._lock:
+                for i, result in zip(todo, fresh, strict=True):
+                    found[i] = result
+                    self._results.put(keys[i], result, RESULT_BYTES + sum(len(d.text) for d in result.decoded))
+        return found  # type: ignore[return-value]
+
+    def _score_batch(self, texts: Sequence[str], roles: Sequence[str], requests: Sequence[str]) -> list[InjectionResult]:
         works = [self.prepare(text, role) for text, role in zip(texts, roles, strict=True)]
         scores = self._classify(works, roles, requests)
         results = []
@@ -160,3 +187,8 @@ class InjectionDetector:
 
     def score(self, text: str, role: Role | str = "user", request: str = "") -> InjectionResult:
         return self.score_batch([text], [role], [request])[0]
+
+
+def _digest(text: str, role: str, request: str) -> bytes:
+    joined = "\x00".join((role, request, text)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=16).digest()

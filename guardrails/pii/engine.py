@@ -12,14 +12,18 @@ gazetteer and context (`persons="finder"`, the only choice with spaCy).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from spacy.tokens import Doc
+from guardrails.pii.lean_import import hidden
+
+with hidden():  # the first import of Presidio and spaCy in a process: see lean_import
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from spacy.tokens import Doc
 
 from guardrails.lru import Lru
 from guardrails.pii.entities import ALL_ENTITIES, LANGUAGES, Entity, Language
@@ -67,7 +71,8 @@ class PiiEngine:
         self._analyzer: AnalyzerEngine | None = None
         self._names: NameFinder | None = None
         self._lock = threading.Lock()
-        self._cache: Lru[tuple[str, str, float, frozenset[str]], tuple[Entity, ...]] = Lru(cache_size)
+        # Keyed by the text's digest, not the text: 2,048 retrieved documents must not stay in memory as keys.
+        self._cache: Lru[tuple[bytes, str, float, frozenset[str]], tuple[Entity, ...]] = Lru(cache_size)
 
     @property
     def loaded(self) -> bool:
@@ -134,7 +139,8 @@ class PiiEngine:
     def _cached_analyze(
         self, texts: list[str], language: str, threshold: float, wanted: frozenset[str]
     ) -> list[tuple[Entity, ...]]:
-        keys = [(text, language, threshold, wanted) for text in texts]
+        keys = [(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), language, threshold,
+                 wanted) for text in texts]  # fmt: skip
         with self._lock:
             hits = [self._cache.get(key) for key in keys]
         todo = [i for i, hit in enumerate(hits) if hit is None]

@@ -109,11 +109,21 @@ def may_hold_names(text: str, gazetteer: Gazetteer) -> bool:
             if len(token) > 2 and (_listed(token, gazetteer) or _gaz(token, gazetteer) % 2):
                 return True
             continue
-        if not token[0].isupper() or token.casefold() in _NEVER:
+        if not token[0].isupper() or token.casefold() in _NEVER or _code(token, gazetteer):
             continue
         if not opens or _gaz(token, gazetteer) % 2 or _listed(token, gazetteer) or _listed_word(token, gazetteer):
             return True
     return False
+
+
+def _code(token: str, gazetteer: Gazetteer) -> bool:
+    """An identifier or an acronym, not a name: a word with a digit (INV-2041, A4), or two to four capitals the
+    gazetteer does not list as a name (VAT, SQL, PDF; a listed "LI" or "JANE" stays a candidate). Technical
+    prompts are full of them, and each alone sent a message through the tagger."""
+    if any(c.isdigit() for c in token):
+        return True
+    return 2 <= len(token) <= 4 and token.isupper() and token.isalpha() and not (
+        _gaz(token, gazetteer) % 2 or _listed(token, gazetteer))
 
 
 def _kind(token: str, gazetteer: Gazetteer) -> Kind | None:

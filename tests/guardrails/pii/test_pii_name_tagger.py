@@ -63,6 +63,11 @@ def test_capitalised_nouns_are_not_names(engine: PiiEngine, text: str) -> None:
         ("Please call Jean Dupont tomorrow.", True),
         ("Der Hund läuft über die Straße.", True),  # German nouns: only the tagger can tell
         ("Marie est arrivée.", True),  # a listed given name opening the sentence
+        ("It is INV-2041: the VAT line is charged twice.", False),  # an identifier, an acronym
+        ("why does this SQL query return no rows from the API?", False),
+        ("Please forward it to JANE today.", True),  # a listed given name in capitals
+        ("Please forward it to DUPONT today.", True),  # longer than an acronym
+        ("It is INV-2041 and Jean Dupont signed it.", True),
     ],
 )
 def test_prefilter(text: str, expected: bool) -> None:

@@ -1,0 +1,113 @@
+"""CPU per request of the default policy's input detectors (PII masking, injection), called directly, by stage.
+
+    PYTHONPATH=. .venv/bin/python bench/guardrail_cost.py [--requests 150] [--conversations 40] [--turns 5]
+
+Cold: the bench's four-message chat turn (`gw_loadgen._chat_turn`, every message new) through the PII engine and
+the injection detector in the calling thread, with each stage's thread CPU time added up (the stages are wrapped
+for the count only). Warm: conversations that grow turn by turn (turn k resends turns 1..k-1), CPU per request.
+Thread CPU time is less sensitive to other jobs than wall time; print the load average next to the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gw_loadgen import _chat_turn  # noqa: E402
+
+from gateway.guardrail_engine import _one_blas_thread  # noqa: E402
+from guardrails.injection import detector as detector_module  # noqa: E402
+from guardrails.injection.detector import InjectionDetector  # noqa: E402
+from guardrails.injection.lexical import LexicalModel  # noqa: E402
+from guardrails.pii import tagger_nlp  # noqa: E402
+from guardrails.pii.engine import PiiEngine  # noqa: E402
+from guardrails.pii.entities import DEFAULT_ENTITIES  # noqa: E402
+
+Messages = list[dict[str, str]]
+SPENT: Counter[str] = Counter()
+
+
+def timed(owner: object, attr: str, label: str) -> None:
+    inner: Callable[..., object] = getattr(owner, attr)
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        start = time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            SPENT[label] += time.thread_time() - start
+
+    setattr(owner, attr, wrapper)
+
+
+def check(pii: PiiEngine, injection: InjectionDetector, messages: Messages) -> None:
+    pii.analyze_batch([m["content"] for m in messages], None, DEFAULT_ENTITIES, 0.5)
+    checked = [m for m in messages if m["role"] != "system"]  # the default thresholds leave system unchecked
+    injection.score_batch([m["content"] for m in checked], [m["role"] for m in checked], [""] * len(checked))
+
+
+def cold(pii: PiiEngine, injection: InjectionDetector, requests: int, base: int) -> None:
+    nlp = pii._analyzer.nlp_engine  # type: ignore[union-attr]
+    timed(pii._analyzer, "analyze", "pii: Presidio recognizers and context")
+    timed(nlp._tagger, "_run", "pii: name tagger ONNX (with its feeds)")
+    timed(nlp._tagger, "_windows", "pii: name tagger word pieces")
+    timed(tagger_nlp, "may_hold_names", "pii: name pre-filter")
+    timed(detector_module, "normalize", "injection: normalise and decode")
+    timed(detector_module, "match_rules", "injection: rules")
+    timed(LexicalModel, "score", "injection: n-gram stage")
+    timed(injection._model, "_score", "injection: cross-encoder (tokenise and ONNX)")
+    for n in range(10):
+        check(pii, injection, _chat_turn(base - 1 - n))
+    SPENT.clear()
+    totals: Counter[str] = Counter()
+    for n in range(requests):
+        messages = _chat_turn(base + n)
+        start = time.thread_time()
+        check(pii, injection, messages)
+        totals["total"] += time.thread_time() - start
+    print(f"cold four-message turn, {requests} requests, CPU ms per request:")
+    for label, spent in [*totals.items(), *sorted(SPENT.items())]:
+        print(f"  {label:48s} {spent / requests * 1000:6.2f}")
+
+
+def warm(pii: PiiEngine, injection: InjectionDetector, conversations: int, turns: int, base: int) -> None:
+    spent = [0.0] * turns
+    for c in range(conversations):
+        history = _chat_turn(base + c * 1000)[:2]
+        for k in range(turns):
+            turn = _chat_turn(base + c * 1000 + k + 1)
+            messages = history + ([turn[2], turn[3]] if k else [])
+            start = time.thread_time()
+            check(pii, injection, messages)
+            spent[k] += time.thread_time() - start
+            history = messages
+    print(f"growing conversation, {conversations} conversations, CPU ms per request by turn (messages sent):")
+    print("  " + ", ".join(f"turn {k + 1} ({2 + 2 * k}): {s / conversations * 1000:.2f}" for k, s in enumerate(spent)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=150)
+    parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--turns", type=int, default=5)
+    args = parser.parse_args()
+    _one_blas_thread()
+    pii, injection = PiiEngine(), InjectionDetector()
+    pii.load()
+    injection.load()
+    _one_blas_thread()
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    base = time.time_ns() % 10**12 * 10**4  # new serials every run: no cache answers
+    warm(pii, injection, args.conversations, args.turns, base)
+    cold(pii, injection, args.requests, base + 10**9)
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
