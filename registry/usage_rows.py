@@ -58,6 +58,9 @@ class UsageRow:
     guardrails: list[dict[str, object]] | None = None
     registry_model: str | None = None
     registry_version: str | None = None
+    policy: dict[str, object] | None = None
+    chunks_removed: int = 0
+    chunks_cited: list[str] | None = None
 
 
 COLUMNS = tuple(f.name for f in fields(UsageRow))
