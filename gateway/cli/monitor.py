@@ -252,3 +252,8 @@ def report_command(ctx: click.Context, model_name: str, model_version: str | Non
     html_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}.json"
     write_report(summary, html_path, json_path, monitor.config)
     click.echo(f"wrote {html_path} and {json_path}")
+
+
+from gateway.cli.monitor_sketch import sketch_command  # noqa: E402  (its own module; registered on the group here)
+
+monitor_group.add_command(sketch_command)

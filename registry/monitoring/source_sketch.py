@@ -6,7 +6,7 @@ counts, sum, sum of squares, minimum, maximum), for one window, so every source 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,4 +103,23 @@ def sketch_table(profile: ReferenceProfile, columns: Mapping[str, str], table: p
     for feature in profile.features:
         if feature.name in columns:
             sketch.features[feature.name] = summarise(feature, table.column(columns[feature.name]))
+    return sketch
+
+
+def from_aggregate_row(row: Sequence[object], features: Sequence[FeatureReference]) -> SourceSketch:
+    """Read the one row an aggregate query returns: the row count, then per feature its four moments (numeric
+    features only: sum, sum of squares, min, max) followed by one count per bin."""
+    sketch = SourceSketch(rows=int(row[0]))  # type: ignore[call-overload]
+    at = 1
+    for feature in features:
+        moments: Sequence[object] = ()
+        if feature.kind == "numeric":
+            moments, at = row[at:at + 4], at + 4
+        counts = np.array(row[at:at + feature.bins.size], dtype=np.int64)
+        at += feature.bins.size
+        summary = FeatureSummary(counts=counts, n=int(counts[:-1].sum()), n_missing=int(counts[-1]))
+        if moments and moments[0] is not None:
+            total, total_sq, low, high = (float(m) for m in moments)  # type: ignore[arg-type]
+            summary.total, summary.total_sq, summary.minimum, summary.maximum = total, total_sq, low, high
+        sketch.features[feature.name] = summary
     return sketch

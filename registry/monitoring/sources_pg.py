@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 import psycopg
 from psycopg import sql
 
 from registry.monitoring.binning import CategoricalBins, NumericBins
 from registry.monitoring.reference import FeatureReference, ReferenceProfile
 from registry.monitoring.source_config import PostgresSource, SourceError
-from registry.monitoring.source_sketch import FeatureSummary, SourceSketch
+from registry.monitoring.source_sketch import SourceSketch, from_aggregate_row
 from registry.monitoring.timeutil import as_utc
 
 NUMERIC_TYPES = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
@@ -59,7 +58,7 @@ def sketch_postgres(source: PostgresSource, profile: ReferenceProfile, start: da
         if owned:
             conn.close()
     assert row is not None  # an aggregate without GROUP BY always returns one row
-    return _parse(row, query.features)
+    return from_aggregate_row(row, query.features)
 
 
 def table_columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
@@ -147,19 +146,3 @@ def _where(source: PostgresSource, start: datetime | None, end: datetime | None,
         params.append(as_utc(end))
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
 
-
-def _parse(row: tuple[object, ...], features: list[FeatureReference]) -> SourceSketch:
-    sketch = SourceSketch(rows=int(row[0]))  # type: ignore[call-overload]
-    at = 1
-    for feature in features:
-        moments: tuple[object, ...] = ()
-        if feature.kind == "numeric":
-            moments, at = row[at:at + 4], at + 4
-        counts = np.array(row[at:at + feature.bins.size], dtype=np.int64)
-        at += feature.bins.size
-        summary = FeatureSummary(counts=counts, n=int(counts[:-1].sum()), n_missing=int(counts[-1]))
-        if moments and moments[0] is not None:
-            total, total_sq, low, high = (float(m) for m in moments)  # type: ignore[arg-type]
-            summary.total, summary.total_sq, summary.minimum, summary.maximum = total, total_sq, low, high
-        sketch.features[feature.name] = summary
-    return sketch
