@@ -1,26 +1,28 @@
 """Sketch a PostgreSQL table in place: one aggregate query, one scan, one row back.
 
-Each feature's bin index is computed by the database against the reference's frozen bins: numeric values with
-`width_bucket` on the (negated, reversed) edges, so a value equal to an edge lands in the same `(lo, hi]` bin as
-in Python; categories with `array_position` on the kept categories. Counts per bin, missing counts and moments
-are `FILTER`ed aggregates over those indexes, so nothing but the sketch leaves the database. The table and column
-names come from the config and are checked against information_schema before use; every value is a parameter.
+Against the reference's frozen bins, each numeric feature is a few cumulative counts (`count(*) FILTER (WHERE v <=
+edge)`) and its moments, each categorical feature a count per kept category and its non-null count; bins, OTHER and
+MISSING are differences of those. Plain comparison filters keep the plan a single parallel sequential scan (a bin
+index computed in a subquery would be re-evaluated by every filter once the planner flattens it, and `OFFSET 0`
+to stop that forbids parallelism). Nothing but the sketch leaves the database. Table and column names come from
+the config and are checked against information_schema before use, then quoted; every value is a parameter.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
 from registry.monitoring.binning import CategoricalBins, NumericBins
 from registry.monitoring.reference import FeatureReference, ReferenceProfile
 from registry.monitoring.source_config import PostgresSource, SourceError
-from registry.monitoring.source_sketch import SourceSketch, from_aggregate_row
+from registry.monitoring.source_sketch import FeatureSummary, SourceSketch
 from registry.monitoring.timeutil import as_utc
 
 NUMERIC_TYPES = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
@@ -58,7 +60,7 @@ def sketch_postgres(source: PostgresSource, profile: ReferenceProfile, start: da
         if owned:
             conn.close()
     assert row is not None  # an aggregate without GROUP BY always returns one row
-    return from_aggregate_row(row, query.features)
+    return _parse(row, query.features)
 
 
 def table_columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
@@ -91,46 +93,63 @@ def _check(source: PostgresSource, profile: ReferenceProfile, columns: Mapping[s
 
 def build_query(source: PostgresSource, profile: ReferenceProfile, columns: Mapping[str, str],
                 start: datetime | None, end: datetime | None) -> _Query:
-    """The one-scan aggregate: an inner SELECT computes bin indexes (and NaN-free values), the outer one counts."""
-    inner: list[sql.Composable] = []
-    outer: list[sql.Composable] = [sql.SQL("count(*)")]
+    """The one-scan aggregate. Every aggregate is a plain comparison FILTER, so the plan stays one parallel scan."""
+    aggregates: list[sql.Composable] = [sql.SQL("count(*)")]
     params: list[object] = []
     chosen = [f for f in profile.features if f.name in columns]
-    for i, feature in enumerate(chosen):
+    for feature in chosen:
         column = sql.Identifier(columns[feature.name])
-        index, value = sql.Identifier(f"b{i}"), sql.Identifier(f"v{i}")
-        missing = feature.bins.size - 1
         if isinstance(feature.bins, NumericBins):
-            clean = sql.SQL("NULLIF({}::float8, 'NaN'::float8)").format(column)
-            inner.append(sql.SQL("{} AS {}").format(clean, value))
-            inner.append(sql.SQL("{} AS {}").format(_numeric_index(clean, feature.bins, params), index))
-            outer += [sql.SQL("sum({v}), sum({v} * {v}), min({v}), max({v})").format(v=value)]
+            aggregates += _numeric_aggregates(sql.SQL("{}::float8").format(column), feature.bins, params)
         else:
-            inner.append(sql.SQL("{} AS {}").format(_category_index(column, feature.bins, params), index))
-        outer += [sql.SQL("count(*) FILTER (WHERE {} = {})").format(index, sql.Literal(k)) for k in range(missing + 1)]
-    statement = sql.SQL("SELECT {} FROM (SELECT {} FROM {}.{}{}) AS sketch").format(
-        sql.SQL(", ").join(outer), sql.SQL(", ").join(inner or [sql.SQL("1")]),
-        sql.Identifier(source.schema_name), sql.Identifier(source.table), _where(source, start, end, params),
+            aggregates += _category_aggregates(sql.SQL("{}::text").format(column), feature.bins, params)
+    statement = sql.SQL("SELECT {} FROM {}.{}{}").format(
+        sql.SQL(", ").join(aggregates), sql.Identifier(source.schema_name), sql.Identifier(source.table),
+        _where(source, start, end, params),
     )
     return _Query(statement, params, chosen)
 
 
-def _numeric_index(clean: sql.Composable, bins: NumericBins, params: list[object]) -> sql.Composable:
-    # Bin i holds (edge[i-1], edge[i]]: its index is the number of edges strictly below the value, which is
-    # len(edges) minus the number of edges >= value, i.e. width_bucket(-value, the negated edges ascending).
-    missing = sql.Literal(bins.size - 1)
-    if not bins.edges:
-        return sql.SQL("CASE WHEN {} IS NULL THEN {} ELSE 0 END").format(clean, missing)
-    params.append([-e for e in reversed(bins.edges)])
-    return sql.SQL("CASE WHEN {c} IS NULL THEN {m} ELSE {n} - width_bucket(-{c}, %s::float8[]) END").format(
-        c=clean, m=missing, n=sql.Literal(len(bins.edges)))
+def _numeric_aggregates(value: sql.Composable, bins: NumericBins, params: list[object]) -> list[sql.Composable]:
+    # PostgreSQL sorts NaN above every number, so `value < 'NaN'` is "present" (neither NULL nor NaN), and
+    # `value <= edge` counts the present values up to an edge: bins are differences of these cumulative counts,
+    # (lo, hi] exactly as numpy's searchsorted(side="left") bins them.
+    present = sql.SQL("{} < 'NaN'::float8").format(value)
+    moments = [sql.SQL("{}({}) FILTER (WHERE {})").format(sql.SQL(how), term, present) for how, term in (
+        ("sum", value), ("sum", sql.SQL("{v} * {v}").format(v=value)), ("min", value), ("max", value))]
+    params.extend(bins.edges)
+    cumulative = [sql.SQL("count(*) FILTER (WHERE {} <= %s::float8)").format(value) for _ in bins.edges]
+    return [*moments, *cumulative, sql.SQL("count(*) FILTER (WHERE {})").format(present)]
 
 
-def _category_index(column: sql.Composable, bins: CategoricalBins, params: list[object]) -> sql.Composable:
-    params.append(list(bins.categories))
-    other = len(bins.categories)
-    return sql.SQL("CASE WHEN {c} IS NULL THEN {m} ELSE coalesce(array_position(%s::text[], {c}::text) - 1, {o}) END").format(
-        c=column, m=sql.Literal(other + 1), o=sql.Literal(other))
+def _category_aggregates(text: sql.Composable, bins: CategoricalBins, params: list[object]) -> list[sql.Composable]:
+    params.extend(bins.categories)
+    kept = [sql.SQL("count(*) FILTER (WHERE {} = %s)").format(text) for _ in bins.categories]
+    return [*kept, sql.SQL("count({})").format(text)]
+
+
+def _parse(row: Sequence[object], features: Sequence[FeatureReference]) -> SourceSketch:
+    rows = int(row[0])  # type: ignore[call-overload]
+    sketch, at = SourceSketch(rows=rows), 1
+    for feature in features:
+        summary = FeatureSummary(counts=np.zeros(feature.bins.size, dtype=np.int64))
+        if isinstance(feature.bins, NumericBins):
+            moments, at = row[at:at + 4], at + 4
+            cumulative = np.array(row[at:at + len(feature.bins.edges) + 1], dtype=np.int64)
+            at += len(feature.bins.edges) + 1
+            summary.counts[:-1] = np.diff(cumulative, prepend=0)
+            if moments[0] is not None:
+                total, total_sq, low, high = (float(m) for m in moments)  # type: ignore[arg-type]
+                summary.total, summary.total_sq, summary.minimum, summary.maximum = total, total_sq, low, high
+        else:
+            size = len(feature.bins.categories)
+            kept, present = np.array(row[at:at + size], dtype=np.int64), int(row[at + size])  # type: ignore[call-overload]
+            at += size + 1
+            summary.counts[:size], summary.counts[size] = kept, present - int(kept.sum())
+        summary.n = int(summary.counts[:-1].sum())
+        summary.counts[-1] = summary.n_missing = rows - summary.n
+        sketch.features[feature.name] = summary
+    return sketch
 
 
 def _where(source: PostgresSource, start: datetime | None, end: datetime | None, params: list[object]) -> sql.Composable:
