@@ -139,8 +139,18 @@ def _measure(command: list[str]) -> dict[str, object]:
         raise SystemExit(f"{command!r} exited with {process.returncode}")
     result = json.loads(output.strip().splitlines()[-1])
     result["process_wall_s"] = time.perf_counter() - start
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # wait4's ru_maxrss keeps the parent's RSS from before the child's exec; the child's own VmHWM does not.
+    result["peak_rss_mb"] = result.pop("vm_hwm_mb", usage.ru_maxrss / 1024)
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
+
+
+def vm_hwm_mb() -> float:
+    """This process's peak resident set (Linux VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _verdict(result: dict[str, object]) -> str:
@@ -165,7 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.side:
         runner = run_warden if args.side == "warden" else run_evidently
-        print(json.dumps(runner(args.data)))
+        print(json.dumps(runner(args.data) | {"vm_hwm_mb": vm_hwm_mb()}))
         return
     marker = args.data / f"{args.rows}-{args.ref_rows}-{args.seed}.ok"
     if args.regenerate or not marker.exists():
@@ -185,6 +195,7 @@ def main() -> None:
     for name, result in results.items():
         if "rows" in result:
             print(f"{name:11s} {result['rows']:,} rows  compute {result['compute_s']:.2f}s  process {result['process_wall_s']:.2f}s"
+                  f"  client CPU {result['cpu_s']:.1f}s"
                   f"  peak RSS {result['peak_rss_mb']:.0f} MB  load avg (1 min) before/after {result['load_avg_1m']}")
             continue
         print(

@@ -168,15 +168,18 @@ def _counts(sketch: object) -> dict[str, list[int]]:
 
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
+    from drift_bench import vm_hwm_mb
+
     side = argv[0]
     if side == "parquet":
-        print(json.dumps(run_parquet(Path(argv[1]))))
+        result = run_parquet(Path(argv[1]))
     elif side == "pg-pushdown":
-        print(json.dumps(run_pg_pushdown(argv[1], Path(argv[2]))))
+        result = run_pg_pushdown(argv[1], Path(argv[2]))
     elif side == "pg-readout":
-        print(json.dumps(run_pg_readout(argv[1], Path(argv[2]))))
+        result = run_pg_readout(argv[1], Path(argv[2]))
     else:
         raise SystemExit(f"unknown side {side!r}")
+    print(json.dumps(result | {"vm_hwm_mb": vm_hwm_mb()}))
 
 
 if __name__ == "__main__":

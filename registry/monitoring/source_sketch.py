@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from registry.monitoring.binning import as_float_array, bin_counts
+from registry.monitoring.binning import NumericBins, as_float_array, bin_counts, present_counts
 from registry.monitoring.config import DriftThresholds
 from registry.monitoring.drift import FeatureDrift, detect_drift_from_counts
 from registry.monitoring.reference import FeatureReference, ReferenceProfile
@@ -86,14 +86,17 @@ def summarise(feature: FeatureReference, values: pa.ChunkedArray | pa.Array) -> 
     if feature.kind != "numeric":
         counts = bin_counts(feature.bins, values)
         return FeatureSummary(counts=counts, n=int(counts[:-1].sum()), n_missing=int(counts[-1]))
+    assert isinstance(feature.bins, NumericBins)
     data = as_float_array(values)
-    counts = bin_counts(feature.bins, data)
-    present = data[~np.isnan(data)]
+    missing = np.isnan(data)
+    n_missing = int(np.count_nonzero(missing))
+    present = data[~missing] if n_missing else data  # one NaN pass serves the bins and the moments
+    counts = present_counts(feature.bins, present, n_missing)
     if present.size == 0:
-        return FeatureSummary(counts=counts, n_missing=int(counts[-1]))
+        return FeatureSummary(counts=counts, n_missing=n_missing)
     return FeatureSummary(
-        counts=counts, n=int(present.size), n_missing=int(counts[-1]), total=float(present.sum()),
-        total_sq=float(np.dot(present, present)), minimum=float(present.min()), maximum=float(present.max()),
+        counts=counts, n=int(present.size), n_missing=n_missing, total=float(present.sum()),
+        total_sq=float(np.einsum("i,i->", present, present)), minimum=float(present.min()), maximum=float(present.max()),
     )
 
 
