@@ -28,7 +28,8 @@ def local_session(threads: int = 2) -> SparkSession:
 
     return (
         SparkSession.builder.master(f"local[{threads}]").appName("warden-monitor-sketch")
-        .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC").config("spark.sql.shuffle.partitions", str(threads))
         .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
     )

@@ -88,6 +88,7 @@ def test_monitor_run_reads_the_source(invoke: object) -> None:
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed")
+@pytest.mark.timeout(600)  # a JVM starts: 65-106 s measured on the shared 2-core machine under load
 def test_spark_sketch_equals_python(invoke: object) -> None:
     spark, _ = _drifted(invoke("sketch", "--source", "lake", "--spark"))  # type: ignore[operator]
     lake, _ = _drifted(invoke("sketch", "--source", "lake"))  # type: ignore[operator]
