@@ -6,6 +6,10 @@ Evidently runs in its own virtualenv (bench/evidently_env.sh creates it when mis
 
     .venv/bin/python bench/drift_bench.py                 # both sides, default sizes
     .venv/bin/python bench/drift_bench.py --skip-evidently
+    .venv/bin/python bench/drift_bench.py --sources       # 10M rows: Parquet stream, PostgreSQL pushdown vs read-out
+
+With --sources the 10M-row sides of bench/drift_sources.py run too (the data is generated once: Parquet files under
+--data, a table in the --pg-dsn database); the load average is printed with each figure (the machine is shared).
 """
 
 from __future__ import annotations
@@ -135,8 +139,18 @@ def _measure(command: list[str]) -> dict[str, object]:
         raise SystemExit(f"{command!r} exited with {process.returncode}")
     result = json.loads(output.strip().splitlines()[-1])
     result["process_wall_s"] = time.perf_counter() - start
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # wait4's ru_maxrss keeps the parent's RSS from before the child's exec; the child's own VmHWM does not.
+    result["peak_rss_mb"] = result.pop("vm_hwm_mb", usage.ru_maxrss / 1024)
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
+
+
+def vm_hwm_mb() -> float:
+    """This process's peak resident set (Linux VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _verdict(result: dict[str, object]) -> str:
@@ -154,27 +168,76 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--sources", action="store_true", help="also the 10M-row Parquet and PostgreSQL sides")
+    parser.add_argument("--only-sources", action="store_true", help="only the 10M-row sides")
+    parser.add_argument("--source-rows", type=int, default=10_000_000)
+    parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if args.side:
         runner = run_warden if args.side == "warden" else run_evidently
-        print(json.dumps(runner(args.data)))
+        print(json.dumps(runner(args.data) | {"vm_hwm_mb": vm_hwm_mb()}))
         return
     marker = args.data / f"{args.rows}-{args.ref_rows}-{args.seed}.ok"
     if args.regenerate or not marker.exists():
         generate(args.data, args.rows, args.ref_rows, args.seed)
         marker.touch()
-    sides = {"warden": [sys.executable, __file__, "--side", "warden", "--data", str(args.data)]}
-    if not args.skip_evidently:
+    sides = {} if args.only_sources else {"warden": [sys.executable, __file__, "--side", "warden", "--data", str(args.data)]}
+    if args.sources or args.only_sources:
+        sides |= _source_sides(args)
+    if not args.skip_evidently and not args.only_sources:
         subprocess.run(["bash", str(ROOT / "bench" / "evidently_env.sh")], check=True, stdout=subprocess.DEVNULL)
         sides["evidently"] = [str(EVIDENTLY_VENV / "bin" / "python"), __file__, "--side", "evidently", "--data", str(args.data)]
-    results = {name: _measure(command) for name, command in sides.items()}
+    results = {}
+    for name, command in sides.items():
+        load_before = os.getloadavg()[0]
+        results[name] = _measure(command)
+        results[name]["load_avg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     for name, result in results.items():
+        if "rows" in result:
+            print(f"{name:11s} {result['rows']:,} rows  compute {result['compute_s']:.2f}s  process {result['process_wall_s']:.2f}s"
+                  f"  client CPU {result['cpu_s']:.1f}s"
+                  f"  peak RSS {result['peak_rss_mb']:.0f} MB  load avg (1 min) before/after {result['load_avg_1m']}")
+            continue
         print(
             f"{name:9s} compute {result['compute_s']:.2f}s (load {result['load_s']:.2f}s)"
             f"  process {result['process_wall_s']:.2f}s  peak RSS {result['peak_rss_mb']:.0f} MB"
             f"  drifted={result['drifted']}  {_verdict(result)}"
         )
-    print(json.dumps(results, indent=1, default=str))
+    _compare_pg(results)
+    print(json.dumps({n: {k: v for k, v in r.items() if k != "counts"} for n, r in results.items()}, indent=1, default=str))
+
+
+def _source_sides(args: argparse.Namespace) -> dict[str, list[str]]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))
+    import drift_sources
+
+    lake = args.data / "current10m"
+    marker = args.data / f"current10m-{args.source_rows}-{args.seed}.ok"
+    if args.regenerate or not marker.exists():
+        drift_sources.generate_parquet(lake, args.source_rows, args.seed)
+        marker.touch()
+    profile = args.data / f"pg-{args.source_rows}.profile.json"
+    if args.regenerate or not profile.exists():
+        started = time.perf_counter()
+        drift_sources.generate_postgres(args.pg_dsn, args.source_rows)
+        drift_sources.postgres_profile(args.pg_dsn, profile)
+        print(f"generated {args.source_rows:,} rows in PostgreSQL in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    os.environ["WARDEN_BENCH_DSN"] = args.pg_dsn
+    script = str(ROOT / "bench" / "drift_sources.py")
+    return {
+        "parquet": [sys.executable, script, "parquet", str(args.data)],
+        "pg-pushdown": [sys.executable, script, "pg-pushdown", "WARDEN_BENCH_DSN", str(profile)],
+        "pg-readout": [sys.executable, script, "pg-readout", "WARDEN_BENCH_DSN", str(profile)],
+    }
+
+
+def _compare_pg(results: dict[str, dict[str, object]]) -> None:
+    push, read = results.get("pg-pushdown"), results.get("pg-readout")
+    if push and read:
+        same = push["counts"] == read["counts"]
+        ratio = float(read["compute_s"]) / float(push["compute_s"])  # type: ignore[arg-type]
+        print(f"PostgreSQL pushdown {ratio:.1f}x faster than reading the rows out; identical counts: {same}")
 
 
 if __name__ == "__main__":

@@ -258,3 +258,6 @@ from gateway.cli.monitor_lists import LIST_COMMANDS  # noqa: E402 - they use thi
 
 for _command in LIST_COMMANDS:
     monitor_group.add_command(_command)
+from gateway.cli.monitor_sketch import sketch_command  # noqa: E402  (its own module; registered on the group here)
+
+monitor_group.add_command(sketch_command)

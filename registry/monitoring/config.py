@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.monitoring.levels import Level
+from registry.monitoring.source_config import SourceBinding
 
 WebhookFormat = Literal["slack", "generic"]
 
@@ -122,6 +123,8 @@ class MonitorConfig(_Strict):
     actions: ActionPolicy = ActionPolicy()
     llm: LlmMonitorConfig = LlmMonitorConfig()
     actor: str = "warden-monitor"
+    sources: dict[str, SourceBinding] = Field(default_factory=dict)
+    """Prediction tables monitored where they live (PostgreSQL, Parquet), by name; see `source_config`."""
 
     def tier_schedule(self, tier: int | None) -> TierSchedule:
         chosen = self.default_tier if tier is None else tier

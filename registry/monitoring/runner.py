@@ -21,6 +21,7 @@ from registry.monitoring.performance import WindowPerformance, window_performanc
 from registry.monitoring.protocols import AliasSwitcher, AuditSink, TierLookup
 from registry.monitoring.reference import PREDICTION_FEATURE, SCORE_FEATURE
 from registry.monitoring.sketches import window_counts
+from registry.monitoring.sources import binding_for, sketch_source
 from registry.monitoring.store import RegisteredReference, window_rows
 from registry.monitoring.tables import CheckResult, CheckRun, ReferenceRecord
 from registry.monitoring.timeutil import as_utc, bucket_start, utc_now
@@ -104,8 +105,12 @@ def run_check(ctx: MonitorContext, session: Session, reference: RegisteredRefere
     # Sketches are per bucket: take every bucket the window touches, so a check never sees less than its lookback
     # (it may see up to one bucket more).
     sketch_start = bucket_start(start, ctx.config.bucket_seconds)
-    counts = window_counts(session, reference.model_name, reference.model_version, sketch_start, moment)
-    report.drift = detect_drift_from_counts(reference.profile, counts.counts, ctx.config.drift)
+    binding = binding_for(ctx.config, reference.model_name, reference.model_version)
+    if binding is not None:  # predictions that stay where they live: sketched there over the exact window
+        counts = sketch_source(binding.source, reference.profile, start, moment).counts()
+    else:
+        counts = window_counts(session, reference.model_name, reference.model_version, sketch_start, moment).counts
+    report.drift = detect_drift_from_counts(reference.profile, counts, ctx.config.drift)
     rows = window_rows(session, reference.model_name, reference.model_version, start, moment)
     report.performance = window_performance(reference, rows, schedule.lookback_seconds, ctx.config.decay.min_labelled)
     perf = report.performance
