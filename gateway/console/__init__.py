@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.console import actions, admin, alerts, auth_pages, costs, drift, guardrails, models, prompts, static, traffic
+from gateway.console import (actions, admin, alerts, auth_pages, costs, drift, guardrails, models, prompts, reviews,
+                             static, traffic)
 
 __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth_pages, static, costs, traffic, guardrails, prompts, models, drift, actions, alerts, admin):
+    for module in (auth_pages, static, costs, traffic, guardrails, prompts, models, drift, actions, alerts, reviews, admin):
         router.include_router(module.router)
     return router

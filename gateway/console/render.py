@@ -19,8 +19,9 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY", "referrer-policy": "same-origin",
            "x-content-type-options": "nosniff", "cache-control": "no-store"}
 NAV = (("costs", "Costs"), ("traffic", "Traffic"), ("guardrails", "Guardrails"), ("prompts", "Prompts"),
-       ("models", "Models"), ("alerts", "Alerts"),
+       ("models", "Models"), ("alerts", "Alerts"), ("reviews", "Reviews"),
        ("keys", "Keys & teams"))
+ADMIN_PAGES = frozenset({"keys", "reviews"})
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +46,7 @@ def svg(markup: str) -> Markup:
 
 
 def page(request: Request, template: str, viewer: Viewer | None, status: int = 200, **context: object) -> HTMLResponse:
-    nav = [(name, title) for name, title in NAV if name != "keys" or (viewer is not None and viewer.is_admin)]
+    nav = [(name, title) for name, title in NAV if name not in ADMIN_PAGES or (viewer is not None and viewer.is_admin)]
     html = environment().get_template(template).render(viewer=viewer, nav=nav, **context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 

@@ -55,7 +55,8 @@ class World:
     def path(self, template: str) -> str:
         values = {"name": MODEL, "version": "1", "alias": "prod", "review_id": "1", "key_id": self.spare_key_id,
                   "dataset": "loans", "dataset_version": "1", "model_id": "chat-a",
-                  "response_id": self.team_a_response_id, "alert_id": "1"}
+                  "response_id": self.team_a_response_id, "alert_id": "1",
+                  "item_id": "0" * 32, "outcome": "approve", "source_id": "kb", "task_id": "1"}
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], template)
 
     def headers(self, who: str, **extra: str) -> dict[str, str]:

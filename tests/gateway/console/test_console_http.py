@@ -208,3 +208,36 @@ def test_a_revoked_key_loses_its_session_at_once(seeded: Seeded) -> None:
             assert http.delete(f"/admin/keys/{key_id}", headers=admin).status_code == 200
         after = beta.get("/console/costs")
         assert (after.status_code, after.headers["location"]) == (303, "/console/login")
+
+
+def test_answer_reviews_are_decided_from_the_console_by_an_admin_and_audited(seeded: Seeded) -> None:
+    from registry import review_queue
+    from registry.review_queue import ReviewItem
+
+    gw = seeded.gw
+    item = ReviewItem(request_id="req-review-1", team="alpha", key_id=None, use_case="support-drafts",
+                      model="chat-a", exchange={"request": {"messages": [{"role": "user", "content": "<PERSON> asks"}]}})
+    review_queue.enqueue(gw.engine, item)
+    with signed_in(gw.base_url, gw.keys["alpha"]) as alpha:
+        refused = alpha.get("/console/reviews")
+        assert refused.status_code == 403 and "admin key" in refused.text and "req-review-1" not in refused.text
+        assert "/console/reviews" not in alpha.get("/console/costs").text  # not in a team key's navigation
+    with signed_in(gw.base_url, gw.admin_key) as admin:
+        page = admin.get("/console/reviews").text
+        assert "req-review-1" in page and "PERSON\\u003e asks" in page and "support-drafts" in page
+        assert "<PERSON>" not in page  # the masked exchange is shown escaped
+        forged = admin.post(f"/console/reviews/{item.id}/approve", data={"csrf": "0" * 32})
+        assert forged.status_code == 403
+        done = admin.post(f"/console/reviews/{item.id}/approve", data={"note": "fine to send", "csrf": csrf_of(page)})
+        assert done.status_code == 303
+        assert "fine to send" in admin.get("/console/reviews?status=approved").text
+        again = admin.post(f"/console/reviews/{item.id}/reject", data={"csrf": csrf_of(page)})
+        assert again.status_code == 409 and "already approved" in again.text
+        missing = admin.post(f"/console/reviews/{'f' * 32}/reject", data={"csrf": csrf_of(page)})
+        assert missing.status_code == 404
+    with gw.http() as http:
+        admin_header = {"authorization": f"Bearer {gw.admin_key}"}
+        shown = http.get(f"/registry/answer-reviews/{item.id}", headers=admin_header).json()
+        verified = http.get("/registry/audit/verify", headers=admin_header).json()
+    assert (shown["status"], shown["note"]) == ("approved", "fine to send") and shown["reviewer"]
+    assert verified["ok"] is True
