@@ -1,6 +1,6 @@
 """`warden models ...` and `warden audit ...`: the registry's governance from the command line.
 
-The CLI is an operator tool: it acts as an admin under the name given by `--actor` (default: $USER).
+The CLI acts as the API key `--actor` names (its id, prefix or person; default: $USER), with that key's roles.
 Structured records (charter, dataset, card...) are read from YAML or JSON files and validated on the way in.
 """
 
@@ -65,7 +65,7 @@ __all__ = ["audit_group", "models_group"]
 def models_group(ctx: click.Context, database_url: str, actor: str) -> None:
     """Inventory, risk tiers, reviews, promotion, rollout and decommissioning of models."""
     upgrade(database_url)
-    ctx.obj = {"url": database_url, "actor": Actor(name=actor, admin=True)}
+    ctx.obj = {"url": database_url, "actor": actor}
 
 
 @models_group.command("init-db")

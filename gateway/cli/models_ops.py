@@ -128,7 +128,7 @@ def model_audit(ctx: click.Context, name: str, limit: int) -> None:
     with cli_session(ctx) as (s, actor):
         readable_model(s, actor, name)
         for e in list_entries(s, chain=name, limit=limit, latest=True):
-            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.actor}\t{e.action}\t{e.subject}")
+            click.echo(f"{e.seq}\t{e.at.isoformat()}\t{e.person or '-'}\t{e.actor}\t{e.action}\t{e.subject}")
 
 
 COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd, model_audit)

@@ -45,6 +45,7 @@ def set_reviewer_roles(session: Session, actor: Actor, user: str, roles: list[Re
     audit.append(
         session,
         actor=actor.name,
+        person=actor.person,
         chain=audit.REGISTRY_CHAIN,
         action="reviewer.roles",
         subject=f"user:{user}",
