@@ -54,6 +54,7 @@ from registry.governance.records import (
     ValidationReport,
 )
 from registry.governance.specs import VersionSpec
+from registry.governance.types import PHASES
 from registry.migrate import upgrade
 
 __all__ = ["audit_group", "models_group"]
@@ -174,14 +175,14 @@ def record(ctx: click.Context, name: str, kind: str, path: str) -> None:
 
 @models_group.command("phase")
 @click.argument("name")
-@click.argument(
-    "phase",
-    type=click.Choice(["problem_framing", "data_preparation", "development", "validation", "deployment", "monitoring"]),
-)
+@click.argument("phase", type=click.Choice([*PHASES, *(str(n) for n in range(1, len(PHASES) + 1))]))
 @click.pass_context
 def phase_cmd(ctx: click.Context, name: str, phase: str) -> None:
+    """Move NAME to PHASE, by name or by the framework's number: 1 problem_framing ... 6 monitoring,
+    7 decommissioning (entered by `models decommission start`; asking for it says so)."""
+    target = PHASES[int(phase) - 1] if phase.isdigit() else phase
     with cli_session(ctx) as (s, actor):
-        click.echo(lifecycle.advance_phase(s, actor, name, phase).phase)  # type: ignore[arg-type]
+        click.echo(lifecycle.advance_phase(s, actor, name, target).phase)  # type: ignore[arg-type]
 
 
 @models_group.command("version")

@@ -29,6 +29,7 @@ from registry.governance.records import (
     DataQualityReport,
     DatasetVersion,
     DeploymentRecord,
+    DpiaRecord,
     ExperimentRef,
     Kpi,
     MetricValue,
@@ -121,7 +122,13 @@ def dataset(documented: bool = True) -> DatasetVersion:
         rows=120_000,
         data_card=card if documented else None,
         quality=quality if documented else None,
+        dpia=dpia() if documented else None,
     )
+
+
+def dpia() -> DpiaRecord:
+    return DpiaRecord(lawful_basis="contract", dpia_reference="DPIA-2024-017", completed_on=date(2029, 12, 1),
+                      approved_by="dpo@bank.example")
 
 
 def spec(llm: bool = False) -> VersionSpec:

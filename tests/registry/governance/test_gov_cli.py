@@ -195,3 +195,12 @@ def test_cli_acts_as_a_named_key_with_its_roles(engine: Engine, db_url: str, ops
     last = _run(models_group, db_url, "audit", "churn", "--limit", "1").output.strip().split("\t")
     assert (last[2], last[3], last[5]) == ("Olga Ops", ops_key, "model:churn@1.0")
     assert "intact" in _run(audit_group, db_url, "verify").output
+
+
+def test_cli_phase_by_framework_number_up_to_7(db_url: str) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    assert _run(models_group, db_url, "phase", "churn", "1").output.strip() == "problem_framing"
+    seven = _run(models_group, db_url, "phase", "churn", "7")
+    assert seven.exit_code == 1 and "warden models decommission start churn" in seven.output
+    assert _run(models_group, db_url, "phase", "churn", "8").exit_code == 2
