@@ -7,16 +7,15 @@ Structured records (charter, dataset, card...) are read from YAML or JSON files 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_card import card_group
 from gateway.cli.models_ops import COMMANDS
 from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
-    Actor,
     ClassificationCriteria,
     DecisionIn,
     ModelIn,
@@ -24,8 +23,6 @@ from registry.governance import (
     SubmissionIn,
     VersionIn,
     VoteIn,
-    card_render,
-    check_card,
     classification,
     inventory,
     lifecycle,
@@ -33,7 +30,6 @@ from registry.governance import (
     rollout,
     versions,
 )
-from registry.governance.card import ModelCard
 from registry.governance.cli_ops import (
     LEVELS,
     audit_group,
@@ -43,7 +39,6 @@ from registry.governance.cli_ops import (
     echo_json,
     load_record,
 )
-from registry.governance.gates import effective_policy
 from registry.governance.records import (
     DatasetVersion,
     DecommissionPlan,
@@ -210,60 +205,6 @@ def version_cmd(
             )
 
 
-@models_group.group("card")
-def card_group() -> None:
-    """Model cards: set, show, check against the tier, render to Markdown."""
-
-
-@card_group.command("set")
-@click.argument("name")
-@click.argument("path")
-@click.pass_context
-def card_set(ctx: click.Context, name: str, path: str) -> None:
-    with cli_session(ctx) as (s, actor):
-        inventory.set_model_card(s, actor, name, load_record(path, ModelCard))
-    click.echo(f"model card recorded on {name}")
-
-
-@card_group.command("show")
-@click.argument("name")
-@click.pass_context
-def card_show(ctx: click.Context, name: str) -> None:
-    with cli_session(ctx) as (s, actor):
-        echo_json(inventory.get_model_card(s, actor, name))
-
-
-@card_group.command("check")
-@click.argument("name")
-@click.pass_context
-def card_check(ctx: click.Context, name: str) -> None:
-    """Exit 1 and name the missing sections when the card falls short of the tier's requirement."""
-    with cli_session(ctx) as (s, actor):
-        row = inventory.readable_model(s, actor, name)
-        result = check_card(
-            inventory.get_model_card(s, actor, name), effective_policy(row, lifecycle.DEFAULT_POLICY).model_card
-        )
-    if result.ok:
-        click.echo(f"model card of {name} meets {result.requirement!r}")
-        return
-    raise click.ClickException(f"model card of {name} misses for {result.requirement!r}: {', '.join(result.missing)}")
-
-
-@card_group.command("render")
-@click.argument("name")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
-@click.pass_context
-def card_render_cmd(ctx: click.Context, name: str, output: str | None) -> None:
-    with cli_session(ctx) as (s, actor):
-        card = inventory.get_model_card(s, actor, name)
-    if card is None:
-        raise click.ClickException(f"model {name!r} has no model card")
-    text = card_render.render_markdown(card)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-
 
 @models_group.command("submit")
 @click.argument("name")
@@ -387,6 +328,6 @@ def rollout_cmd(
 
 
 models_group.add_command(decommission_cmd)
-for _command in COMMANDS:
+for _command in (card_group, *COMMANDS):
     models_group.add_command(_command)
 models_group.add_command(validate_cmd)
