@@ -51,3 +51,9 @@ def resolve_actor(session: Session, who: str) -> Actor:
     if not _usable(row):
         raise PermissionDenied(f"--actor {who!r}: key {row.id!r} is revoked or expired")
     return key_actor(row.id, row.team, row.role == "admin", row.person)
+
+
+def voter_name(session: Session, who: str) -> str:
+    """The name reviewer roles are held under for `who`: the actor of the key it names, else `who` unchanged."""
+    rows = _candidates(session, who)
+    return actor_name(rows[0].id, rows[0].team) if len(rows) == 1 else who

@@ -204,3 +204,10 @@ def test_cli_phase_by_framework_number_up_to_7(db_url: str) -> None:
     seven = _run(models_group, db_url, "phase", "churn", "7")
     assert seven.exit_code == 1 and "warden models decommission start churn" in seven.output
     assert _run(models_group, db_url, "phase", "churn", "8").exit_code == 2
+
+
+def test_cli_grants_reviewer_roles_to_a_key_by_person(engine: Engine, db_url: str) -> None:
+    create_team(engine, "board", exist_ok=True)
+    lena = named_key(engine, "Lena Legal (grant test)", admin=False, team="board")
+    granted = _run(models_group, db_url, "reviewers", "grant", "Lena Legal (grant test)", "legal")
+    assert granted.exit_code == 0 and granted.output == f"{lena}@board\tlegal\n"
