@@ -121,7 +121,7 @@ def principal_of(key: ApiKey, team: Team | None) -> Principal:
             budgets.append(BudgetRule("team", team.name, team.budget_usd, team.budget_period))  # type: ignore[arg-type]
     policy = key.guardrail_policy or (team.guardrail_policy if team else None)
     return Principal(key.id, "admin" if key.role == "admin" else "team", key.team, models, tuple(rates),
-                     tuple(budgets), policy)
+                     tuple(budgets), policy, key.person)
 
 
 def _intersect(a: list[str] | None, b: list[str] | None) -> frozenset[str] | None:

@@ -78,6 +78,7 @@ def create_key(
     team: str | None,
     role: Role = "team",
     name: str | None = None,
+    person: str | None = None,
     models: Sequence[str] | None = None,
     rpm: int | None = None,
     tpm: int | None = None,
@@ -94,7 +95,7 @@ def create_key(
         if team is not None and session.get(Team, team) is None:
             raise RegistryError(f"unknown team {team!r}; create it first with `warden teams create {team}`")
         row = ApiKey(
-            id="key_" + secrets.token_hex(6), key_hash=hash_key(plain), prefix=plain[:10], name=name, role=role,
+            id="key_" + secrets.token_hex(6), key_hash=hash_key(plain), prefix=plain[:10], name=name, person=person, role=role,
             team=team, models=list(models) if models is not None else None, rpm=rpm, tpm=tpm,
             budget_usd=budget_usd, budget_period=budget_period, guardrail_policy=guardrail_policy,
             expires_at=utcnow() + expires_in if expires_in else None,
@@ -120,6 +121,17 @@ def revoke_key(engine: Engine, key_id: str, team: str | None = None) -> ApiKey:
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             session.add(row)
+        return row
+
+
+def set_person(engine: Engine, key_id: str, person: str | None) -> ApiKey:
+    """Name (or, with None, un-name) the person holding a key; by id or by the shown prefix."""
+    with session_scope(engine) as session:
+        row = session.get(ApiKey, key_id) or session.exec(select(ApiKey).where(ApiKey.prefix == key_id)).first()
+        if row is None:
+            raise RegistryError(f"no key {key_id!r}")
+        row.person = person
+        session.add(row)
         return row
 
 

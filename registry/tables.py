@@ -39,6 +39,8 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     """The first characters of the key, safe to show, to recognise it in lists."""
     name: str | None = Field(default=None, max_length=128)
+    person: str | None = Field(default=None, max_length=200)
+    """The person who holds the key (name or identity): the governance audit trail records it next to the key id."""
     role: str = Field(default="team", max_length=16)
     team: str | None = Field(default=None, foreign_key="teams.name", index=True, max_length=128)
     models: list[str] | None = Field(default=None, sa_column=Column(JSON))

@@ -8,7 +8,7 @@ from typing import Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.api.deps import admin_of, gateway_of, principal_of
 from gateway.api.openapi_bodies import body_schema
@@ -36,7 +36,17 @@ class KeyIn(TeamConfig):
     team: str | None = None
     role: Literal["admin", "team"] = "team"
     name: str | None = None
+    person: str | None = Field(default=None, min_length=1, max_length=200)
+    """The person holding the key: the governance audit trail shows it next to the key id."""
     expires: str | None = None
+
+
+class KeyUpdate(BaseModel):
+    """What can change on an existing key: the person who holds it (null un-names it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: str | None = Field(min_length=1, max_length=200)
 
 
 def _json(data: object, status: int = 200) -> Response:
@@ -125,6 +135,18 @@ async def admin_create_key(request: Request, _: Principal = Depends(admin_of)) -
     except (registry_keys.RegistryError, ValueError) as exc:
         raise BadRequest(str(exc)) from None
     return _json({**_key(row), "key": plain}, 201)
+
+
+@router.patch("/admin/keys/{key_id}", openapi_extra=body_schema(KeyUpdate))
+async def admin_update_key(request: Request, key_id: str, _: Principal = Depends(admin_of)) -> Response:
+    gw = gateway_of(request)
+    body = await _body(request, KeyUpdate)
+    try:
+        row = await asyncio.to_thread(registry_keys.set_person, gw.engine, key_id, body.person)  # type: ignore[attr-defined]
+    except registry_keys.RegistryError as exc:
+        raise NotFound(str(exc), code="key_not_found") from None
+    gw.keys.invalidate()
+    return _json(_key(row))
 
 
 @router.delete("/admin/keys/{key_id}")

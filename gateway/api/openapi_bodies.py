@@ -5,19 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
+import yaml
+from pydantic import BaseModel, TypeAdapter
+
+from registry.governance.schema_template import template
 
 _MAX_DEPTH = 12
 
 
-def body_schema(kind: Any, *, required: bool = True) -> dict[str, Any]:
+def body_schema(kind: Any, *, required: bool = True, example: object = None) -> dict[str, Any]:
     """`openapi_extra` for a route whose body validates as `kind` (a pydantic model or any type). The
     schema is self-contained: `$defs` are inlined, since a `$ref` inside an operation resolves against
     the whole document; a recursive type is cut to "any JSON" below `_MAX_DEPTH` levels."""
     schema = TypeAdapter(kind).json_schema(mode="validation")
     defs = schema.pop("$defs", {})
-    body = {"content": {"application/json": {"schema": _inline(schema, defs, 0)}}, "required": required}
+    media: dict[str, Any] = {"schema": _inline(schema, defs, 0)}
+    if example is not None:
+        media["example"] = example
+    elif isinstance(kind, type) and issubclass(kind, BaseModel):
+        # The same placeholders `warden models schema KIND` prints: an example that validates.
+        media["example"] = yaml.safe_load(template(kind))
+    body = {"content": {"application/json": media}, "required": required}
     return {"requestBody": body}
+
+
+def file_body(description: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a data file as its raw body (its format named in `?format=`)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    content = {"text/csv": binary, "application/x-ndjson": binary, "application/vnd.apache.parquet": binary}
+    return {"requestBody": {"content": content, "required": True, "description": description}}
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:

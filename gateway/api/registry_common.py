@@ -20,6 +20,8 @@ from gateway.pipeline.context import Principal
 from registry.db import session_scope
 from registry.governance import Actor
 from registry.governance import errors as gov
+from registry.governance.identity import actor_name, key_actor  # noqa: F401 - actor_name: re-exported for the
+# use-case, RAG and console routes, which record a key's audit name
 from registry.monitoring.config import MonitorConfig
 
 T = TypeVar("T")
@@ -72,14 +74,8 @@ def engine_of(request: Request) -> Engine:
     return gateway_of(request).engine
 
 
-def actor_name(key_id: str, team: str | None) -> str:
-    """The name the audit trail records: the key id, with its team when it has one (`key_ab12@risk`)."""
-    return key_id if team is None else f"{key_id}@{team}"
-
-
 def actor_for(principal: Principal) -> Actor:
-    teams = frozenset({principal.team}) if principal.team else frozenset()
-    return Actor(name=actor_name(principal.key_id, principal.team), teams=teams, admin=principal.is_admin)
+    return key_actor(principal.key_id, principal.team, principal.is_admin, principal.person)
 
 
 async def actor_of(request: Request) -> Actor:

@@ -48,6 +48,9 @@ Value = float | int | str | bool | None
 PredictionsBody = list[PredictionRecord] | dict[Literal["records"], list[PredictionRecord]]
 """A list of records, or `{"records": [...]}` (as `MonitoringClient` sends them)."""
 GroundTruthBody = list[GroundTruthRecord] | dict[Literal["records"], list[GroundTruthRecord]]
+PREDICTIONS_EXAMPLE = {"records": [{"model_version": "2", "ts": "2030-01-31T12:00:00Z", "request_id": "r-1",
+                                    "features": {"income": 52000, "region": "north"}, "prediction": 1, "score": 0.81}]}
+GROUND_TRUTH_EXAMPLE = {"records": [{"request_id": "r-1", "actual": 0}]}
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
@@ -89,7 +92,7 @@ def _records(data: object, limit: int) -> list[object]:
     return data
 
 
-@router.post(MODEL + "/predictions", openapi_extra=body_schema(PredictionsBody))
+@router.post(MODEL + "/predictions", openapi_extra=body_schema(PredictionsBody, example=PREDICTIONS_EXAMPLE))
 async def predictions_ingest(request: Request, name: str) -> Response:
     """Append logged predictions and fold them into the drift sketches of versions with a reference."""
     actor = await actor_of(request)
@@ -104,7 +107,7 @@ async def predictions_ingest(request: Request, name: str) -> Response:
     return json_response(result)
 
 
-@router.post(MODEL + "/ground-truth", openapi_extra=body_schema(GroundTruthBody))
+@router.post(MODEL + "/ground-truth", openapi_extra=body_schema(GroundTruthBody, example=GROUND_TRUTH_EXAMPLE))
 async def ground_truth_ingest(request: Request, name: str) -> Response:
     """Actual outcomes, joined to logged predictions by `request_id`."""
     actor = await actor_of(request)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from gateway.api.deps import admin_of, principal_of
-from gateway.api.registry_common import RowId, actor_for, actor_name, actor_of, body_as, in_session, json_response
+from gateway.api.registry_common import RowId, actor_for, actor_of, body_as, in_session, json_response
 from gateway.api.registry_models import MODEL
 from gateway.api.openapi_bodies import body_schema
 from gateway.errors import NotFound
@@ -27,6 +27,7 @@ from registry.governance import (
     set_reviewer_roles,
     submit_for_review,
 )
+from registry.governance.identity import actor_name
 from registry.governance.review import reviewer_roles
 from registry.governance.types import ReviewerRole
 from registry.tables import ApiKey
@@ -96,5 +97,5 @@ async def whoami(request: Request) -> Response:
     principal = await principal_of(request)
     actor = actor_for(principal)
     roles = await in_session(request, lambda s: sorted(reviewer_roles(s, actor.name)))
-    return json_response({"key_id": principal.key_id, "actor": actor.name, "team": principal.team,
-                          "admin": actor.admin, "reviewer_roles": roles})
+    return json_response({"key_id": principal.key_id, "actor": actor.name, "person": actor.person,
+                          "team": principal.team, "admin": actor.admin, "reviewer_roles": roles})

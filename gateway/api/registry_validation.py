@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from gateway.api.deps import read_body
+from gateway.api.openapi_bodies import file_body
 from gateway.api.registry_common import actor_of, api_config, in_session, invalid, json_response
 from gateway.api.registry_models import MODEL
 from gateway.errors import BadRequest
@@ -38,7 +39,8 @@ def _options(request: Request) -> ValidationOptions:
         raise invalid(exc) from None
 
 
-@router.post(MODEL + "/versions/{version}/validate")
+@router.post(MODEL + "/versions/{version}/validate", openapi_extra=file_body(
+    "The labelled evaluation set: CSV, JSON lines or Parquet, as `?format=csv|jsonl|parquet` says."))
 async def validate(request: Request, name: str, version: str) -> Response:
     from registry.validation.service import compute, store, version_context
 

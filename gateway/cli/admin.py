@@ -42,6 +42,7 @@ def keys() -> None:
 @click.option("--team", help="The key's team (required unless --admin).")
 @click.option("--admin", "is_admin", is_flag=True, help="An admin key (admin routes, every team).")
 @click.option("--name", help="A label for lists.")
+@click.option("--person", help="The person holding the key (shown in the governance audit trail).")
 @click.option("--rpm", type=click.IntRange(1), help="Requests per minute for this key.")
 @click.option("--tpm", type=click.IntRange(1), help="Tokens per minute for this key.")
 @click.option("--budget", type=click.FloatRange(0), help="Budget in USD per period.")
@@ -50,14 +51,14 @@ def keys() -> None:
 @click.option("--expires", help="Lifetime, e.g. 30d, 12h.")
 @click.option("--policy", help="Guardrail policy of this key (instead of its team's).")
 def keys_create(config_path: str | None, database_url: str | None, team: str | None, is_admin: bool,
-                name: str | None, rpm: int | None, tpm: int | None, budget: float | None, budget_period: str,
+                name: str | None, person: str | None, rpm: int | None, tpm: int | None, budget: float | None, budget_period: str,
                 models: str | None, expires: str | None, policy: str | None) -> None:
     """Create a key. The key is printed as the last line, once: it is stored only as a hash."""
     engine = open_registry(settings_from(config_path, database_url))
     try:
         expires_in = parse_duration(expires) if expires else None
         row, plain = registry_keys.create_key(
-            engine, team=team, role="admin" if is_admin else "team", name=name, models=_models(models), rpm=rpm,
+            engine, team=team, role="admin" if is_admin else "team", name=name, person=person, models=_models(models), rpm=rpm,
             tpm=tpm, budget_usd=budget, budget_period=budget_period, expires_in=expires_in,  # type: ignore[arg-type]
             guardrail_policy=policy,
         )
@@ -68,6 +69,22 @@ def keys_create(config_path: str | None, database_url: str | None, team: str | N
                + (f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""))
     click.echo("store this key now; it cannot be shown again:")
     click.echo(plain)
+
+
+@keys.command("update")
+@config_option
+@database_option
+@click.argument("key_id")
+@click.option("--person", required=True, help="The person holding the key; an empty string un-names it.")
+def keys_update(config_path: str | None, database_url: str | None, key_id: str, person: str) -> None:
+    """Name the person who holds KEY_ID (id or shown prefix)."""
+    engine = open_registry(settings_from(config_path, database_url))
+    try:
+        row = registry_keys.set_person(engine, key_id, person or None)
+    except registry_keys.RegistryError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"key {row.id} is held by {row.person or '-'}")
 
 
 @keys.command("list")

@@ -1,23 +1,22 @@
 """`warden models ...` and `warden audit ...`: the registry's governance from the command line.
 
-The CLI is an operator tool: it acts as an admin under the name given by `--actor` (default: $USER).
+The CLI acts as the API key `--actor` names (its id, prefix or person; default: $USER), with that key's roles.
 Structured records (charter, dataset, card...) are read from YAML or JSON files and validated on the way in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_card import card_group
 from gateway.cli.models_mlflow import COMMANDS as MLFLOW_COMMANDS
 from gateway.cli.models_ops import COMMANDS, audit_list
 from gateway.cli.models_validate import validate_cmd
 from registry.governance import (
-    Actor,
     ClassificationCriteria,
     DecisionIn,
     ModelIn,
@@ -25,8 +24,6 @@ from registry.governance import (
     SubmissionIn,
     VersionIn,
     VoteIn,
-    card_render,
-    check_card,
     classification,
     inventory,
     lifecycle,
@@ -34,7 +31,6 @@ from registry.governance import (
     rollout,
     versions,
 )
-from registry.governance.card import ModelCard
 from registry.governance.cli_ops import (
     LEVELS,
     audit_group,
@@ -45,7 +41,6 @@ from registry.governance.cli_ops import (
     load_record,
 )
 from gateway.cli.output import emit, format_option
-from registry.governance.gates import effective_policy
 from registry.governance.records import (
     DatasetVersion,
     DecommissionPlan,
@@ -56,6 +51,7 @@ from registry.governance.records import (
     ValidationReport,
 )
 from registry.governance.specs import VersionSpec
+from registry.governance.types import PHASES
 from registry.migrate import upgrade
 
 __all__ = ["audit_group", "models_group"]
@@ -68,7 +64,7 @@ MODEL_COLUMNS = ("name", "kind", "risk_tier", "phase", "status", "team", "owner"
 def models_group(ctx: click.Context, database_url: str, actor: str) -> None:
     """Inventory, risk tiers, reviews, promotion, rollout and decommissioning of models."""
     upgrade(database_url)
-    ctx.obj = {"url": database_url, "actor": Actor(name=actor, admin=True)}
+    ctx.obj = {"url": database_url, "actor": actor}
 
 
 @models_group.command("init-db")
@@ -183,14 +179,14 @@ def record(ctx: click.Context, name: str, kind: str, path: str) -> None:
 
 @models_group.command("phase")
 @click.argument("name")
-@click.argument(
-    "phase",
-    type=click.Choice(["problem_framing", "data_preparation", "development", "validation", "deployment", "monitoring"]),
-)
+@click.argument("phase", type=click.Choice([*PHASES, *(str(n) for n in range(1, len(PHASES) + 1))]))
 @click.pass_context
 def phase_cmd(ctx: click.Context, name: str, phase: str) -> None:
+    """Move NAME to PHASE, by name or by the framework's number: 1 problem_framing ... 6 monitoring,
+    7 decommissioning (entered by `models decommission start`; asking for it says so)."""
+    target = PHASES[int(phase) - 1] if phase.isdigit() else phase
     with cli_session(ctx) as (s, actor):
-        click.echo(lifecycle.advance_phase(s, actor, name, phase).phase)  # type: ignore[arg-type]
+        click.echo(lifecycle.advance_phase(s, actor, name, target).phase)  # type: ignore[arg-type]
 
 
 @models_group.command("version")
@@ -217,60 +213,6 @@ def version_cmd(
                 versions.set_validation_report(s, actor, name, version, load_record(validation_path, ValidationReport))
             )
 
-
-@models_group.group("card")
-def card_group() -> None:
-    """Model cards: set, show, check against the tier, render to Markdown."""
-
-
-@card_group.command("set")
-@click.argument("name")
-@click.argument("path")
-@click.pass_context
-def card_set(ctx: click.Context, name: str, path: str) -> None:
-    with cli_session(ctx) as (s, actor):
-        inventory.set_model_card(s, actor, name, load_record(path, ModelCard))
-    click.echo(f"model card recorded on {name}")
-
-
-@card_group.command("show")
-@click.argument("name")
-@click.pass_context
-def card_show(ctx: click.Context, name: str) -> None:
-    with cli_session(ctx) as (s, actor):
-        echo_json(inventory.get_model_card(s, actor, name))
-
-
-@card_group.command("check")
-@click.argument("name")
-@click.pass_context
-def card_check(ctx: click.Context, name: str) -> None:
-    """Exit 1 and name the missing sections when the card falls short of the tier's requirement."""
-    with cli_session(ctx) as (s, actor):
-        row = inventory.readable_model(s, actor, name)
-        result = check_card(
-            inventory.get_model_card(s, actor, name), effective_policy(row, lifecycle.DEFAULT_POLICY).model_card
-        )
-    if result.ok:
-        click.echo(f"model card of {name} meets {result.requirement!r}")
-        return
-    raise click.ClickException(f"model card of {name} misses for {result.requirement!r}: {', '.join(result.missing)}")
-
-
-@card_group.command("render")
-@click.argument("name")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
-@click.pass_context
-def card_render_cmd(ctx: click.Context, name: str, output: str | None) -> None:
-    with cli_session(ctx) as (s, actor):
-        card = inventory.get_model_card(s, actor, name)
-    if card is None:
-        raise click.ClickException(f"model {name!r} has no model card")
-    text = card_render.render_markdown(card)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
 
 
 @models_group.command("submit")
@@ -395,7 +337,7 @@ def rollout_cmd(
 
 
 models_group.add_command(decommission_cmd)
-for _command in (*COMMANDS, *MLFLOW_COMMANDS):
+for _command in (card_group, *COMMANDS, *MLFLOW_COMMANDS):
     models_group.add_command(_command)
 models_group.add_command(validate_cmd)
 audit_group.add_command(audit_list)

@@ -19,6 +19,7 @@ from registry.governance.decommission_records import DecommissionStart
 from registry.governance import records
 from registry.governance.access import readable_model
 from registry.governance.audit import AuditEntryOut, list_entries
+from registry.governance.identity import voter_name
 from registry.governance.records import DatasetVersion
 from registry.governance.schema_template import template
 from registry.governance.specs import VersionSpec
@@ -90,8 +91,10 @@ def reviewers_list(ctx: click.Context) -> None:
 @click.option("--revoke", is_flag=True, help="Take the ROLES away instead.")
 @click.pass_context
 def reviewers_grant(ctx: click.Context, user: str, roles: tuple[str, ...], revoke: bool) -> None:
-    """Give USER (the name votes are cast under: a CLI actor or an API key's actor) the ROLES; audited."""
+    """Give USER the ROLES; audited. USER is a key (id, prefix or the person it names, as for --actor) or the
+    name votes are cast under (`key_ab12@risk`)."""
     with cli_session(ctx) as (s, actor):
+        user = voter_name(s, user)
         held = review.reviewer_roles(s, user)
         wanted = held - set(roles) if revoke else held | set(roles)
         granted = review.set_reviewer_roles(s, actor, user, sorted(wanted))  # type: ignore[arg-type]
@@ -134,8 +137,8 @@ def model_audit(ctx: click.Context, name: str, limit: int, fmt: str | None) -> N
 
 
 def audit_row(entry: AuditEntryOut) -> dict[str, object]:
-    return {"chain": entry.chain, "seq": entry.seq, "at": entry.at.isoformat(), "actor": entry.actor,
-            "action": entry.action, "subject": entry.subject}
+    return {"chain": entry.chain, "seq": entry.seq, "at": entry.at.isoformat(), "person": entry.person or "-",
+            "actor": entry.actor, "action": entry.action, "subject": entry.subject}
 
 
 @click.command("list")
@@ -150,5 +153,5 @@ def audit_list(ctx: click.Context, chain: str | None, limit: int, fmt: str | Non
     emit(entries, AUDIT_COLUMNS, fmt)
 
 
-AUDIT_COLUMNS = ("chain", "seq", "at", "actor", "action", "subject")
+AUDIT_COLUMNS = ("chain", "seq", "at", "person", "actor", "action", "subject")
 COMMANDS = (dataset_group, rollback_cmd, reviewers_group, schema_cmd, model_audit)

@@ -53,12 +53,13 @@ def validate_cmd(ctx: click.Context, name: str, version: str, data_path: str, la
 
     with cli_session(ctx) as (s, actor):
         context = version_context(s, actor, name, version)
+        author = actor.name
     try:
         options = ValidationOptions(label=label, prediction=prediction, score=score, query=query, cutoff=cutoff,
                                     segments=list(segments), sensitive=list(sensitive), filter=filter_expr,
                                     bootstrap=bootstrap, seed=seed)
         edge = _file(edge_path) if edge_path else None
-        report = compute(context, _file(data_path), options, ctx.obj["actor"].name, date.today(), edge, model_path)
+        report = compute(context, _file(data_path), options, author, date.today(), edge, model_path)
     except (ValidationInputError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -231,10 +231,20 @@ def serve_command(ctx: click.Context, interval: float, max_iterations: int | Non
 @click.option("--model", "model_name", required=True)
 @click.option("--version", "model_version", default=None, help="Default: the active version.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
+@click.option("--as-of", type=click.DateTime(), help="The report as it stood at this moment (UTC).")
+@click.option("--since", type=click.DateTime(), help="Only windows ending after this moment (UTC)...")
+@click.option("--until", type=click.DateTime(), help="...and up to this one (UTC); either may be left open.")
 @click.pass_context
-def report_command(ctx: click.Context, model_name: str, model_version: str | None, out_dir: Path) -> None:
-    """Write a self-contained HTML report and a JSON summary of a model version."""
+def report_command(ctx: click.Context, model_name: str, model_version: str | None, out_dir: Path,
+                   as_of: datetime | None, since: datetime | None, until: datetime | None) -> None:
+    """Write a self-contained HTML report and a JSON summary of a model version (all history, or a period)."""
     from registry.monitoring.report import build_summary, write_report
+    from registry.monitoring.report_period import ReportPeriod
+
+    try:
+        period = ReportPeriod.of(as_of, since, until)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     from registry.monitoring.schedule import active_references
     from registry.monitoring.store import load_reference
 
@@ -246,7 +256,7 @@ def report_command(ctx: click.Context, model_name: str, model_version: str | Non
             reference = next(iter(active_references(monitor, session, model_name)), None)
         if reference is None:
             raise click.ClickException(f"no reference registered for model {model_name!r} version {model_version!r}")
-        summary = build_summary(session, reference, monitor.config)
+        summary = build_summary(session, reference, monitor.config, period)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{model_name}-{reference.model_version}".replace(os.sep, "_")
     html_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}.json"

@@ -36,6 +36,8 @@ class Principal:
     rates: tuple[RateRule, ...] = ()
     budgets: tuple[BudgetRule, ...] = ()
     guardrail_policy: str | None = None
+    person: str | None = None
+    """The person holding the key (governance audit trail)."""
 
     @property
     def is_admin(self) -> bool:

@@ -77,6 +77,7 @@ def record_change(
     audit.append(
         session,
         actor=actor.name,
+        person=actor.person,
         chain=model.name,
         action=action,
         subject=subject or f"model:{model.name}",

@@ -33,6 +33,7 @@ class AuditEntryOut(BaseModel):
     seq: int
     at: datetime
     actor: str
+    person: str | None = None
     action: str
     subject: str
     before: JsonObject | None
@@ -62,6 +63,9 @@ def entry_hash(entry: GovAuditEntry) -> str:
         "after": entry.after,
         "prev_hash": entry.prev_hash,
     }
+    if entry.person is not None:
+        # Only when set: links written before keys named people hash exactly as they did.
+        payload["person"] = entry.person
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
@@ -92,6 +96,7 @@ def append(
     session: Session,
     *,
     actor: str,
+    person: str | None = None,
     chain: str,
     action: str,
     subject: str,
@@ -106,6 +111,7 @@ def append(
         seq=head.seq + 1,
         at=as_utc(at) if at is not None else utcnow(),
         actor=actor,
+        person=person,
         action=action,
         subject=subject,
         before=before,

@@ -152,7 +152,7 @@ def purge_chain(session: Session, *, actor: str, chain: str, cutoff: datetime, a
 
 
 ExportFormat = Literal["jsonl", "csv"]
-_CSV_FIELDS = ["id", "chain", "seq", "at", "actor", "action", "subject", "before", "after", "prev_hash", "hash"]
+_CSV_FIELDS = ["id", "chain", "seq", "at", "actor", "person", "action", "subject", "before", "after", "prev_hash", "hash"]
 
 
 def export_entries(session: Session, out: TextIO, fmt: ExportFormat = "jsonl", chain: str | None = None) -> int:

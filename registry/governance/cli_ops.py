@@ -1,7 +1,7 @@
 """Click plumbing shared by `warden models` and `warden audit`, and the decommissioning and audit commands.
 
 Kept in the registry (it imports click, never the gateway) so `gateway/cli/models.py` stays a thin command list.
-The CLI is an operator tool: it acts as an admin under the name given by `--actor` (default: $USER).
+The CLI acts as the API key `--actor` names (default: $USER, matched against the keys' `person`), with its roles.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from registry.governance.decommission_records import (
 )
 from registry.governance.errors import GateError, GovernanceError
 from registry.governance.retention import purge_audit
+from registry.governance.identity import resolve_actor
 from registry.governance.types import Actor
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,7 +43,7 @@ def db_options(func: Callable[..., Any]) -> Callable[..., Any]:
         envvar="WARDEN_ACTOR",
         default=getpass.getuser,
         show_default="$USER",
-        help="Name recorded in the audit trail.",
+        help="The API key the command acts as: its id, shown prefix, or the person it names (its roles apply).",
     )(func)
     return click.option("--database-url", envvar="DATABASE_URL", default=DEFAULT_URL, show_default=True)(func)
 
@@ -52,7 +53,7 @@ def cli_session(ctx: click.Context) -> Iterator[tuple[Session, Actor]]:
     engine = make_engine(ctx.obj["url"])
     try:
         with session_scope(engine) as session:
-            yield session, ctx.obj["actor"]
+            yield session, resolve_actor(session, ctx.obj["actor"])
     except GateError as exc:
         raise click.ClickException(
             f"{exc.action} refused; missing:\n" + "\n".join(f"  - {m}" for m in exc.missing)
@@ -174,7 +175,7 @@ def audit_group(ctx: click.Context, database_url: str, actor: str) -> None:
     from registry.migrate import upgrade
 
     upgrade(database_url)
-    ctx.obj = {"url": database_url, "actor": Actor(name=actor, admin=True)}
+    ctx.obj = {"url": database_url, "actor": actor}
 
 
 @audit_group.command("verify")

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from registry.governance.access import versions_of
 from registry.governance.card import check_card
-from registry.governance.inventory import card_with_classification
 from registry.governance.policy import PolicyTable, TierPolicy
+from registry.governance.privacy import privacy_gaps
 from registry.governance.records import DatasetVersion, MonitoringPlan, ValidationReport
 from registry.governance.specs import VersionSpec
 from registry.governance.tables import GovModel, GovModelVersion, GovReview
@@ -23,6 +23,7 @@ from registry.governance.types import (
     SEVERITY_RANK,
     LifecyclePhase,
 )
+from registry.governance.version_card import compose
 
 APPROVED = ("approved", "approved_with_reservations")
 
@@ -142,8 +143,9 @@ def production_gaps(
     if tier.require_charter and model.charter is None:
         gaps.append("AI project charter")
     gaps += data_gaps(model, spec, tier)
+    gaps += privacy_gaps(model, spec)
     gaps += lineage_gaps(spec, tier)
-    card = check_card(card_with_classification(model), tier.model_card)
+    card = check_card(compose(model, version), tier.model_card)  # the version's own card over the shared one
     gaps += [f"model card section {section!r} ({tier.model_card})" for section in card.missing]
     gaps += validation_gaps(session, model, version, tier)
     gaps += monitoring_gaps(model, tier)

@@ -12,8 +12,10 @@ from registry.governance.classification import mark_significant_change
 from registry.governance.errors import Conflict, GateError
 from registry.governance.gates import phase_gaps, production_gaps
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable
+from registry.governance.privacy import privacy_gaps
 from registry.governance.rollout import routing_to
 from registry.governance.schemas import ModelOut, VersionOut
+from registry.governance.specs import VersionSpec
 from registry.governance.tables import GovAlias, GovModel, GovModelVersion
 from registry.governance.types import Actor, LifecyclePhase, VersionStatus, as_utc, stamp
 from registry.governance.versions import get_version
@@ -37,8 +39,16 @@ def advance_phase(
 ) -> ModelOut:
     """Move the model to `phase`; going forward needs the deliverables of every phase left behind."""
     model = writable_model(session, actor, name)
-    if phase == "decommissioning" or model.phase == "decommissioning":
-        raise Conflict("the decommissioning phase is entered and left only through the decommissioning workflow")
+    if phase == "decommissioning" and model.phase != "decommissioning":
+        # Phase 7 starts with a notice to the stakeholders, which only the decommissioning workflow sends.
+        raise GateError(f"moving {name!r} to phase 'decommissioning' (7)", [
+            f"a decommissioning notice for the whole model: `warden models decommission start {name}` "
+            f"(POST /registry/models/{name}/decommission/start) enters phase 7"
+        ])
+    if phase == "decommissioning":
+        return ModelOut.from_row(model)  # already there
+    if model.phase == "decommissioning":
+        raise Conflict("the decommissioning phase (7) is left only by finishing the decommissioning workflow")
     gaps = phase_gaps(session, model, phase, policy)
     if gaps:
         raise GateError(f"moving {name!r} to phase {phase!r}", gaps)
@@ -67,6 +77,11 @@ def promote(
     routed = routing_to(session, model.id, version)
     if routed and (status == "archived" or row.status == "production"):
         raise Conflict(f"version {version!r} of {name!r} still receives traffic ({'; '.join(routed)}): change the plan")
+    if status == "staging":
+        # Staging serves real inputs too: personal data needs its lawful basis before any traffic.
+        privacy = privacy_gaps(model, VersionSpec.model_validate(row.spec))
+        if privacy:
+            raise GateError(f"promoting {name!r} version {version!r} to staging", privacy)
     if status == "production":
         gaps = production_gaps(session, model, row, policy, at)
         if gaps:

@@ -28,6 +28,8 @@ class ValidationPolicy(_Strict):
     required_roles: dict[ReviewerRole, int]
     chair_decides: bool = False
     require_validation_report: bool = True
+    independent_validation: bool = False
+    """The version's developer may neither file its validation report nor vote on its review."""
 
 
 class MonitoringPolicy(_Strict):
@@ -77,8 +79,11 @@ def _defaults() -> dict[int, TierPolicy]:
             model_card="complete_external_audit",
             validation=ValidationPolicy(
                 label="Model Review Board",
-                required_roles={"chair": 1, "data_science_lead": 1, "business_owner": 1, "risk_compliance": 1},
+                # EU AI Act high risk: the board includes legal and ethics, whose approvals are required.
+                required_roles={"chair": 1, "data_science_lead": 1, "business_owner": 1, "risk_compliance": 1,
+                                "legal": 1, "ethics": 1},
                 chair_decides=True,
+                independent_validation=True,
             ),
             monitoring=MonitoringPolicy(frequency="realtime", alert_severity="critical"),
             retraining=RetrainingPolicy(cadence="weekly", triggered=True),

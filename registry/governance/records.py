@@ -69,6 +69,25 @@ class DataQualityReport(Record):
         return all(check.passed for check in self.checks)
 
 
+LawfulBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"
+]
+
+
+class DpiaRecord(Record):
+    """GDPR: the lawful basis (Art. 6) for processing a dataset's personal data and its data protection impact
+    assessment (Art. 35), required before a version trained or evaluated on it is promoted."""
+
+    lawful_basis: LawfulBasis
+    dpia_reference: str = Field(min_length=1)
+    """Where the DPIA is filed (document id or URL)."""
+    completed_on: date
+    approved_by: str = Field(min_length=1)
+    """The data protection officer (or delegate) who signed it off."""
+    special_categories: list[str] = []
+    """Art. 9 categories processed, if any (health, ethnicity...)."""
+
+
 class DatasetVersion(Record):
     """Data preparation deliverable: one version of one dataset with its card and quality report."""
 
@@ -79,6 +98,8 @@ class DatasetVersion(Record):
     rows: int | None = Field(default=None, ge=0)
     data_card: DataCard | None = None
     quality: DataQualityReport | None = None
+    dpia: DpiaRecord | None = None
+    """Required before promotion of a version using this dataset when its card says `contains_personal_data`."""
     retired: bool = False
     """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
 

@@ -17,6 +17,7 @@ from registry.governance.access import find_model, find_version, readable_model,
 from registry.governance.card import check_card
 from registry.governance.errors import Conflict, GateError, NotFound, PermissionDenied
 from registry.governance.gates import classification_gaps, effective_policy, spec_gaps
+from registry.governance.independence import check_independent
 from registry.governance.inventory import card_with_classification
 from registry.governance.policy import DEFAULT_POLICY, PolicyTable, TierPolicy
 from registry.governance.schemas import DecisionIn, ReviewOut, SubmissionIn, VoteIn, VoteOut
@@ -45,6 +46,7 @@ def set_reviewer_roles(session: Session, actor: Actor, user: str, roles: list[Re
     audit.append(
         session,
         actor=actor.name,
+        person=actor.person,
         chain=audit.REGISTRY_CHAIN,
         action="reviewer.roles",
         subject=f"user:{user}",
@@ -141,6 +143,10 @@ def record_vote(
             f"role {vote.role!r} does not vote at stage {stage!r}; it takes {sorted(STAGE_ROLES[stage])!r}"
         )
     _check_role(session, actor, model, vote.role)
+    version = session.get(GovModelVersion, review.version_id)
+    assert version is not None
+    if vote.role != "owner":
+        check_independent(session, actor, model, version, f"vote as {vote.role!r} on its review", policy)
     if any(v.reviewer == actor.name for v in _votes(session, review)):
         raise Conflict(f"{actor.name!r} already voted on review {review_id}: one reviewer, one role")
     if not vote.approve and not vote.comment:
@@ -161,8 +167,6 @@ def record_vote(
         _close(review, "rejected", actor.name, at, feedback=vote.comment)
     else:
         _advance(review, _votes(session, review), policy.for_tier(review.tier), at)  # type: ignore[arg-type]
-    version = session.get(GovModelVersion, review.version_id)
-    assert version is not None
     record_change(
         session,
         actor,

@@ -115,7 +115,7 @@ class VersionOut(_In):
 
     @classmethod
     def from_row(cls, model: GovModel, row: GovModelVersion, aliases: list[str]) -> VersionOut:
-        data = row.model_dump(exclude={"model_id"})
+        data = row.model_dump(exclude={"model_id", "model_card"})
         return cls.model_validate({**data, "model": model.name, "aliases": sorted(aliases)})
 
 

@@ -63,6 +63,8 @@ class GovModelVersion(SQLModel, table=True):
     status: str = Field(default="development", max_length=20)
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     validation_report: dict[str, Any] | None = _json()
+    model_card: dict[str, Any] | None = _json()
+    """This version's own card fields (`card.VersionCard`); the model-level ones stay on `GovModel.model_card`."""
     created_by: str
     created_at: datetime = Field(default_factory=utcnow)
     status_changed_at: datetime = Field(default_factory=utcnow)
@@ -143,6 +145,8 @@ class GovAuditEntry(SQLModel, table=True):
     seq: int
     at: datetime
     actor: str = Field(max_length=200)
+    person: str | None = Field(default=None, max_length=200)
+    """The person holding the actor's key, when the key names one (hashed only when set, so older links verify)."""
     action: str = Field(max_length=80)
     subject: str = Field(max_length=300)
     before: dict[str, Any] | None = _json()

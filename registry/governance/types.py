@@ -48,11 +48,13 @@ SEVERITY_RANK: dict[Severity, int] = {"critical": 0, "warning": 1, "info": 2}
 
 
 class Actor(BaseModel):
-    """Who performs a call: the audit trail records `name`; `teams` scope reads and writes; `admin` bypasses scoping."""
+    """Who performs a call: the audit trail records `name` (and `person`); `teams` scope reads and writes; `admin` bypasses scoping."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
+    person: str | None = None
+    """The person holding the key `name` stands for; the audit trail shows both."""
     teams: frozenset[str] = frozenset()
     admin: bool = False
 

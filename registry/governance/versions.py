@@ -18,6 +18,7 @@ from registry.governance.access import (
     writable_model,
 )
 from registry.governance.errors import Conflict, NotFound
+from registry.governance.independence import check_independent
 from registry.governance.records import ValidationReport
 from registry.governance.schemas import VersionIn, VersionOut
 from registry.governance.specs import LlmLinks, VersionSpec
@@ -119,6 +120,7 @@ def set_validation_report(
 ) -> VersionOut:
     model = writable_model(session, actor, name)
     row = find_version(session, model, version)
+    check_independent(session, actor, model, row, "file its validation report")
     before, row.validation_report = row.validation_report, dump(report)
     session.add(row)
     subject = f"model:{name}@{version}"

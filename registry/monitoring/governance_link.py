@@ -79,6 +79,7 @@ class GovernanceAuditSink(_Link):
     """
 
     actor: str = MONITOR_ACTOR.name
+    person: str | None = None
 
     def record(
         self,
@@ -96,6 +97,7 @@ class GovernanceAuditSink(_Link):
             gov_audit.append(
                 session,
                 actor=self.actor,
+                person=self.person,
                 chain=model.name,
                 action=action,
                 subject=f"model:{subject.removeprefix('model:')}",

@@ -14,6 +14,7 @@ from registry.monitoring import svg
 from registry.monitoring.binning import proportions
 from registry.monitoring.config import MonitorConfig
 from registry.monitoring.metrics import LOWER_IS_BETTER
+from registry.monitoring.report_period import ReportPeriod
 from registry.monitoring.sketches import window_counts
 from registry.monitoring.store import RegisteredReference
 from registry.monitoring.tables import AlertRecord, CheckResult, CheckRun
@@ -48,13 +49,16 @@ class ReportSummary:
     metrics: dict[str, list[MetricPoint]] = field(default_factory=dict)
     validated_metrics: dict[str, float] = field(default_factory=dict)
     alerts: list[dict[str, str]] = field(default_factory=list)
+    period: dict[str, str | None] = field(default_factory=dict)
 
 
-def build_summary(session: Session, reference: RegisteredReference, config: MonitorConfig) -> ReportSummary:
-    summary = ReportSummary(reference.model_name, reference.model_version, utc_now().isoformat(), validated_metrics=reference.validated_metrics)
-    base = select(CheckResult).where(
+def build_summary(session: Session, reference: RegisteredReference, config: MonitorConfig,
+                  period: ReportPeriod = ReportPeriod()) -> ReportSummary:
+    summary = ReportSummary(reference.model_name, reference.model_version, utc_now().isoformat(),
+                            validated_metrics=reference.validated_metrics, period=period.describe())
+    base = period.results(select(CheckResult).where(
         CheckResult.model_name == reference.model_name, CheckResult.model_version == reference.model_version
-    )
+    ))
     latest = session.exec(base.where(CheckResult.check.in_(["data_drift", "prediction_drift"])).order_by(CheckResult.created_at.desc())).first()  # type: ignore[attr-defined]
     if latest is not None:
         drift = session.exec(base.where(CheckResult.window_end == latest.window_end, CheckResult.check.in_(["data_drift", "prediction_drift"]))).all()  # type: ignore[attr-defined]
@@ -68,12 +72,15 @@ def build_summary(session: Session, reference: RegisteredReference, config: Moni
             ))
     for row in session.exec(base.where(CheckResult.check == "performance").order_by(CheckResult.window_end)):  # type: ignore[arg-type]
         summary.metrics.setdefault(row.subject, []).append(MetricPoint(row.window_end.isoformat(), row.value, row.estimated))
-    alerts = session.exec(select(AlertRecord).where(
+    alerts = session.exec(period.alerts(select(AlertRecord).where(
         AlertRecord.model_name == reference.model_name, AlertRecord.model_version == reference.model_version
-    ).order_by(AlertRecord.created_at.desc()).limit(50)).all()  # type: ignore[attr-defined]
+    )).order_by(AlertRecord.created_at.desc()).limit(50)).all()  # type: ignore[attr-defined]
     # Only the latest run's alerts still hold: an earlier "no predictions" must not outlive the predictions' arrival.
+    # Over a bounded period, the latest run is the one that raised the period's newest alert.
     last_run = session.exec(select(CheckRun.last_run_at).where(
         CheckRun.model_name == reference.model_name, CheckRun.model_version == reference.model_version)).first()
+    if period.until is not None:
+        last_run = alerts[0].created_at if alerts else None
     summary.alerts = [{"created_at": a.created_at.isoformat(), "check": a.check, "level": a.level, "message": a.message,
                        "suppressed": str(a.suppressed).lower(),
                        "current": str(last_run is not None and as_utc(a.created_at) == as_utc(last_run)).lower()}

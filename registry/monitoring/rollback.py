@@ -30,7 +30,7 @@ def rollback_model(session: Session, actor: Actor, name: str, data: RollbackIn) 
         raise Conflict(f"version {data.to_version!r} of {name!r} is not in production: it cannot take the traffic")
     engine = session.get_bind()
     switcher = GovernanceAliasSwitcher(engine, actor=actor).bind(session)  # type: ignore[arg-type]
-    audit = GovernanceAuditSink(engine, actor=actor.name).bind(session)  # type: ignore[arg-type]
+    audit = GovernanceAuditSink(engine, actor=actor.name, person=actor.person).bind(session)  # type: ignore[arg-type]
     failing = data.from_version or switcher.current_version(name, DEFAULT_ALIAS)
     if failing is None:
         raise Conflict(f"no version of {name!r} serves through alias {DEFAULT_ALIAS!r} or a rollout plan: name one")

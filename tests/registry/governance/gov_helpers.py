@@ -29,6 +29,7 @@ from registry.governance.records import (
     DataQualityReport,
     DatasetVersion,
     DeploymentRecord,
+    DpiaRecord,
     ExperimentRef,
     Kpi,
     MetricValue,
@@ -44,14 +45,20 @@ from registry.governance.specs import Artifact, DatasetRef, Lineage, VersionSpec
 ADMIN = Actor(name="admin", admin=True)
 ALICE = Actor(name="alice", teams=frozenset({"risk"}))
 MALLORY = Actor(name="mallory", teams=frozenset({"marketing"}))
+VERA = Actor(name="vera", teams=frozenset({"risk"}))
+"""The risk team's validator: independent of ALICE, who develops (registers) the versions."""
 BOARD = {
     "carol": "chair",
     "dan": "data_science_lead",
     "bob": "business_owner",
     "rita": "risk_compliance",
+    "lena": "legal",
+    "eric": "ethics",
     "pete": "peer",
 }
 SHA = "ab" * 32
+TIER1_VOTES = (("dan", "data_science_lead"), ("bob", "business_owner"), ("rita", "risk_compliance"),
+               ("lena", "legal"), ("eric", "ethics"))
 T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 CRITERIA = {
@@ -115,7 +122,13 @@ def dataset(documented: bool = True) -> DatasetVersion:
         rows=120_000,
         data_card=card if documented else None,
         quality=quality if documented else None,
+        dpia=dpia() if documented else None,
     )
+
+
+def dpia() -> DpiaRecord:
+    return DpiaRecord(lawful_basis="contract", dpia_reference="DPIA-2024-017", completed_on=date(2029, 12, 1),
+                      approved_by="dpo@bank.example")
 
 
 def spec(llm: bool = False) -> VersionSpec:
@@ -223,7 +236,7 @@ def ready_tier1(engine: Engine, name: str = "credit-scoring", now: datetime = T0
             s, ALICE, name, ExperimentRef(name="exp-12", mlflow_run_id="run-9", url="https://mlflow.internal/r/9"), now
         )
         versions.register_version(s, ALICE, name, VersionIn(version="1.0", spec=spec()), now)
-        versions.set_validation_report(s, ALICE, name, "1.0", validation(), now)
+        versions.set_validation_report(s, VERA, name, "1.0", validation(), now)
         inventory.set_model_card(s, ALICE, name, full_card(name), now)
         inventory.set_monitoring_plan(s, ALICE, name, monitoring(1), now)
         inventory.set_deployment_record(s, ALICE, name, deployment(), now)
@@ -235,7 +248,7 @@ def approve_tier1(engine: Engine, name: str, version: str, now: datetime = T0) -
         rid = review.submit_for_review(
             s, ALICE, name, SubmissionIn(version=version, code_review_url="https://git.example/pr/7"), now=now
         ).id
-    for user, role in (("dan", "data_science_lead"), ("bob", "business_owner"), ("rita", "risk_compliance")):
+    for user, role in TIER1_VOTES:
         with session_scope(engine) as s:
             review.record_vote(s, actor(user), rid, VoteIn(role=role, approve=True), now=now)  # type: ignore[arg-type]
     with session_scope(engine) as s:
@@ -247,5 +260,5 @@ def approved_version(engine: Engine, name: str, version: str, now: datetime) -> 
     """Register `version` with a full spec and a passing validation, and have the board approve it."""
     with session_scope(engine) as s:
         versions.register_version(s, ALICE, name, VersionIn(version=version, spec=spec()), now)
-        versions.set_validation_report(s, ALICE, name, version, validation(), now)
+        versions.set_validation_report(s, VERA, name, version, validation(), now)
     approve_tier1(engine, name, version, now)

@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 
 from gateway.cli.models import audit_group, models_group
 from gateway.cli.models_ops import SCHEMAS
+from tests.support.cli_keys import named_key
 from registry.db import session_scope
 from registry.governance.tables import GovAuditEntry
+from registry.keys import create_team
 
 
 @pytest.fixture
@@ -27,8 +29,16 @@ def db_url(engine: Engine, request: pytest.FixtureRequest) -> str:
     return engine.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
+@pytest.fixture(autouse=True)
+def ops_key(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every command acts as Olga's admin key (WARDEN_ACTOR), as an operator's shell would."""
+    key_id = named_key(engine, "Olga Ops")
+    monkeypatch.setenv("WARDEN_ACTOR", key_id)
+    return key_id
+
+
 def _run(group: click.Group, db_url: str, *args: str) -> Result:
-    argv = ["--database-url", db_url, "--actor", "ops", *args]
+    argv = ["--database-url", db_url, *args]
     return CliRunner().invoke(group, argv, catch_exceptions=False)
 
 
@@ -113,7 +123,7 @@ def test_cli_audit_limit_shows_the_latest_entries(db_url: str) -> None:
     latest = _run(models_group, db_url, "audit", "churn", "--limit", "2").output.splitlines()
     assert len(every) >= 4
     assert latest == every[-2:]
-    assert latest[-1].split("\t")[4] == "model:churn@a3"
+    assert latest[-1].split("\t")[5] == "model:churn@a3"
 
 
 def test_cli_dataset_amend_and_retire(db_url: str, tmp_path: Path) -> None:
@@ -167,3 +177,37 @@ def test_cli_version_update_fixes_the_spec_of_a_development_version(db_url: str,
     assert _run(models_group, db_url, "promote", "churn", "1", "staging").exit_code == 0
     frozen = _run(models_group, db_url, "version", "churn", "1", "--spec", str(tmp_path / "spec.yaml"), "--update")
     assert frozen.exit_code == 1 and "only 'development' versions are editable" in frozen.output
+
+
+def test_cli_acts_as_a_named_key_with_its_roles(engine: Engine, db_url: str, ops_key: str) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    nobody = CliRunner().invoke(models_group, ["--database-url", db_url, "--actor", "mallory", *register])
+    assert nobody.exit_code == 1 and "'mallory' names no live API key" in nobody.output
+    assert _run(models_group, db_url, *register).exit_code == 0
+
+    create_team(engine, "growth", exist_ok=True)
+    named_key(engine, "Gus Growth", admin=False, team="growth")
+    as_gus = ["--database-url", db_url, "--actor", "Gus Growth"]
+    denied = CliRunner().invoke(models_group, [*as_gus, "version", "churn", "1.0"])
+    assert denied.exit_code == 1 and "model 'churn' is not registered" in denied.output  # not an admin any more
+
+    assert _run(models_group, db_url, "version", "churn", "1.0").exit_code == 0
+    last = _run(models_group, db_url, "audit", "churn", "--limit", "1").output.strip().split("\t")
+    assert (last[2], last[3], last[5]) == ("Olga Ops", ops_key, "model:churn@1.0")
+    assert "intact" in _run(audit_group, db_url, "verify").output
+
+
+def test_cli_phase_by_framework_number_up_to_7(db_url: str) -> None:
+    register = ("register", "churn", "--kind", "classical", "--owner", "a", "--team", "risk", "--use-case", "x")
+    assert _run(models_group, db_url, *register).exit_code == 0
+    assert _run(models_group, db_url, "phase", "churn", "1").output.strip() == "problem_framing"
+    seven = _run(models_group, db_url, "phase", "churn", "7")
+    assert seven.exit_code == 1 and "warden models decommission start churn" in seven.output
+    assert _run(models_group, db_url, "phase", "churn", "8").exit_code == 2
+
+
+def test_cli_grants_reviewer_roles_to_a_key_by_person(engine: Engine, db_url: str) -> None:
+    create_team(engine, "board", exist_ok=True)
+    lena = named_key(engine, "Lena Legal (grant test)", admin=False, team="board")
+    granted = _run(models_group, db_url, "reviewers", "grant", "Lena Legal (grant test)", "legal")
+    assert granted.exit_code == 0 and granted.output == f"{lena}@board\tlegal\n"

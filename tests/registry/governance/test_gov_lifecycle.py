@@ -11,6 +11,8 @@ from gov_helpers import (
     CRITERIA,
     SHA,
     T0,
+    TIER1_VOTES,
+    VERA,
     actor,
     charter,
     dataset,
@@ -96,7 +98,7 @@ def test_tier1_classical_full_lifecycle(engine: Engine) -> None:
     assert "validation report" in err.value.missing and "code review link" in err.value.missing
     assert any("external_audit" in m for m in err.value.missing)
     with session_scope(engine) as s:
-        versions.set_validation_report(s, ALICE, name, "1.0", validation(), now)
+        versions.set_validation_report(s, VERA, name, "1.0", validation(), now)
         inventory.set_model_card(s, ALICE, name, full_card(name), now)
         rid = review.submit_for_review(
             s, ALICE, name, SubmissionIn(version="1.0", code_review_url="https://git.example/pr/7"), now=now
@@ -104,7 +106,7 @@ def test_tier1_classical_full_lifecycle(engine: Engine) -> None:
     with pytest.raises(GateError) as err:
         _phase(engine, name, "deployment")
     assert err.value.missing == ["a version approved by Model Review Board"]
-    for user, role in (("dan", "data_science_lead"), ("bob", "business_owner"), ("rita", "risk_compliance")):
+    for user, role in TIER1_VOTES:
         with session_scope(engine) as s:
             out = review.record_vote(
                 s,
@@ -241,7 +243,7 @@ def test_tier3_llm_lifecycle(engine: Engine) -> None:
         assert classification.classify_model(s, ALICE, name, CRITERIA[3], now).result.tier == 3
         inventory.set_charter(s, ALICE, name, charter(), now)
         versions.register_version(s, ALICE, name, VersionIn(version="gpt-4o-2024-08", spec=spec(llm=True)), now)
-        versions.set_validation_report(s, ALICE, name, "gpt-4o-2024-08", validation(), now)
+        versions.set_validation_report(s, VERA, name, "gpt-4o-2024-08", validation(), now)
         inventory.set_model_card(
             s,
             ALICE,

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from gov_helpers import ADMIN, ALICE, CRITERIA, MALLORY, T0, actor, full_card, grant_board, spec, validation
+from gov_helpers import (
+    ADMIN,
+    ALICE,
+    CRITERIA,
+    MALLORY,
+    T0,
+    TIER1_VOTES,
+    VERA,
+    actor,
+    full_card,
+    grant_board,
+    spec,
+    validation,
+)
 from sqlalchemy.engine import Engine
 
 from registry.db import session_scope
@@ -34,7 +47,7 @@ def _submitted(engine: Engine, tier: int = 1) -> int:
         )
         classification.classify_model(s, ALICE, "fraud", CRITERIA[tier], T0)
         versions.register_version(s, ALICE, "fraud", VersionIn(version="1", spec=spec()), T0)
-        versions.set_validation_report(s, ALICE, "fraud", "1", validation(), T0)
+        versions.set_validation_report(s, VERA, "fraud", "1", validation(), T0)
         inventory.set_model_card(s, ALICE, "fraud", full_card("fraud"), T0)
         return review.submit_for_review(s, ALICE, "fraud", SubmissionIn(version="1", code_review_url=PR), now=T0).id
 
@@ -94,7 +107,9 @@ def test_chair_decision_rules(engine: Engine) -> None:
     with pytest.raises(Conflict, match="one reviewer, one role"):
         _vote(engine, "dan", rid, "business_owner")
     _vote(engine, "bob", rid, "business_owner")
-    assert _vote(engine, "rita", rid, "risk_compliance").stage == "awaiting_decision"
+    assert _vote(engine, "rita", rid, "risk_compliance").stage == "business_risk_review"  # legal, ethics to come
+    _vote(engine, "lena", rid, "legal")
+    assert _vote(engine, "eric", rid, "ethics").stage == "awaiting_decision"
     with session_scope(engine) as s:
         with pytest.raises(PermissionDenied):
             review.decide(s, actor("bob"), rid, DecisionIn(decision="approved"))
@@ -107,6 +122,8 @@ def test_chair_decision_rules(engine: Engine) -> None:
         "data_science_lead",
         "business_owner",
         "risk_compliance",
+        "legal",
+        "ethics",
     ]
 
 
@@ -182,8 +199,12 @@ def test_a_review_names_what_it_still_waits_for(engine: Engine) -> None:
         with pytest.raises(Conflict, match="still missing 1 approval"):
             review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0)
     out = _vote(engine, "dan", rid, "data_science_lead")
-    assert out.awaiting == ["1 approval(s) as business_owner", "1 approval(s) as risk_compliance"]
+    assert out.awaiting == ["1 approval(s) as business_owner", "1 approval(s) as ethics", "1 approval(s) as legal",
+                            "1 approval(s) as risk_compliance"]
     _vote(engine, "bob", rid, "business_owner")
-    assert _vote(engine, "rita", rid, "risk_compliance").awaiting == ["a decision by the chair"]
+    assert _vote(engine, "rita", rid, "risk_compliance").awaiting == ["1 approval(s) as ethics",
+                                                                      "1 approval(s) as legal"]
+    _vote(engine, "lena", rid, "legal")
+    assert _vote(engine, "eric", rid, "ethics").awaiting == ["a decision by the chair"]
     with session_scope(engine) as s:
         assert review.decide(s, actor("carol"), rid, DecisionIn(decision="approved"), now=T0).awaiting == []

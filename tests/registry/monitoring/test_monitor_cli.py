@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def test_cli_rejects_unknown_format(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "log.txt" in str(result.exception)
 
 
-def test_cli_run_over_back_filled_history(tmp_path: Path) -> None:
+def _three_hours_of_history(tmp_path: Path) -> Callable[..., Result]:
+    """A tier 1 model (hourly lookback) with three hours of predictions from START ingested; returns the CLI."""
     db = f"sqlite:///{tmp_path / 'w.db'}"
     ref = reference_columns(2000, seed=1)
     pq.write_table(pa.table({"x": ref["x"], "score": ref["score"]}), tmp_path / "ref.parquet")
@@ -93,6 +95,11 @@ def test_cli_run_over_back_filled_history(tmp_path: Path) -> None:
 
     invoke("register-reference", "--model", "churn", "--version", "1", str(tmp_path / "ref.parquet"))
     invoke("ingest", "--model", "churn", "--version", "1", str(tmp_path / "log.csv"))
+    return invoke
+
+
+def test_cli_run_over_back_filled_history(tmp_path: Path) -> None:
+    invoke = _three_hours_of_history(tmp_path)
     assert "level=emergency" in invoke("run").output  # now is long after the history: no predictions in the hour
     since, until = START.strftime("%Y-%m-%d %H:%M:%S"), (START + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
     replayed = invoke("run", "--since", since, "--until", until).output
@@ -101,3 +108,29 @@ def test_cli_run_over_back_filled_history(tmp_path: Path) -> None:
     assert "1 check(s) run" in as_of and "emergency" not in as_of
     assert invoke("run", "--since", since).exit_code == 2
     assert "is not after" in invoke("run", "--since", until, "--until", since).output
+
+
+def test_cli_report_over_a_period_and_as_of(tmp_path: Path) -> None:
+    invoke = _three_hours_of_history(tmp_path)
+
+    def report(*args: str) -> dict[str, object]:
+        out = tmp_path / "out"
+        result = invoke("report", "--model", "churn", "--version", "1", "--out", str(out), *args)
+        assert result.exit_code == 0, result.output
+        return json.loads((out / "churn-1.json").read_text())  # type: ignore[no-any-return]
+
+    def at(hours: float) -> str:
+        return (START + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+
+    assert "level=emergency" in invoke("run").output  # today: no predictions in the last hour
+    assert "3 check(s) run" in invoke("run", "--since", at(0), "--until", at(3)).output
+
+    everything = report()
+    assert any("no predictions" in str(a["message"]) for a in everything["alerts"])  # type: ignore[attr-defined, index]
+    history = report("--since", at(0), "--until", at(3))
+    assert history["period"] == {"since": START.isoformat(), "until": (START + timedelta(hours=3)).isoformat()}
+    assert history["features"] and not any(a["level"] == "emergency" for a in history["alerts"])  # type: ignore[attr-defined, index]
+    assert report("--as-of", at(0.5))["features"] == []  # no window had ended yet
+    assert report("--as-of", at(1))["features"] != []
+    assert invoke("report", "--model", "churn", "--as-of", at(1), "--since", at(0)).exit_code == 2
+    assert "is not after" in invoke("report", "--model", "churn", "--since", at(2), "--until", at(1)).output

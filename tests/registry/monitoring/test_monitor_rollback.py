@@ -27,6 +27,7 @@ from registry.monitoring.decay import Decay, collapse
 from registry.monitoring.ingest import PredictionBatch, ingest_ground_truth, ingest_predictions
 from registry.monitoring.levels import Level
 from registry.monitoring.schedule import run_due
+from tests.support.cli_keys import named_key
 
 
 @pytest.mark.parametrize(
@@ -74,9 +75,10 @@ def test_rollback_from_the_cli_acts_on_the_rollout_plan_alias(sqlite_copy: Engin
         for alias in ("production", "champion"):
             remove_alias(s, ADMIN, "fraud", alias)
     url = sqlite_copy.url.render_as_string(hide_password=False)
+    rita = named_key(sqlite_copy, "Rita Risk")
 
     def rollback(*args: str) -> tuple[int, str]:
-        argv = ["--database-url", url, "--actor", "rita", "rollback", "fraud", *args]
+        argv = ["--database-url", url, "--actor", "Rita Risk", "rollback", "fraud", *args]
         result = CliRunner().invoke(models_group, argv)
         return result.exit_code, result.output
 
@@ -86,7 +88,7 @@ def test_rollback_from_the_cli_acts_on_the_rollout_plan_alias(sqlite_copy: Engin
         plan = get_rollout(s, ADMIN, "fraud")
     assert plan is not None and (plan.stable, plan.candidate) == ("1", "2")
     [entry] = [e for e in _chain(sqlite_copy, "fraud") if e.action == "model.alias.rollback"]
-    assert (entry.actor, entry.before) == ("rita", {"version": "2"})
+    assert (entry.actor, entry.before) == (rita, {"version": "2"})
     assert entry.after == {"version": "1", "reason": "accuracy collapsed"}
     code, output = rollback("--reason", "again")  # 2 was rolled back from: it is never the way back
     assert code == 1 and "nothing to roll back" in output

@@ -15,13 +15,29 @@ from gateway.cli.models import models_group
 from registry.db import make_engine, session_scope
 from registry.governance.access import find_model, find_version
 from tests.registry.validation.validation_synth import evaluation_set, write
+from tests.support.cli_keys import named_key
 
 SPEC = {"validation": {"thresholds": {"accuracy": 0.75}, "segment_columns": ["region"],
                        "sensitive_columns": ["group"]}}
 
 
+_KEYS: dict[str, str] = {}
+
+
+def _vera(url: str) -> str:
+    """Vera's admin key on the database at `url` (created on first use): what the commands act as."""
+    if url not in _KEYS:
+        _KEYS[url] = named_key(url, "Vera")
+    return _KEYS[url]
+
+
+@pytest.fixture
+def vera(database_url: str) -> str:
+    return _vera(database_url)
+
+
 def _run(url: str, *args: str) -> Result:
-    return CliRunner().invoke(models_group, ["--database-url", url, "--actor", "vera", *args])
+    return CliRunner().invoke(models_group, ["--database-url", url, "--actor", _vera(url), *args])
 
 
 def _registered(url: str, tmp_path: Path) -> None:
@@ -33,7 +49,8 @@ def _registered(url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
-def test_validate_reads_every_format_and_stores_the_report(database_url: str, tmp_path: Path, suffix: str) -> None:
+def test_validate_reads_every_format_and_stores_the_report(database_url: str, tmp_path: Path, suffix: str,
+                                                         vera: str) -> None:
     _registered(database_url, tmp_path)
     data = write(evaluation_set(), tmp_path / f"eval{suffix}")
     html = tmp_path / "report.html"
@@ -41,7 +58,7 @@ def test_validate_reads_every_format_and_stores_the_report(database_url: str, tm
                   "--filter", "income > 60000", "--bootstrap", "50")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["passed"] and report["rows"] == 1600 and report["validator"] == "vera"
+    assert report["passed"] and report["rows"] == 1600 and report["validator"] == vera
     assert report["robustness"][0]["kind"] == "filter"
     assert any("no model file" in s for s in report["skipped"])
     page = html.read_text()
