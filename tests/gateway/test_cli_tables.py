@@ -14,6 +14,7 @@ from gateway.cli import cli, output
 from registry.db import make_engine
 from registry.migrate import upgrade
 from registry.monitoring.tables import AlertRecord, CheckResult
+from tests.support.cli_keys import named_key
 
 
 @pytest.fixture()
@@ -21,6 +22,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     upgrade(url)
+    monkeypatch.setenv("WARDEN_ACTOR", named_key(url, "ops"))  # registry commands act as a named key
 
     def invoke(*args: str, terminal: bool = False) -> str:
         monkeypatch.setattr(output, "is_terminal", lambda: terminal)

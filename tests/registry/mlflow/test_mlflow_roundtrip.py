@@ -16,15 +16,20 @@ from gateway.cli.models import models_group
 from registry.db import make_engine, session_scope
 from registry.governance.access import find_model, find_version
 from registry.governance.tables import GovAuditEntry
+from tests.support.cli_keys import named_key
 
 from mlflow.tracking import MlflowClient
+
+_ACTORS: dict[str, str] = {}
 
 # The MLflow server takes 30-90 s to start on a loaded 2-core machine; the module's first test pays for it.
 pytestmark = pytest.mark.timeout(600)
 
 
 def _run(url: str, *args: str) -> Result:
-    return CliRunner().invoke(models_group, ["--database-url", url, "--actor", "ivan", *args])
+    """`warden models ARGS` acting as an admin key held by ivan (created once per database)."""
+    actor = _ACTORS.get(url) or _ACTORS.setdefault(url, named_key(url, "ivan"))
+    return CliRunner().invoke(models_group, ["--database-url", url, "--actor", actor, *args])
 
 
 def _logged_run(client: MlflowClient, experiment: str, params: dict[str, Any], metrics: dict[str, float]) -> str:
