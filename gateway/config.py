@@ -240,6 +240,9 @@ class PolicyConfig(Strict):
     output: list[GuardrailSpec] = []
     logging: Literal["off", "metadata", "full"] = "metadata"
     retention_days: int = Field(default=30, ge=1)
+    trace_content: bool = False
+    """With tracing on, spans carry the messages and the answer, PII-masked (`gen_ai.input.messages`,
+    `gen_ai.output.messages`); off, spans hold no text a client wrote."""
 
 
 class RegistryLinkConfig(Strict):

@@ -31,6 +31,7 @@ from gateway.rag.catalog import SourceCatalog
 from gateway.registry_link import RegistryLink
 from gateway.settings import Settings
 from gateway.tracing import NoTracing, Tracing
+from gateway import tracing_content
 from gateway.tracing_setup import tracing_from_env
 from gateway.usage_policy.engine import PolicyEngine
 from gateway.usage_policy.metrics import ReviewBacklogCollector
@@ -109,6 +110,7 @@ class Gateway:
         for transport in {id(t): t for t in self.router.transports.values()}.values():
             await transport.close()
         await self.limiter.close()
+        await tracing_content.drain()  # spans whose content is still being masked end before the flush
         await asyncio.to_thread(self.tracing.shutdown)
         if self.cache is not None:
             await self.cache.close()

@@ -2,8 +2,9 @@
 
 The choice is made once at start-up (`gateway.tracing_setup`): without tracing the gateway holds a `NoTracing`
 whose methods return a shared no-op context manager, so a request creates no span objects at all. Spans carry
-names, models, token counts, error types and guardrail verdicts (name, action, score, finding kinds); never
-message text, keys or anything a client wrote beyond the model name.
+names, models, token counts, error types and guardrail verdicts (name, action, score, finding kinds); no message
+text, keys or anything a client wrote beyond the model name, unless the request's guardrail policy sets
+`trace_content` (then the messages and the answer, PII-masked: `gateway.tracing_content`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from gateway.errors import error_type_name
+from gateway.exchange_masking import PayloadMasker
 from gateway.providers.base import Deployment, ProviderError
+from gateway.tracing_content import end_with_content
 
 if TYPE_CHECKING:
     from gateway.pipeline.context import Endpoint, RequestContext
@@ -61,7 +64,7 @@ class NoTracing:
     def inject(self, headers: MutableMapping[str, str]) -> None:
         return None
 
-    def finish(self, ctx: RequestContext, model: str) -> None:
+    def finish(self, ctx: RequestContext, model: str, content: bool = False) -> None:
         return None
 
     def shutdown(self) -> None:
@@ -77,6 +80,7 @@ class OtelTracing:
         self._provider = provider
         self._tracer = provider.get_tracer("warden")
         self._propagator = TraceContextTextMapPropagator()
+        self._masker = PayloadMasker()  # its PII models load on first use, on a worker thread
 
     def start(self, ctx: RequestContext, headers: Mapping[str, str]) -> None:
         """The root span continues the caller's W3C `traceparent` when it sends one."""
@@ -118,9 +122,11 @@ class OtelTracing:
     def inject(self, headers: MutableMapping[str, str]) -> None:
         self._propagator.inject(headers)
 
-    def finish(self, ctx: RequestContext, model: str) -> None:
+    def finish(self, ctx: RequestContext, model: str, content: bool = False) -> None:
         """Ends the root span once the usage row is written (for a stream, when the stream ends). `model` is the
-        bounded name the metrics use: a client's unknown model name (free text) is `other` here too."""
+        bounded name the metrics use: a client's unknown model name (free text) is `other` here too. With
+        `content` (the request's guardrail policy sets `trace_content`), the masked messages and answer are added
+        before the span ends."""
         root = ctx.trace
         if root is None:
             return
@@ -142,7 +148,11 @@ class OtelTracing:
             span.set_attribute("error.type", ctx.error_type)
             span.set_status(Status(StatusCode.ERROR))
         _verdict_events(span, ctx.verdicts[root.evented:])
-        span.end()
+        if content:
+            end_with_content(span, self._masker, ctx.payload.get("messages", ctx.payload.get("input")),
+                             ctx.answer_texts)
+        else:
+            span.end()
 
     def shutdown(self) -> None:
         """Flushes what is queued (the exporter's own timeout bounds the wait)."""

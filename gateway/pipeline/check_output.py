@@ -20,6 +20,7 @@ from guardrails.chain import Chain
 from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
 
 if TYPE_CHECKING:
+    from gateway.guardrail_engine import Policy
     from gateway.state import Gateway
 
 
@@ -30,7 +31,7 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
     ctx.checks.stage = "output"
     if isinstance(result, ChunkStream):
         guard = StreamGuard(chain, ctx.checks)
-        keep = policy is not None and policy.config.logging == "full"
+        keep = _keeps_answer(policy)
         return SseStream(gw, ctx, result, sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep))
     if ctx.endpoint == "embeddings":
         return result
@@ -42,9 +43,14 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
             choices = result.body.get("choices") or []
             await _check_choices(ctx, chain, choices, may_retry=False)
     _restore(ctx, choices)
-    if policy is not None and policy.config.logging == "full":
+    if _keeps_answer(policy):
         ctx.answer_texts = [str((c.get("message") or {}).get("content") or "") for c in choices]
     return result
+
+
+def _keeps_answer(policy: Policy | None) -> bool:
+    """The answer's text is kept for the exchange log (`logging: full`) or the span (`trace_content`), masked there."""
+    return policy is not None and (policy.config.logging == "full" or policy.config.trace_content)
 
 
 async def _check_choices(ctx: RequestContext, chain: Chain, choices: list[dict[str, Any]], *,

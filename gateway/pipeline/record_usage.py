@@ -31,13 +31,18 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     if ctx.principal is not None:
         gw.metrics.budgets.note(ctx.principal.budgets)
     _log_exchange(gw, ctx, row)
-    gw.tracing.finish(ctx, model)
+    gw.tracing.finish(ctx, model, content=gw.tracing.enabled and _content_allowed(gw, ctx))
     if ctx.reservation is not None:
         task = asyncio.get_running_loop().create_task(
             gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)
         )
         _settling.add(task)
         task.add_done_callback(_settling.discard)
+
+
+def _content_allowed(gw: Gateway, ctx: RequestContext) -> bool:
+    policy = gw.guardrails.policy(ctx.guardrail_policy)
+    return policy is not None and policy.config.trace_content
 
 
 def _log_exchange(gw: Gateway, ctx: RequestContext, row: UsageRow) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,8 +21,8 @@ from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway, running_gateway
 
-STEPS = ["warden.authenticate", "warden.enforce_limits", "warden.check_input", "warden.resolve_prompt",
-         "warden.call_provider", "warden.check_output"]
+STEPS = ["warden.authenticate", "warden.enforce_limits", "warden.filter_chunks", "warden.check_input",
+         "warden.resolve_prompt", "warden.apply_policy", "warden.call_provider", "warden.check_output"]
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 Traced = tuple[RunningGateway, InMemorySpanExporter]
 
@@ -46,15 +47,16 @@ def traced(tmp_path: Path, upstream: FakeUpstream) -> Iterator[Traced]:
     config = {"model_list": [deployment("chat-a", upstream),
                              deployment("chat-l", upstream, model_info={"transport": "litellm"})], "prompts": None,
               "router_settings": {"num_retries": 2, "retry_backoff_s": 0.01, "max_backoff_s": 0.05},
-              "guardrail_policies": {"words": {"input": [{"guardrail": "trace_secret", "mode": "block"}]}}}
-    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}}
+              "guardrail_policies": {"words": {"input": [{"guardrail": "trace_secret", "mode": "block"}]},
+                                     "content": {"trace_content": True}}}
+    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "content": {"guardrail_policy": "content"}}
     with running_gateway(config, f"sqlite:///{tmp_path / 'gw.db'}", teams, tmp_path, tracing_to(exporter)) as gw:
         yield gw, exporter
 
 
-def _trace(exporter: InMemorySpanExporter, root_prefix: str = "chat") -> list[ReadableSpan]:
+def _trace(exporter: InMemorySpanExporter, root_prefix: str = "chat", wait_s: float = 10) -> list[ReadableSpan]:
     """The spans of the one finished request (the root ends last, after the usage row; streams end late)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         spans = exporter.get_finished_spans()
         if any(s.parent is None or s.parent.is_remote for s in spans if s.name.startswith(root_prefix)):
@@ -190,3 +192,21 @@ def test_without_otel_variables_the_gateway_holds_no_tracer(gw: RunningGateway, 
     assert isinstance(gw.gateway.tracing, NoTracing)
     gw.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": "hi"}])
     assert "traceparent" not in upstream.requests[-1].headers
+
+
+def test_message_content_reaches_a_span_only_when_the_policy_allows_it_and_only_masked(traced: Traced) -> None:
+    gw, exporter = traced
+    said = "Please write to jane.doe@example.com about the invoice"
+    gw.client("alpha").chat.completions.create(model="chat-a", messages=[{"role": "user", "content": said}])
+    plain = _root(_trace(exporter))
+    assert "gen_ai.input.messages" not in plain.attributes and "gen_ai.output.messages" not in plain.attributes
+    assert "jane.doe" not in str(plain.attributes) + str([e.attributes for e in plain.events])
+    exporter.clear()
+    gw.client("content").chat.completions.create(model="chat-a", messages=[{"role": "user", "content": said}])
+    root = _root(_trace(exporter, wait_s=120))  # the first masking loads the PII models
+    sent = json.loads(root.attributes["gen_ai.input.messages"])
+    answered = json.loads(root.attributes["gen_ai.output.messages"])
+    assert sent[0]["role"] == "user" and "<EMAIL_ADDRESS>" in sent[0]["content"] and "invoice" in sent[0]["content"]
+    assert "jane.doe" not in root.attributes["gen_ai.input.messages"]
+    assert answered and answered[0]["role"] == "assistant" and answered[0]["content"]
+    assert root.end_time is not None and root.start_time is not None and root.end_time > root.start_time
