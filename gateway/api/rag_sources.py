@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.deps import gateway_of, principal_of
+from gateway.api.openapi_bodies import body_schema
 from gateway.api.registry_common import Conflict, RowId, actor_name, body_as, engine_of, json_response
 from gateway.errors import NotFound, PermissionDenied
 from registry.rag import embeddings, sources
@@ -54,7 +55,7 @@ async def list_sources(request: Request, stale: bool = False) -> Response:
     return json_response(await _run(request, lambda: sources.list_sources(engine, stale)))
 
 
-@router.post("/sources")
+@router.post("/sources", openapi_extra=body_schema(SourceSpec))
 async def create_source(request: Request) -> Response:
     actor = await _admin(request)
     spec = await body_as(request, SourceSpec)
@@ -69,7 +70,7 @@ async def get_source(request: Request, source_id: str) -> Response:
     return json_response(await _run(request, lambda: sources.get_source(engine, source_id)))
 
 
-@router.patch("/sources/{source_id}")
+@router.patch("/sources/{source_id}", openapi_extra=body_schema(SourceFields))
 async def update_source(request: Request, source_id: str) -> Response:
     actor = await _admin(request)
     fields = await body_as(request, SourceFields)
@@ -94,7 +95,7 @@ async def list_versions(request: Request) -> Response:
     return json_response(await _run(request, lambda: embeddings.list_versions(engine)))
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", openapi_extra=body_schema(VersionStatus))
 async def set_version_status(request: Request) -> Response:
     actor = await _admin(request)
     body = await body_as(request, VersionStatus)

@@ -18,6 +18,7 @@ BODILESS = {
     ("post", "/registry/models/{name}/decommission/cleanup"),
     ("post", "/registry/models/{name}/monitoring/run"),
     ("post", "/registry/models/{name}/rollout/switch"),
+    ("post", "/registry/rag/reindex-tasks/{task_id}/done"),
 }
 
 
