@@ -143,3 +143,21 @@ def test_unknown_tag_raises_the_sdks_bad_request(make_gateway: Any, upstream: Fa
 def test_an_unknown_strategy_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="routing_strategy"):
         parse_config({"router_settings": {"routing_strategy": "fastest-first"}})
+
+
+@pytest.mark.parametrize("strategy", ["cost-based-routing", "latency-based-routing", "least-busy",
+                                      "usage-based-routing"])
+def test_the_usage_policy_restriction_holds_under_every_strategy(make_gateway: Any, upstream: FakeUpstream,
+                                                                 second_upstream: FakeUpstream, strategy: str) -> None:
+    cheap = deployment("chat-a", upstream, input_cost_per_token=1e-8, model_info={"id": "public"})
+    private = deployment("chat-a", second_upstream, input_cost_per_token=1e-5, model_info={"id": "private"})
+    config = {**_config(strategy, cheap, private),
+              "usage_policy": {"deployments": {"public": "public", "private": "internal"},
+                               "markers": [{"name": "label", "pattern": "(?i)internal only",
+                                            "data_class": "internal"}]}}
+    with make_gateway(config) as gw:
+        for _ in range(6):
+            raw = gw.client().chat.completions.with_raw_response.create(
+                model="chat-a", messages=[{"role": "user", "content": "internal only: the Q3 plan"}])
+            assert raw.headers["x-warden-deployment"] == "private"
+        assert upstream.requests == [] and len(second_upstream.requests) == 6
