@@ -18,6 +18,7 @@ from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
 from gateway.usage_policy.config import UsagePolicyConfig
 from gateway.rag.config import RagConfig
+from gateway.providers.strategies import Strategy
 
 
 class Strict(BaseModel):
@@ -46,6 +47,8 @@ class LiteLLMParams(Strict):
     aws_secret_access_key: str | None = None
     vertex_project: str | None = None
     vertex_location: str | None = None
+    tags: list[str] = Field(default=[], max_length=32)
+    """Tag-based routing: a request naming tags goes only to deployments carrying all of them."""
     # Default request parameters (LiteLLM's spelling): sent upstream when the request does not set them.
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
@@ -93,7 +96,7 @@ class GroupAlias(Strict):
 
 
 class RouterSettings(Strict):
-    routing_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
+    routing_strategy: Strategy = "simple-shuffle"
     num_retries: int = Field(default=2, ge=0, le=10)
     timeout: float = Field(default=600.0, gt=0)
     stream_timeout: float | None = Field(default=None, gt=0)

@@ -27,7 +27,7 @@ LITELLM_TOP_LEVEL = frozenset({
 # LiteLLM's documented deployment keys outside Warden's schema. Only these are warned about in a deployment:
 # anything else there (`apibase`) is a typo that would send the call elsewhere, so it stays an error.
 LITELLM_PARAMS = frozenset({
-    "drop_params", "additional_drop_params", "order", "tags", "region_name", "top_k", "stop", "n",
+    "drop_params", "additional_drop_params", "order", "region_name", "top_k", "stop", "n",
     "input_cost_per_second", "output_cost_per_second", "cache_creation_input_token_cost",
     "cache_read_input_token_cost", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
     "aws_profile_name", "aws_role_name", "aws_bedrock_runtime_endpoint", "azure_ad_token", "tenant_id",

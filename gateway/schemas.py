@@ -84,6 +84,14 @@ def bounded_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def lists_only_for_tags(metadata: dict[str, str | list[str]] | None) -> dict[str, str | list[str]] | None:
+    """LiteLLM's `metadata.tags` is a list (routing tags); every other metadata value is a string, as in OpenAI."""
+    for key, value in (metadata or {}).items():
+        if isinstance(value, list) and key != "tags":
+            raise ValueError(f"metadata.{key} must be a string (only metadata.tags may be a list)")
+    return metadata
+
+
 class ResponseFormat(Open):
     type: Literal["text", "json_object", "json_schema"]
     json_schema: Annotated[dict[str, Any] | None, AfterValidator(bounded_schema)] = None
@@ -105,7 +113,7 @@ class ChatRequest(Open):
     response_format: ResponseFormat | None = None
     seed: int | None = None
     user: str | None = Field(default=None, max_length=256)
-    metadata: dict[str, str] | None = None
+    metadata: Annotated[dict[str, str | list[str]] | None, AfterValidator(lists_only_for_tags)] = None
     cache: CacheControl | None = None
 
     @property

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.record_usage import usage_row
 from gateway.providers.base import Deployment, ProviderError
+from gateway.providers.tags import request_tags
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -21,7 +22,8 @@ _running: set[asyncio.Task[None]] = set()
 def mirror(gw: Gateway, ctx: RequestContext, deployments: tuple[Deployment, ...]) -> None:
     if not deployments:
         return
-    payload = {k: v for k, v in ctx.payload.items() if k not in ("stream", "stream_options")}
+    # Tags route the request; like the router, the shadow call does not send them upstream.
+    payload = {k: v for k, v in request_tags(ctx.payload)[1].items() if k not in ("stream", "stream_options")}
     task = asyncio.get_running_loop().create_task(_shadow_call(gw, ctx, deployments[0], payload))
     _running.add(task)
     task.add_done_callback(_running.discard)

@@ -62,6 +62,7 @@ class Deployment:
     description: str | None = None
     registry_model: str | None = None
     registry_version: str | None = None
+    tags: tuple[str, ...] = ()
     unavailable: str | None = None
     """Why this deployment cannot be called (e.g. a missing secret), or None."""
 

@@ -98,6 +98,7 @@ def _build(index: int, entry: ModelDeployment, prices: PriceMap, timeout: float,
         description=info.description,
         registry_model=info.registry_model,
         registry_version=info.registry_version,
+        tags=tuple(params.tags),
         unavailable="; ".join(problems) or None,
     )
 

@@ -24,6 +24,8 @@ from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, Upstream
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
 from gateway.providers.model_names import aliases, is_wildcard, wildcard_group, wildcard_pattern
 from gateway.providers.pricing import PriceMap
+from gateway.providers.strategies import Load, choose
+from gateway.providers.tags import matching, no_match, request_tags
 from gateway.tracing import NoTracing, Tracing
 
 T = TypeVar("T")
@@ -45,7 +47,6 @@ class Served:
 class _Health:
     fails: int = 0
     cooldown_until: float = 0.0
-    in_flight: int = 0
 
 
 class Router:
@@ -70,6 +71,7 @@ class Router:
         for deployment in deployments:
             self._groups.setdefault(deployment.model_name, []).append(deployment)
         self._health = {d.id: _Health() for d in deployments}
+        self._loads = {d.id: Load() for d in deployments}
         # A wildcard deployment serves models a client names: its upstream's 404 says that model does not exist,
         # which must not cool the deployment down for every other model under the prefix.
         self._wildcards = frozenset(d.id for d in deployments if is_wildcard(d.model_name))
@@ -111,11 +113,16 @@ class Router:
         model of the chain, fallbacks included (the usage policy's data class)."""
         last_error: ProviderError | None = None
         attempts = 0
+        tags, payload = request_tags(payload)
+        if self.group(model_name) and not matching(self.group(model_name), tags):
+            raise no_match(model_name, tags)
         for position, name in enumerate(self._chain(model_name)):
             try:
                 scope = allowed if position == 0 else None
                 if only is not None:
                     scope = only if scope is None else scope & only
+                tagged = frozenset(d.id for d in matching(self.group(name), tags))
+                scope = tagged if scope is None else scope & tagged
                 result, deployment, used = await self._run_group(name, payload, call, scope)
             except _GroupFailed as failed:
                 attempts += failed.attempts
@@ -140,8 +147,9 @@ class Router:
             if deployment is None:
                 break
             attempts += 1
-            state = self._health[deployment.id]
-            state.in_flight += 1
+            state, load = self._health[deployment.id], self._loads[deployment.id]
+            load.in_flight += 1
+            started = self._clock()
             try:
                 if deployment.unavailable:
                     raise ProviderError("config", deployment.unavailable)
@@ -162,8 +170,9 @@ class Router:
                     tried.add(deployment.id)
                 continue
             finally:
-                state.in_flight -= 1
+                load.in_flight -= 1
             state.fails = 0
+            self._observe(load, started, result)
             return result, deployment, attempts
         raise _GroupFailed(error, attempts)
 
@@ -173,12 +182,13 @@ class Router:
         healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
         if not healthy:
             return None
-        if self.settings.routing_strategy == "least-busy":
-            fewest = min(self._health[d.id].in_flight for d in healthy)
-            healthy = [d for d in healthy if self._health[d.id].in_flight == fewest]
-        if len(healthy) == 1:
-            return healthy[0]
-        return random.choices(healthy, weights=[d.weight for d in healthy])[0]
+        return choose(self.settings.routing_strategy, healthy, self._loads, now)
+
+    def _observe(self, load: Load, started: float, result: object) -> None:
+        # A stream's latency is its time to the first chunk; its tokens are not known yet and are not counted.
+        now = self._clock()
+        load.observe_latency(now - started)
+        load.add_tokens(getattr(result, "prompt_tokens", 0) + getattr(result, "completion_tokens", 0), now)
 
     def _failed(self, deployment: Deployment) -> None:
         state = self._health[deployment.id]

@@ -59,7 +59,7 @@ environment_variables:
 """
 IGNORED = [
     "model_list[0].litellm_params.drop_params", "model_list[0].litellm_params.order",
-    "model_list[0].litellm_params.tags", "model_list[0].model_info.supports_vision",
+    "model_list[0].model_info.supports_vision",
     "model_list[0].model_info.access_groups", "router_settings.retry_policy",
     "router_settings.context_window_fallbacks", "litellm_settings.success_callback",
     "litellm_settings.cache_params.namespace", "litellm_settings.drop_params", "litellm_settings.set_verbose",
