@@ -27,7 +27,8 @@ def parse_labels(text: str | bytes | None, where: str = LABELS_FILE) -> Labels:
     if text is None:
         return {}
     try:
-        data = yaml.safe_load(text)
+        # Every scalar stays a string: a short SHA of digits only (`1234567`, `0123456`) would be an int otherwise.
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str, list and dict
     except yaml.YAMLError as exc:
         raise PromptFormatError(f"{where}: invalid YAML: {exc}") from None
     if data is None:
