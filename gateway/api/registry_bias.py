@@ -33,13 +33,14 @@ async def dataset_bias(request: Request, name: str, dataset: str, dataset_versio
     fmt = params.get("format", "")
     if fmt not in set(SUFFIXES.values()):
         raise BadRequest(f"invalid value for 'format': {fmt!r} (csv, parquet or jsonl)", param="format")
-    if not params.getlist("sensitive"):
+    sensitive = [c for c in params.getlist("sensitive") if c]
+    if not sensitive:
         raise BadRequest("name at least one 'sensitive' column", param="sensitive")
     raw = await read_body(request, api_config(request).max_body_bytes)
     data = DataFile(raw, fmt, "request body")  # type: ignore[arg-type]
     try:
         bias = await asyncio.to_thread(
-            analyse, data, params.getlist("sensitive"), params.get("label") or None, params.getlist("segment"))
+            analyse, data, sensitive, params.get("label") or None, [c for c in params.getlist("segment") if c])
     except ValidationInputError as exc:
         raise BadRequest(str(exc), code="invalid_dataset_data") from None
     await in_session(request, lambda s: set_dataset_bias(s, actor, name, dataset, dataset_version, bias))
