@@ -103,7 +103,7 @@ async def predictions_ingest(request: Request, name: str) -> Response:
     from registry.monitoring.ingest import ingest_predictions
 
     result = await asyncio.to_thread(ingest_predictions, engine_of(request), name, batch,
-                                     config.monitor.bucket_seconds)
+                                     config.monitor.bucket_seconds, config.monitor.expectations.get(name))
     return json_response(result)
 
 
