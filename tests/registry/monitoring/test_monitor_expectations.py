@@ -4,13 +4,17 @@ version, window and feature with known answers, stored as `data_quality` check r
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from gateway.cli.monitor import monitor_group
+from registry.db import make_engine
 from registry.monitoring.config import MonitorConfig
 from registry.monitoring.expectations import FeatureExpectation
 from registry.monitoring.ingest import PredictionBatch, PredictionRecord, ingest_predictions
@@ -69,3 +73,20 @@ def test_expectations_are_validated_strictly() -> None:
         MonitorConfig.model_validate({"expectations": {"churn": {"age": {"maximum": 3}}}})
     with pytest.raises(ValidationError):
         FeatureExpectation(type="date")  # type: ignore[arg-type]
+
+
+def test_cli_ingest_reports_violations(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    config = tmp_path / "monitor.yaml"
+    config.write_text("expectations:\n  churn:\n    age: {type: number, min: 18, max: 100}\n")
+    log = tmp_path / "log.csv"
+    log.write_text("ts,prediction,age\n" + "".join(f"2026-03-01T10:0{i}:00Z,1,{a}\n" for i, a in
+                                                   enumerate([20, 5, 150, 40])))
+    result = CliRunner().invoke(monitor_group, ["--db", db, "--config", str(config), "ingest", "--model", "churn",
+                                                "--version", "1", str(log)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "stored 4 predictions" in result.output
+    assert "2 feature value(s) broke the data-quality expectations" in result.output
+    with Session(make_engine(db)) as session:
+        rows = session.exec(select(CheckResult).where(CheckResult.check == "data_quality")).all()
+    assert [(r.subject, r.value, r.level) for r in rows] == [("age", 2.0, "warning")]
