@@ -3,6 +3,7 @@ version, window and feature with known answers, stored as `data_quality` check r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,11 +83,23 @@ def test_cli_ingest_reports_violations(tmp_path: Path) -> None:
     log = tmp_path / "log.csv"
     log.write_text("ts,prediction,age\n" + "".join(f"2026-03-01T10:0{i}:00Z,1,{a}\n" for i, a in
                                                    enumerate([20, 5, 150, 40])))
-    result = CliRunner().invoke(monitor_group, ["--db", db, "--config", str(config), "ingest", "--model", "churn",
-                                                "--version", "1", str(log)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert "stored 4 predictions" in result.output
-    assert "2 feature value(s) broke the data-quality expectations" in result.output
+    reference = tmp_path / "ref.csv"
+    reference.write_text("prediction,label,age\n" + "".join(f"{i % 2},{i % 2},{20 + i}\n" for i in range(200)))
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(monitor_group, ["--db", db, "--config", str(config), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    invoke("register-reference", "--model", "churn", "--version", "1", str(reference))
+    output = invoke("ingest", "--model", "churn", "--version", "1", str(log))
+    assert "stored 4 predictions" in output and "2 feature value(s) broke the data-quality expectations" in output
     with Session(make_engine(db)) as session:
         rows = session.exec(select(CheckResult).where(CheckResult.check == "data_quality")).all()
     assert [(r.subject, r.value, r.level) for r in rows] == [("age", 2.0, "warning")]
+
+    invoke("report", "--model", "churn", "--version", "1", "--out", str(tmp_path / "out"))
+    summary = json.loads((tmp_path / "out" / "churn-1.json").read_text())
+    assert [(q["feature"], q["violations"], q["level"]) for q in summary["data_quality"]] == [("age", 2.0, "warning")]
+    html = (tmp_path / "out" / "churn-1.html").read_text()
+    assert "Input data quality" in html and "<td>age</td><td>2</td><td>warning</td>" in html
