@@ -100,15 +100,17 @@ def monitor_group(ctx: click.Context, db_url: str, config_path: Path | None) -> 
 def ingest_command(ctx: click.Context, model_name: str, model_version: str | None, batch_size: int, file: Path) -> None:
     """Ingest a prediction log (.csv, .parquet or .jsonl; columns ts, model_version, prediction, score, request_id, features...)."""
     from registry.monitoring.files import iter_records, read_table
+    from registry.monitoring.expectations_alerts import dispatcher_for
     from registry.monitoring.ingest import PredictionBatch, ingest_predictions
 
     engine = make_engine(_settings(ctx).db_url)
     bucket = _settings(ctx).config.bucket_seconds
     stored = sketched = violated = 0
+    expect = _settings(ctx).config.expectations.get(model_name)
     missing: set[str] = set()
     for records in iter_records(read_table(file), model_version, batch_size):
         result = ingest_predictions(engine, model_name, PredictionBatch.model_construct(records=records), bucket,
-                                    _settings(ctx).config.expectations.get(model_name))
+                                    expect, dispatcher_for(_settings(ctx).config, expect))
         stored, sketched = stored + result.stored, sketched + result.sketched
         violated += sum(q.violations for q in result.data_quality)
         missing.update(result.versions_without_reference)

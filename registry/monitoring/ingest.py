@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from registry.db import session_scope
+from registry.monitoring.alerts import AlertDispatcher
+from registry.monitoring.expectations_alerts import dispatch_violations
 from registry.monitoring.expectations import FeatureExpectation, check_records, store_checks
 from registry.monitoring.sketches import SketchConflict, SketchRow, fold_rows, sketch_values
 from registry.monitoring.store import load_reference
@@ -24,8 +26,10 @@ from registry.monitoring.tables import GroundTruth, PredictionLog
 from registry.monitoring.timeutil import bucket_start, as_utc, utc_now
 
 def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, bucket_seconds: int = 3600,
-                       expectations: dict[str, FeatureExpectation] | None = None) -> IngestResult:
-    """Append the raw rows and fold them into the sketches of each version that has a reference registered."""
+                       expectations: dict[str, FeatureExpectation] | None = None,
+                       alerts: AlertDispatcher | None = None) -> IngestResult:
+    """Append the raw rows and fold them into the sketches of each version that has a reference registered; with
+    `expectations`, count and store their violations (and alert on them through `alerts`)."""
     for attempt in range(2):
         try:
             with session_scope(engine) as session:
@@ -33,7 +37,9 @@ def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, 
                 if expectations and batch.records:
                     result.data_quality = check_records(expectations, batch.records, bucket_seconds)
                     store_checks(session, model_name, result.data_quality, bucket_seconds)
-                return result
+            if alerts is not None:
+                dispatch_violations(engine, alerts, model_name, result.data_quality)
+            return result
         except SketchConflict:
             if attempt == 1:
                 raise

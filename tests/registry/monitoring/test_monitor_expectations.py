@@ -20,7 +20,7 @@ from registry.monitoring.config import MonitorConfig
 from registry.monitoring.expectations import FeatureExpectation
 from registry.monitoring.ingest import PredictionBatch, PredictionRecord, ingest_predictions
 from registry.monitoring.levels import Level
-from registry.monitoring.tables import CheckResult, PredictionLog
+from registry.monitoring.tables import AlertRecord, CheckResult, PredictionLog
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 EXPECT = {
@@ -98,8 +98,24 @@ def test_cli_ingest_reports_violations(tmp_path: Path) -> None:
         rows = session.exec(select(CheckResult).where(CheckResult.check == "data_quality")).all()
     assert [(r.subject, r.value, r.level) for r in rows] == [("age", 2.0, "warning")]
 
+    with Session(make_engine(db)) as session:
+        alerts = session.exec(select(AlertRecord).where(AlertRecord.check == "data_quality")).all()
+    assert [(a.model_version, a.level, a.message) for a in alerts] == [
+        ("1", "warning", "input data-quality expectations broken: age (2 row(s))")]
+
     invoke("report", "--model", "churn", "--version", "1", "--out", str(tmp_path / "out"))
     summary = json.loads((tmp_path / "out" / "churn-1.json").read_text())
     assert [(q["feature"], q["violations"], q["level"]) for q in summary["data_quality"]] == [("age", 2.0, "warning")]
     html = (tmp_path / "out" / "churn-1.html").read_text()
     assert "Input data quality" in html and "<td>age</td><td>2</td><td>warning</td>" in html
+
+
+def test_alert_per_version_at_the_worst_level() -> None:
+    from registry.monitoring.expectations import check_records
+    from registry.monitoring.expectations_alerts import violation_alerts
+
+    alerts = violation_alerts("churn", check_records(EXPECT, _records(), 3600))
+    assert len(alerts) == 1 and alerts[0].level == Level.CRITICAL and alerts[0].check == "data_quality"
+    assert alerts[0].message == ("input data-quality expectations broken: age (3 row(s)), plan (1 row(s)), "
+                                 "age (too many missing)")
+    assert alerts[0].details == {"age.violations": 3.0, "plan.violations": 1.0}
