@@ -76,27 +76,24 @@ def _is_type(value: FeatureValue, wanted: ValueType) -> bool:
 
 def _measure(version: str, start: datetime, feature: str, exp: FeatureExpectation,
              values: Sequence[FeatureValue]) -> FeatureQuality:
-    present = [v for v in values if v is not None and v == v]  # NaN is missing too
-    wrong = sum(1 for v in present if exp.type is not None and not _is_type(v, exp.type))
-    numbers = [float(v) for v in present if isinstance(v, int | float) and not isinstance(v, bool)]
-    out = sum(1 for v in numbers if (exp.min is not None and v < exp.min) or (exp.max is not None and v > exp.max))
-    unknown = 0 if exp.allowed is None else sum(1 for v in present if str(v) not in exp.allowed)
-    bad = sum(1 for v in present if _violates(v, exp))
-    null_rate = 1 - len(present) / len(values)
+    """One pass over the values: each present value counts once in `violations`, and under each rule it breaks."""
+    present = wrong = out = unknown = bad = 0
+    for v in values:
+        if v is None or v != v:  # NaN is missing too
+            continue
+        present += 1
+        is_wrong = exp.type is not None and not _is_type(v, exp.type)
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        is_out = number and ((exp.min is not None and v < exp.min) or (exp.max is not None and v > exp.max))
+        is_unknown = exp.allowed is not None and str(v) not in exp.allowed
+        wrong, out, unknown = wrong + is_wrong, out + bool(is_out), unknown + is_unknown
+        bad += bool(is_wrong or is_out or is_unknown)
+    null_rate = 1 - present / len(values)
     exceeded = exp.max_null_rate is not None and null_rate > exp.max_null_rate
     return FeatureQuality(model_version=version, window_start=start, feature=feature, rows=len(values),
                           violations=bad, wrong_type=wrong, out_of_range=out, unknown_category=unknown,
                           null_rate=null_rate, null_rate_exceeded=exceeded,
                           level=exp.level if bad or exceeded else Level.NONE)
-
-
-def _violates(value: FeatureValue, exp: FeatureExpectation) -> bool:
-    if exp.type is not None and not _is_type(value, exp.type):
-        return True
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if (exp.min is not None and value < exp.min) or (exp.max is not None and value > exp.max):
-            return True
-    return exp.allowed is not None and str(value) not in exp.allowed
 
 
 def check_records(expectations: dict[str, FeatureExpectation], records: Sequence[PredictionRecord],
