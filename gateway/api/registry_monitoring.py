@@ -102,8 +102,11 @@ async def predictions_ingest(request: Request, name: str) -> Response:
     batch = PredictionBatch.model_construct(records=records)  # the size was checked against the configured limit
     from registry.monitoring.ingest import ingest_predictions
 
+    from registry.monitoring.expectations_alerts import dispatcher_for
+
+    expect = config.monitor.expectations.get(name)
     result = await asyncio.to_thread(ingest_predictions, engine_of(request), name, batch,
-                                     config.monitor.bucket_seconds)
+                                     config.monitor.bucket_seconds, expect, dispatcher_for(config.monitor, expect))
     return json_response(result)
 
 

@@ -11,6 +11,7 @@ from typing import get_args
 import click
 from pydantic import BaseModel
 
+from gateway.cli.models_bias import bias_cmd
 from gateway.cli.output import emit, format_option
 from registry.governance import ClassificationCriteria, amend_dataset_version, retire_dataset_version, review
 from registry.governance.card import ModelCard
@@ -51,6 +52,9 @@ def dataset_retire(ctx: click.Context, name: str, dataset: str, version: str) ->
     with cli_session(ctx) as (s, actor):
         retire_dataset_version(s, actor, name, dataset, version)
     click.echo(f"dataset {dataset}@{version} retired on {name}")
+
+
+dataset_group.add_command(bias_cmd)
 
 
 @click.command("rollback")

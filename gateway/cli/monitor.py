@@ -100,17 +100,23 @@ def monitor_group(ctx: click.Context, db_url: str, config_path: Path | None) -> 
 def ingest_command(ctx: click.Context, model_name: str, model_version: str | None, batch_size: int, file: Path) -> None:
     """Ingest a prediction log (.csv, .parquet or .jsonl; columns ts, model_version, prediction, score, request_id, features...)."""
     from registry.monitoring.files import iter_records, read_table
+    from registry.monitoring.expectations_alerts import dispatcher_for
     from registry.monitoring.ingest import PredictionBatch, ingest_predictions
 
     engine = make_engine(_settings(ctx).db_url)
     bucket = _settings(ctx).config.bucket_seconds
-    stored = sketched = 0
+    stored = sketched = violated = 0
+    expect = _settings(ctx).config.expectations.get(model_name)
     missing: set[str] = set()
     for records in iter_records(read_table(file), model_version, batch_size):
-        result = ingest_predictions(engine, model_name, PredictionBatch.model_construct(records=records), bucket)
+        result = ingest_predictions(engine, model_name, PredictionBatch.model_construct(records=records), bucket,
+                                    expect, dispatcher_for(_settings(ctx).config, expect))
         stored, sketched = stored + result.stored, sketched + result.sketched
+        violated += sum(q.violations for q in result.data_quality)
         missing.update(result.versions_without_reference)
     click.echo(f"stored {stored} predictions of {model_name!r}, {sketched} folded into sketches")
+    if violated:
+        click.echo(f"{violated} feature value(s) broke the data-quality expectations (see the data_quality checks)")
     if missing:
         click.echo(f"no reference registered for versions {sorted(missing)}: raw rows kept, run `register-reference` then `rebuild`", err=True)
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from registry.governance.bias_records import DatasetBias
 from registry.governance.measured import (
     CalibrationBin,
     FairnessResult,
@@ -102,6 +103,8 @@ class DatasetVersion(Record):
     """Required before promotion of a version using this dataset when its card says `contains_personal_data`."""
     retired: bool = False
     """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
+    bias: DatasetBias | None = None
+    """Representation and label rate per sensitive group and segment (`warden models dataset bias`)."""
 
 
 class ExperimentRef(Record):

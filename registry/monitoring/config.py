@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.monitoring.expectations import FeatureExpectation
 from registry.monitoring.levels import Level
 from registry.monitoring.source_config import SourceBinding
 
@@ -125,6 +126,8 @@ class MonitorConfig(_Strict):
     actor: str = "warden-monitor"
     sources: dict[str, SourceBinding] = Field(default_factory=dict)
     """Prediction tables monitored where they live (PostgreSQL, Parquet), by name; see `source_config`."""
+    expectations: dict[str, dict[str, FeatureExpectation]] = Field(default_factory=dict)
+    """Input data-quality expectations checked at ingest, by model name then feature; see `expectations`."""
 
     def tier_schedule(self, tier: int | None) -> TierSchedule:
         chosen = self.default_tier if tier is None else tier

@@ -9,6 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from registry.db import session_scope
+from registry.monitoring.alerts import AlertDispatcher
+from registry.monitoring.expectations_alerts import dispatch_violations
+from registry.monitoring.expectations import FeatureExpectation, check_records, store_checks
 from registry.monitoring.sketches import SketchConflict, SketchRow, fold_rows, sketch_values
 from registry.monitoring.store import load_reference
 from registry.monitoring.schemas import (  # noqa: F401  (re-exported: the ingest API's types)
@@ -22,12 +25,21 @@ from registry.monitoring.schemas import (  # noqa: F401  (re-exported: the inges
 from registry.monitoring.tables import GroundTruth, PredictionLog
 from registry.monitoring.timeutil import bucket_start, as_utc, utc_now
 
-def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, bucket_seconds: int = 3600) -> IngestResult:
-    """Append the raw rows and fold them into the sketches of each version that has a reference registered."""
+def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, bucket_seconds: int = 3600,
+                       expectations: dict[str, FeatureExpectation] | None = None,
+                       alerts: AlertDispatcher | None = None) -> IngestResult:
+    """Append the raw rows and fold them into the sketches of each version that has a reference registered; with
+    `expectations`, count and store their violations (and alert on them through `alerts`)."""
     for attempt in range(2):
         try:
             with session_scope(engine) as session:
-                return _ingest(session, model_name, batch, bucket_seconds)
+                result = _ingest(session, model_name, batch, bucket_seconds)
+                if expectations and batch.records:
+                    result.data_quality = check_records(expectations, batch.records, bucket_seconds)
+                    store_checks(session, model_name, result.data_quality, bucket_seconds)
+            if alerts is not None:
+                dispatch_violations(engine, alerts, model_name, result.data_quality)
+            return result
         except SketchConflict:
             if attempt == 1:
                 raise

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.monitoring.expectations import FeatureQuality
+
 FeatureKind = Literal["numeric", "categorical"]
 Task = Literal["classification", "regression", "ranking"]
 
@@ -56,3 +58,5 @@ class IngestResult(BaseModel):
     stored: int
     sketched: int
     versions_without_reference: list[str] = Field(default_factory=list)
+    data_quality: list[FeatureQuality] = Field(default_factory=list)
+    """Expectation violations per version, window and feature (rows are stored all the same)."""

@@ -43,7 +43,7 @@ def _records(n: int, shift: float, start: datetime, prefix: str) -> list[dict[st
 def _ingest(api: Api, start: datetime) -> None:
     records = _records(600, 2.0, start, "r")
     assert api.ok("alpha", "POST", M + "/predictions", {"records": records[:300]}) == {
-        "stored": 300, "sketched": 300, "versions_without_reference": []}
+        "stored": 300, "sketched": 300, "versions_without_reference": [], "data_quality": []}
     client = MonitoringClient(api.gw.base_url, api.key("alpha"))
     result = client.log_predictions("churn", [PredictionRecord.model_validate(r) for r in records[300:]], batch_size=200)
     assert (result.stored, result.sketched) == (300, 300)
