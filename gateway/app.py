@@ -15,15 +15,17 @@ from starlette.exceptions import HTTPException
 from gateway.api import (admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes,
                          responses_routes, usage_policy_routes)
 from gateway.api.deps import response_headers
+from gateway.api.registry_common import RegistryApiConfig
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.api.unprefixed import without_prefix
-from gateway.console import build_router as console_router
 from gateway.config import GatewayConfig
+from gateway.console import build_router as console_router
 from gateway.errors import BadRequest, WardenError
 from gateway.settings import Settings
 from gateway.state import open_gateway
 from gateway.tracing import Tracing
 from gateway.unexpected_errors import UnexpectedErrors
+from registry.monitoring.config import load_monitor_config
 
 log = logging.getLogger("warden")
 
@@ -56,7 +58,8 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(without_prefix(*openai_style))
     app.include_router(admin.router)
     app.include_router(health.router)
-    app.include_router(registry_routes.build_router())
+    monitor = load_monitor_config(settings.monitor_config_path)
+    app.include_router(registry_routes.build_router(RegistryApiConfig(monitor=monitor)))
     app.include_router(usage_policy_routes.router)
     app.include_router(console_router())
     app.add_exception_handler(WardenError, _warden_error)

@@ -22,6 +22,9 @@ class Settings:
     migrate: bool = True
     """Apply schema migrations at start-up (SQLite default; set WARDEN_MIGRATE=0 where a job runs them)."""
     extra_env: dict[str, str] = field(default_factory=dict)
+    monitor_config_path: Path | None = None
+    """The monitoring config (`WARDEN_MONITOR_CONFIG`, as `warden monitor` reads it): the registry API's ingest
+    checks its data-quality expectations, its runs use its thresholds."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -29,5 +32,7 @@ class Settings:
             config_path=Path(os.environ.get("WARDEN_CONFIG", DEFAULT_CONFIG)),
             database_url=os.environ.get("DATABASE_URL", DEFAULT_URL),
             migrate=os.environ.get("WARDEN_MIGRATE", "1") != "0",
+            monitor_config_path=Path(os.environ["WARDEN_MONITOR_CONFIG"]) if os.environ.get("WARDEN_MONITOR_CONFIG")
+            else None,
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

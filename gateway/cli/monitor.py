@@ -9,11 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import yaml
 from sqlalchemy.engine import Engine
 
 from registry.db import DEFAULT_URL, make_engine, session_scope
-from registry.monitoring.config import MonitorConfig
+from registry.monitoring.config import MonitorConfig, load_monitor_config
 from registry.monitoring.llm_check import LlmCheckReport
 from registry.monitoring.protocols import AliasSwitcher, AuditSink, TierLookup
 from registry.monitoring.runner import CheckReport, MonitorContext
@@ -44,9 +43,7 @@ def default_hooks(engine: Engine) -> MonitorHooks:
 
 
 def _config(path: Path | None) -> MonitorConfig:
-    if path is None:
-        return MonitorConfig()
-    return MonitorConfig.model_validate(yaml.safe_load(path.read_text()) or {})
+    return load_monitor_config(path)
 
 
 @dataclass(frozen=True, slots=True)

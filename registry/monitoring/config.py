@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.monitoring.expectations import FeatureExpectation
@@ -134,3 +136,10 @@ class MonitorConfig(_Strict):
         if chosen not in self.tiers:
             raise ValueError(f"no schedule for tier {chosen!r}; known tiers: {sorted(self.tiers)}")
         return self.tiers[chosen]
+
+
+def load_monitor_config(path: Path | None) -> MonitorConfig:
+    """The monitoring config from a YAML file (defaults without one); invalid content raises ValidationError."""
+    if path is None:
+        return MonitorConfig()
+    return MonitorConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})

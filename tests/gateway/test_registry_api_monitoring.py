@@ -11,7 +11,8 @@ import numpy as np
 
 from registry.monitoring.client import MonitoringClient
 from registry.monitoring.ingest import PredictionRecord
-from tests.gateway.test_registry_api_support import Api, model_in, registry_api
+from tests.gateway.test_registry_api_support import CONFIG, Api, model_in, registry_api
+from tests.support import gateway_server
 
 M = "/registry/models/churn"
 COLOURS = ["red", "green", "blue"]
@@ -98,3 +99,20 @@ def _report(api: Api) -> None:
     assert api.call("alpha", "GET", M + "/report", format="pdf").status_code == 400
     assert api.call("alpha", "GET", M + "/report", version="9").status_code == 404
     assert api.call("beta", "GET", M + "/report").status_code == 404
+
+
+def test_ingest_over_http_checks_the_monitor_configs_expectations(tmp_path: Path) -> None:
+    """The gateway reads WARDEN_MONITOR_CONFIG as `warden monitor` does: its expectations apply at HTTP ingest."""
+    monitor = tmp_path / "monitor.yaml"
+    monitor.write_text("expectations:\n  churn:\n    x: {type: number, min: -1, max: 1}\n")
+    with gateway_server.running_gateway(CONFIG, f"sqlite:///{tmp_path / 'gw.db'}", {"alpha": {}}, tmp_path,
+                                        monitor_config=monitor) as gw, gw.http() as http:
+        api = Api(gw, http)
+        api.ok("alpha", "POST", "/registry/models", model_in("churn", kind="classical"))
+        api.ok("alpha", "POST", M + "/versions", {"version": "1"})
+        records = _records(20, 0.0, datetime.now(UTC) - timedelta(minutes=5), "q")
+        answer = api.ok("alpha", "POST", M + "/predictions", {"records": records})
+    outside = sum(abs(r["features"]["x"]) > 1 for r in records)
+    assert answer["stored"] == 20 and outside > 0
+    assert sum(d["violations"] for d in answer["data_quality"] if d["feature"] == "x") == outside
+    assert {d["feature"] for d in answer["data_quality"]} == {"x"}

@@ -77,7 +77,7 @@ def free_port() -> int:
 @contextmanager
 def running_gateway(
     config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None,
-    tracing: Tracing | None = None,
+    tracing: Tracing | None = None, monitor_config: Path | None = None,
 ) -> Iterator[RunningGateway]:
     config = {
         **config,
@@ -97,7 +97,7 @@ def running_gateway(
         create_team(engine, team, exist_ok=True, **options)
         keys[team] = create_key(engine, team=team, **key_options)[1]
     port = free_port()
-    app = create_app(Settings(database_url=database_url, port=port), parsed, tracing)
+    app = create_app(Settings(database_url=database_url, port=port, monitor_config_path=monitor_config), parsed, tracing)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", timeout_graceful_shutdown=5
