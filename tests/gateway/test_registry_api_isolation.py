@@ -164,4 +164,4 @@ def test_invalid_json_and_oversized_batches(api: Api) -> None:
     too_many = api.call("alpha", "POST", A + "/predictions", {"records": [record] * 10_001})
     assert too_many.status_code == 413 and "10001 records" in too_many.json()["error"]["message"]
     stored = api.ok("alpha", "POST", A + "/predictions", [record] * 3)
-    assert stored == {"stored": 3, "sketched": 0, "versions_without_reference": ["1"]}
+    assert stored == {"stored": 3, "sketched": 0, "versions_without_reference": ["1"], "data_quality": []}
