@@ -33,7 +33,6 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
                          connect_args={"connect_timeout": 5})
@@ -45,14 +44,6 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-    # The sqlite3 module opens transactions itself, late, and a RELEASE of the first SAVEPOINT then commits for
-    # good: a governance call failing after a nested step would leave half its writes. SQLAlchemy emits the BEGIN
-    # instead (below), so savepoints nest and a rollback undoes the whole unit of work.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-
-
-def _sqlite_begin(connection: object) -> None:
-    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
 
 
 @contextmanager
