@@ -50,24 +50,37 @@ class ModelResult:
     versions: list[VersionResult] = field(default_factory=list)
 
 
-def _ensure_model(session: Session, actor: Actor, source: MlflowModel, defaults: ModelDefaults) -> bool:
+def _missing_fields(session: Session, source: MlflowModel, defaults: ModelDefaults) -> dict[str, str | None]:
+    """The fields a model new to the registry takes (from its tags or the defaults); {} for a known model."""
     try:
         find_model(session, source.name)
-        return False
+        return {}
     except NotFound:
         pass
-    values = {
+    return {
         "team": source.tags.get("warden.team") or defaults.team,
         "owner": source.tags.get("warden.owner") or defaults.owner,
         "use_case": source.tags.get("warden.use_case") or defaults.use_case,
     }
-    missing = [k for k, v in values.items() if not v]
-    if missing:
-        flags = ", ".join(f"--{k.replace('_', '-')}" for k in missing)
-        raise MlflowError(
-            f"MLflow model {source.name!r} is not in the registry and has no "
-            + ", ".join(f"warden.{k}" for k in missing) + f" tag: give {flags}"
-        )
+
+
+def _check_new_models(session: Session, sources: list[MlflowModel], defaults: ModelDefaults) -> None:
+    """Refuse before anything is written: an import lands whole or not at all, on every database."""
+    for source in sources:
+        values = _missing_fields(session, source, defaults)
+        missing = [k for k, v in values.items() if not v]
+        if missing:
+            flags = ", ".join(f"--{k.replace('_', '-')}" for k in missing)
+            raise MlflowError(
+                f"MLflow model {source.name!r} is not in the registry and has no "
+                + ", ".join(f"warden.{k}" for k in missing) + f" tag: give {flags}"
+            )
+
+
+def _ensure_model(session: Session, actor: Actor, source: MlflowModel, defaults: ModelDefaults) -> bool:
+    values = _missing_fields(session, source, defaults)
+    if not values:
+        return False
     kind = source.tags.get("warden.kind", defaults.kind)
     data = ModelIn.model_validate({"name": source.name, "kind": kind, "description": source.description, **values})
     inventory.register_model(session, actor, data)
@@ -103,6 +116,7 @@ def import_models(
     sources = client.registered_models(name)
     if name and not sources:
         raise MlflowError(f"MLflow at {client.uri} has no registered model {name!r}")
+    _check_new_models(session, sources, defaults)
     results = []
     for source in sources:
         result = ModelResult(source.name, _ensure_model(session, actor, source, defaults))
