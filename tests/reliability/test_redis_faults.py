@@ -14,7 +14,7 @@ import pytest
 
 from tests.gateway.conftest import deployment
 from tests.gateway.limits.limits_support import OwnRedis
-from tests.reliability.load import Load, chat_call
+from tests.reliability.load import Load, chat_call, wait_for
 from tests.support.fake_upstream import FakeUpstream
 
 
@@ -41,6 +41,8 @@ def test_redis_fault_under_load(make_gateway: Any, upstream: FakeUpstream, own_r
     teams = {"alpha": {"rpm": 100_000, "tpm": 10_000_000}}
     with make_gateway(_config(upstream, own_redis.url, mode), teams) as gw:
         load = Load(chat_call(gw.client("alpha", timeout=20))).start()
+        # The fault comes once traffic flows (a cold first request may take longer than any fixed pause).
+        wait_for(lambda: load.statuses()[200] > 0, "a first request answered before the fault", 30)
         time.sleep(0.5)
         assert own_redis.process is not None
         if fault == "killed":
