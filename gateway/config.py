@@ -11,18 +11,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
-from gateway.usage_policy.config import UsagePolicyConfig
-from gateway.rag.config import RagConfig
 from gateway.providers.strategies import Strategy
+from gateway.rag.config import RagConfig
+from gateway.usage_policy.config import UsagePolicyConfig
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from gateway.config_policies import GuardrailSpec, JudgeBand, JudgeConfig, PolicyConfig, Strict  # noqa: F401
 
 
 class LiteLLMParams(Strict):
@@ -199,53 +198,6 @@ class CacheConfig(Strict):
     """For the in-process store."""
     sampled: bool = False
     """Also cache requests that sample (temperature unset or above 0), whose answers would differ if asked again."""
-
-
-class JudgeBand(Strict):
-    """Send this guardrail's verdicts whose score lies in [low, high] to the judge model (the `judge` section)."""
-
-    low: float = Field(ge=0.0, le=1.0)
-    high: float = Field(ge=0.0, le=1.0)
-
-
-class JudgeConfig(Strict):
-    """The judge tier: the model that settles uncertain guardrail verdicts, called through the router."""
-
-    model: str
-    """A model name of `model_list`; its tokens and cost go on the usage row of the request being checked."""
-    prompts_dir: Path = Path("prompts/judges")
-    """One rubric per guardrail, `<guardrail name>.md` in the prompt store's format."""
-    timeout_s: float = Field(default=5.0, gt=0)
-    """Past this the local verdict stands."""
-    cache_size: int = Field(default=4096, ge=0)
-    """Rulings kept, keyed by the exact rendered rubric (0 = no cache)."""
-    max_tokens: int = Field(default=64, ge=1)
-
-
-class GuardrailSpec(BaseModel):
-    """One guardrail in a policy. Every key but `guardrail` and `judge` is an option of that guardrail, checked
-    strictly against its own options model when the gateway starts."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    guardrail: str
-    judge: JudgeBand | None = None
-    """Off by default; needs the top-level `judge` section."""
-
-    def options(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-class PolicyConfig(Strict):
-    description: str = ""
-    on_error: Literal["block", "allow"] | None = None
-    """For guardrails that set none: what a failing guardrail does (default: each guardrail's own, `block` for PII)."""
-    input: list[GuardrailSpec] = []
-    output: list[GuardrailSpec] = []
-    logging: Literal["off", "metadata", "full"] = "metadata"
-    retention_days: int = Field(default=30, ge=1)
-    trace_content: bool = False
-    """With tracing on, spans carry the messages and the answer, PII-masked (`gen_ai.input.messages`,
-    `gen_ai.output.messages`); off, spans hold no text a client wrote."""
 
 
 class RegistryLinkConfig(Strict):
