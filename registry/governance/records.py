@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from registry.governance.bias_records import DatasetBias
+from registry.governance.bias_records import BiasWaiver, DatasetBias
 from registry.governance.measured import (
     CalibrationBin,
     FairnessResult,
@@ -136,6 +136,8 @@ class DatasetVersion(Record):
     """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
     bias: DatasetBias | None = None
     """Representation and label rate per sensitive group and segment (`warden models dataset bias`)."""
+    bias_waivers: list[BiasWaiver] = []
+    """Gaps of `bias` beyond the tier's limits that the board accepted (`warden models dataset waive-bias`)."""
 
 
 class ExperimentRef(Record):
