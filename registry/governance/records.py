@@ -57,7 +57,7 @@ class Kpi(Record):
             raise ValueError(f"KPI {self.name!r}: a name with alert levels has at most {KPI_NAME_MAX} characters")
         set_levels = [(k, v) for k, v in self.alert_levels.model_dump().items() if v is not None]
         sign = 1 if self.direction == "higher_is_better" else -1
-        for (low, a), (high, b) in zip(set_levels, set_levels[1:]):
+        for (low, a), (high, b) in zip(set_levels, set_levels[1:], strict=False):
             if sign * (b - a) > 0:
                 worse = "below" if sign > 0 else "above"
                 raise ValueError(f"KPI {self.name!r}: the {high} level ({b:g}) must be at or {worse} the {low} "

@@ -4,6 +4,7 @@ drop of the task's metric is the feature's importance (scikit-learn's `permutati
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,7 +41,10 @@ class _Fitted:
         return self
 
 
-def _scorer(task: Task, cutoff: float, outputs: np.ndarray) -> tuple[str, object]:
+Scorer = Callable[[_Fitted, np.ndarray, np.ndarray], float]
+
+
+def _scorer(task: Task, cutoff: float, outputs: np.ndarray) -> tuple[str, Scorer]:
     if task == "regression":
         return "rmse", lambda m, x, y: -root_mean_squared_error(y, m.model.outputs(x))
     if np.isin(outputs, (0.0, 1.0)).all():
