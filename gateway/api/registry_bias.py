@@ -1,6 +1,7 @@
 """`POST /registry/models/{name}/datasets/{dataset}/{version}/bias`: the data-bias analysis of the training set in
 the request body (CSV, Parquet or JSON lines, named by `?format=`), stored on the dataset version and audited.
-Columns are query parameters: `sensitive` (repeatable, required), `label`, `segment` (repeatable)."""
+Columns are query parameters: `sensitive` (repeatable, required), `label`, `segment` (repeatable).
+`POST .../bias/waivers`: a board member's waiver of one group's gap (the bias gate of Tier 1-2 promotion)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 
 from gateway.api.deps import read_body
-from gateway.api.openapi_bodies import file_body
-from gateway.api.registry_common import actor_of, api_config, in_session, json_response
+from gateway.api.openapi_bodies import body_schema, file_body
+from gateway.api.registry_common import actor_of, api_config, body_as, in_session, json_response
 from gateway.api.registry_records import DATASET
 from gateway.errors import BadRequest
+from registry.governance.bias_records import BiasWaiverIn
 from registry.validation.options import SUFFIXES, DataFile, ValidationInputError
 
 router = APIRouter(tags=["registry"])
@@ -45,3 +47,14 @@ async def dataset_bias(request: Request, name: str, dataset: str, dataset_versio
         raise BadRequest(str(exc), code="invalid_dataset_data") from None
     await in_session(request, lambda s: set_dataset_bias(s, actor, name, dataset, dataset_version, bias))
     return json_response(bias)
+
+
+@router.post(DATASET + "/bias/waivers", openapi_extra=body_schema(BiasWaiverIn))
+async def dataset_bias_waiver(request: Request, name: str, dataset: str, dataset_version: str) -> Response:
+    """A board member (chair, risk_compliance or ethics, as the body's `role` says) accepts one group's gap."""
+    from registry.governance.dataset_bias import waive_bias
+
+    actor = await actor_of(request)
+    waiver = await body_as(request, BiasWaiverIn)
+    return json_response(await in_session(
+        request, lambda s: waive_bias(s, actor, name, dataset, dataset_version, waiver)))

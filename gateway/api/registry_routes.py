@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from gateway.api import registry_audit, registry_models, registry_monitoring, registry_records, registry_reviews
 from gateway.api import rag_sources, registry_alerts, registry_bias, registry_rollout, registry_validation
-from gateway.api import registry_version_cards
+from gateway.api import registry_interpretability, registry_kpis, registry_version_cards
 from gateway.api.registry_common import RegistryApiConfig
 
 __all__ = ["RegistryApiConfig", "build_router"]
@@ -29,8 +29,9 @@ def build_router(config: RegistryApiConfig | None = None) -> APIRouter:
     """Every registry route, with `config` (limits, monitoring settings) available to the handlers."""
     router = APIRouter(dependencies=[Depends(_configure(config or RegistryApiConfig()))])
     # Version cards first: `{name:path}/card` of the model's card would otherwise take `NAME/versions/V/card`.
-    for module in (registry_version_cards, registry_bias, registry_records, registry_rollout, registry_reviews,
-                   registry_audit, registry_monitoring, registry_validation, rag_sources, registry_alerts):
+    for module in (registry_version_cards, registry_interpretability, registry_bias, registry_records,
+                   registry_rollout, registry_reviews, registry_audit, registry_monitoring, registry_validation,
+                   registry_kpis, rag_sources, registry_alerts):
         router.include_router(module.router)
     router.include_router(registry_models.router)
     # Last: `/registry/models/{name:path}` would otherwise swallow every longer model path.

@@ -13,6 +13,7 @@ import click
 from pydantic import BaseModel
 
 from gateway.cli.models_card import card_group
+from gateway.cli.models_explain import explain_cmd, interpretability_cmd
 from gateway.cli.models_mlflow import COMMANDS as MLFLOW_COMMANDS
 from gateway.cli.models_ops import COMMANDS, audit_list
 from gateway.cli.models_validate import validate_cmd
@@ -340,4 +341,6 @@ models_group.add_command(decommission_cmd)
 for _command in (card_group, *COMMANDS, *MLFLOW_COMMANDS):
     models_group.add_command(_command)
 models_group.add_command(validate_cmd)
+models_group.add_command(explain_cmd)
+models_group.add_command(interpretability_cmd)
 audit_group.add_command(audit_list)

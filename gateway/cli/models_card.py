@@ -9,6 +9,7 @@ import click
 
 from registry.governance import Actor, card_render, check_card, inventory, lifecycle
 from registry.governance.card import ModelCard
+from registry.governance.card_evidence import evidence_sections, version_evidence
 from registry.governance.cli_ops import cli_session, echo_json, load_record
 from registry.governance.gates import effective_policy
 from registry.governance.version_card import VersionCard, get_version_card, set_version_card
@@ -64,14 +65,15 @@ def card_check(ctx: click.Context, name: str, version: str | None) -> None:
 @card_group.command("render")
 @click.argument("name")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
-@click.option("--version", help="Render the card of this version.")
+@click.option("--version", help="Render the card of this version, with its validation report and interpretability.")
 @click.pass_context
 def card_render_cmd(ctx: click.Context, name: str, output: str | None, version: str | None) -> None:
     with cli_session(ctx) as (s, actor):
         card = _card(s, actor, name, version)
+        extra = None if version is None else evidence_sections(version_evidence(s, actor, name, version))
     if card is None:
         raise click.ClickException(f"model {name!r} has no model card")
-    text = card_render.render_markdown(card)
+    text = card_render.render_markdown(card, extra)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

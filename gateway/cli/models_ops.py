@@ -11,7 +11,8 @@ from typing import get_args
 import click
 from pydantic import BaseModel
 
-from gateway.cli.models_bias import bias_cmd
+from gateway.cli.models_bias import bias_cmd, waive_bias_cmd
+from registry.governance.interpretability_records import InterpretabilityRecord
 from gateway.cli.output import emit, format_option
 from registry.governance import ClassificationCriteria, amend_dataset_version, retire_dataset_version, review
 from registry.governance.card import ModelCard
@@ -55,6 +56,7 @@ def dataset_retire(ctx: click.Context, name: str, dataset: str, version: str) ->
 
 
 dataset_group.add_command(bias_cmd)
+dataset_group.add_command(waive_bias_cmd)
 
 
 @click.command("rollback")
@@ -112,6 +114,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "experiment": records.ExperimentRef,
     "spec": VersionSpec,
     "validation": records.ValidationReport,
+    "interpretability": InterpretabilityRecord,
     "card": ModelCard,
     "deployment": records.DeploymentRecord,
     "monitoring": records.MonitoringPlan,

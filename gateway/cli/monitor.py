@@ -271,6 +271,8 @@ from gateway.cli.monitor_lists import LIST_COMMANDS  # noqa: E402 - they use thi
 
 for _command in LIST_COMMANDS:
     monitor_group.add_command(_command)
-from gateway.cli.monitor_sketch import sketch_command  # noqa: E402  (its own module; registered on the group here)
+from gateway.cli.monitor_kpi import kpi_command  # noqa: E402  (its own module; registered on the group here)
+from gateway.cli.monitor_sketch import sketch_command  # noqa: E402
 
 monitor_group.add_command(sketch_command)
+monitor_group.add_command(kpi_command)

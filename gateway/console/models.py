@@ -12,6 +12,7 @@ from gateway.api.registry_monitor_queries import monitoring_status
 from gateway.console.forms import run_page
 from gateway.console.render import page, svg
 from gateway.console.session import Viewer
+from gateway.console.validation import importance_charts
 from gateway.errors import BadRequest
 from registry.governance import get_model, list_entries, list_models, list_reviews, list_versions, overdue_reviews, verify
 from registry.governance.review import review_queue, reviewer_roles
@@ -35,10 +36,12 @@ def _detail(session: Session, viewer: Viewer, name: str) -> dict[str, object]:
     results = status["results"]
     drift = [(f"{r['version']} {r['check']} {r['subject']}"[:40], float(r["value"]))  # type: ignore[index]
              for r in results if r["value"] is not None]  # type: ignore[index,union-attr]
+    listed = list_versions(session, viewer.actor, model.name)
     return {
         "model": model,
         "card": model.model_card.model_dump(mode="json", exclude_none=True) if model.model_card else None,
-        "versions": list_versions(session, viewer.actor, model.name),
+        "versions": listed,
+        "importance_charts": importance_charts(listed),
         "reviews": list_reviews(session, viewer.actor, model.name),
         "roles": sorted(reviewer_roles(session, viewer.actor.name)),
         "audit": list_entries(session, chain=model.name, limit=50),

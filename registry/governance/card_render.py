@@ -66,7 +66,8 @@ def _audit(card: ModelCard) -> str:
     return text + (f"\n\n{audit.summary}" if audit.summary else "")
 
 
-def render_markdown(card: ModelCard) -> str:
+def render_markdown(card: ModelCard, extra: list[tuple[str, str]] | None = None) -> str:
+    """`extra`: (heading, Markdown) sections appended after the card's own, e.g. a version's evidence."""
     title = card.details.name if card.details else "Unnamed model"
     sections = [
         ("Model details", _details(card)),
@@ -78,6 +79,7 @@ def render_markdown(card: ModelCard) -> str:
         ("Ethical considerations", _bullets(card.ethical_considerations)),
         ("Risk classification", _risk(card)),
         ("External audit", _audit(card)),
+        *(extra or []),
     ]
     body = "\n\n".join(f"## {heading}\n\n{content}" for heading, content in sections)
     return f"# Model card: {title}\n\n{body}\n"

@@ -5,11 +5,12 @@ Gates return the full list of unmet requirements so one `GateError` tells the te
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from registry.governance.access import versions_of
+from registry.governance.bias_gate import bias_gaps
 from registry.governance.card import check_card
 from registry.governance.policy import PolicyTable, TierPolicy
 from registry.governance.privacy import privacy_gaps
@@ -62,8 +63,9 @@ def dataset_doc_gaps(model: GovModel, tier: TierPolicy) -> list[str]:
     return [gap for d in datasets for gap in _doc_gaps(d)]
 
 
-def data_gaps(model: GovModel, spec: VersionSpec, tier: TierPolicy) -> list[str]:
-    """A version is held to the datasets its spec uses, not to every dataset ever recorded on the model."""
+def data_gaps(model: GovModel, spec: VersionSpec, tier: TierPolicy, today: date) -> list[str]:
+    """A version is held to the datasets its spec uses, not to every dataset ever recorded on the model: their
+    documentation, and the groups of their bias analysis within the tier's limits (or waived)."""
     if not tier.require_data_documentation:
         return []
     if not spec.datasets:
@@ -75,7 +77,7 @@ def data_gaps(model: GovModel, spec: VersionSpec, tier: TierPolicy) -> list[str]
         if found is None:
             gaps.append(f"dataset {ref.name}@{ref.version} used by the version is not recorded")
         else:
-            gaps += _doc_gaps(found)
+            gaps += _doc_gaps(found) + bias_gaps(found, tier, today)
     return gaps
 
 
@@ -142,7 +144,7 @@ def production_gaps(
     gaps += spec_gaps(spec)
     if tier.require_charter and model.charter is None:
         gaps.append("AI project charter")
-    gaps += data_gaps(model, spec, tier)
+    gaps += data_gaps(model, spec, tier, now.date())
     gaps += privacy_gaps(model, spec)
     gaps += lineage_gaps(spec, tier)
     card = check_card(compose(model, version), tier.model_card)  # the version's own card over the shared one

@@ -55,6 +55,16 @@ class FairnessPolicy(_Strict):
     max_equal_opportunity_difference: float = Field(default=0.2, ge=0, le=1)
 
 
+class BiasPolicy(_Strict):
+    """Limits on a training set's data-bias analysis for the datasets a version uses (None: not gated). A group
+    beyond them blocks promotion unless a board member recorded a waiver for it."""
+
+    max_label_rate_gap: float | None = Field(default=None, ge=0, le=1)
+    """Largest |label rate of a sensitive group - overall label rate|."""
+    min_group_share: float | None = Field(default=None, ge=0, le=1)
+    """Smallest share of the rows a sensitive group may have."""
+
+
 class TierPolicy(_Strict):
     """Everything a tier demands. A retention of `None` means no minimum: entries may be purged at any time."""
 
@@ -70,6 +80,7 @@ class TierPolicy(_Strict):
     require_deployment_record: bool
     require_artifact_checksums: bool
     fairness: FairnessPolicy = FairnessPolicy()
+    bias: BiasPolicy = BiasPolicy()
 
 
 def _defaults() -> dict[int, TierPolicy]:
@@ -99,6 +110,7 @@ def _defaults() -> dict[int, TierPolicy]:
                 max_equalized_odds_difference=0.05,
                 max_equal_opportunity_difference=0.05,
             ),
+            bias=BiasPolicy(max_label_rate_gap=0.1, min_group_share=0.05),
         ),
         2: TierPolicy(
             tier=2,
@@ -119,6 +131,7 @@ def _defaults() -> dict[int, TierPolicy]:
                 max_equalized_odds_difference=0.1,
                 max_equal_opportunity_difference=0.1,
             ),
+            bias=BiasPolicy(max_label_rate_gap=0.15, min_group_share=0.02),
         ),
         3: TierPolicy(
             tier=3,

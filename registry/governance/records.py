@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from registry.governance.bias_records import DatasetBias
+from registry.governance.bias_records import BiasWaiver, DatasetBias
 from registry.governance.measured import (
     CalibrationBin,
     FairnessResult,
@@ -28,10 +28,41 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+KPI_NAME_MAX = 46
+
+
+class KpiAlertLevels(Record):
+    """Phase 6: the value at which a pushed KPI raises each alert level (the monitor's levels): below it when higher
+    is better, above it otherwise. A level left out is never raised; the levels must worsen in order."""
+
+    info: float | None = None
+    warning: float | None = None
+    critical: float | None = None
+    emergency: float | None = None
+
+
 class Kpi(Record):
     name: str = Field(min_length=1)
     target: str = Field(min_length=1)
     unit: str | None = None
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
+    alert_levels: KpiAlertLevels | None = None
+    """Without levels the KPI's pushed values are stored and reported, never alerted on."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Kpi:
+        if self.alert_levels is None:
+            return self
+        if len(self.name) > KPI_NAME_MAX:  # alerted as check `kpi:NAME`, a 50-character column
+            raise ValueError(f"KPI {self.name!r}: a name with alert levels has at most {KPI_NAME_MAX} characters")
+        set_levels = [(k, v) for k, v in self.alert_levels.model_dump().items() if v is not None]
+        sign = 1 if self.direction == "higher_is_better" else -1
+        for (low, a), (high, b) in zip(set_levels, set_levels[1:], strict=False):
+            if sign * (b - a) > 0:
+                worse = "below" if sign > 0 else "above"
+                raise ValueError(f"KPI {self.name!r}: the {high} level ({b:g}) must be at or {worse} the {low} "
+                                 f"level ({a:g}) when {self.direction.replace('_', ' ')}")
+        return self
 
 
 class ProjectCharter(Record):
@@ -105,6 +136,8 @@ class DatasetVersion(Record):
     """No longer in use: kept for the record, no longer asked for documentation when leaving data preparation."""
     bias: DatasetBias | None = None
     """Representation and label rate per sensitive group and segment (`warden models dataset bias`)."""
+    bias_waivers: list[BiasWaiver] = []
+    """Gaps of `bias` beyond the tier's limits that the board accepted (`warden models dataset waive-bias`)."""
 
 
 class ExperimentRef(Record):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from registry.governance.card import ModelCard
 from registry.governance.classify import ClassificationCriteria, ClassificationResult
 from registry.governance.decommission_records import DecommissionState
+from registry.governance.interpretability_records import InterpretabilityRecord
 from registry.governance.records import (
     DatasetVersion,
     DecommissionPlan,
@@ -108,6 +109,7 @@ class VersionOut(_In):
     status: VersionStatus
     spec: VersionSpec
     validation_report: ValidationReport | None
+    interpretability: InterpretabilityRecord | None = None
     aliases: list[str]
     created_by: str
     created_at: datetime

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from registry.governance.measured import MetricName, Task
 from registry.governance.records import SHA256, MetricValue, Record, Scalar
+from registry.monitoring.expectations import FeatureExpectation
 
 
 class DatasetRef(Record):
@@ -74,6 +75,9 @@ class VersionSpec(Record):
     lineage: Lineage = Lineage()
     llm: LlmLinks | None = None
     validation: ValidationSpec | None = None
+    expectations: dict[str, FeatureExpectation] = {}
+    """Input data quality of this version's logged predictions, per feature (type, range, allowed, null rate):
+    checked at ingest over the monitor config's expectations for the model, this spec winning per feature."""
 
     @property
     def empty(self) -> bool:

@@ -65,6 +65,8 @@ class GovModelVersion(SQLModel, table=True):
     validation_report: dict[str, Any] | None = _json()
     model_card: dict[str, Any] | None = _json()
     """This version's own card fields (`card.VersionCard`); the model-level ones stay on `GovModel.model_card`."""
+    interpretability: dict[str, Any] | None = _json()
+    """Phase 3: how the version's predictions are explained (`interpretability.InterpretabilityRecord`)."""
     created_by: str
     created_at: datetime = Field(default_factory=utcnow)
     status_changed_at: datetime = Field(default_factory=utcnow)

@@ -73,7 +73,14 @@ class AlertDispatcher:
     def __init__(self, targets: Sequence[WebhookTarget], dedup_window_seconds: int, http: httpx.Client | None = None) -> None:
         self._targets = tuple(targets)
         self._window = timedelta(seconds=dedup_window_seconds)
-        self._http = http or httpx.Client()
+        self._client = http
+
+    @property
+    def _http(self) -> httpx.Client:
+        # Opened on the first send: most ingest batches carry nothing to alert on.
+        if self._client is None:
+            self._client = httpx.Client()
+        return self._client
 
     def dispatch(self, session: Session, alert: Alert, now: datetime | None = None) -> Delivery:
         moment = as_utc(now) if now else utc_now()

@@ -9,7 +9,7 @@ results (value: rows violating) at the expectation's level, and returned in the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -98,14 +98,20 @@ def _measure(version: str, start: datetime, feature: str, exp: FeatureExpectatio
 
 def check_records(expectations: dict[str, FeatureExpectation], records: Sequence[PredictionRecord],
                   bucket_seconds: int) -> list[FeatureQuality]:
-    """Violations per (version, window, feature) of a batch, in that order."""
+    """Violations per (version, window, feature) of a batch, the same expectations for every version."""
+    return check_versions({r.model_version: expectations for r in records}, records, bucket_seconds)
+
+
+def check_versions(by_version: Mapping[str, dict[str, FeatureExpectation]], records: Sequence[PredictionRecord],
+                   bucket_seconds: int) -> list[FeatureQuality]:
+    """Violations per (version, window, feature) of a batch, in that order, each version held to its own."""
     groups: dict[tuple[str, datetime], list[PredictionRecord]] = defaultdict(list)
     for record in records:
         groups[(record.model_version, bucket_start(record.ts, bucket_seconds))].append(record)
     return [
         _measure(version, start, feature, exp, [r.features.get(feature) for r in rows])
         for (version, start), rows in sorted(groups.items())
-        for feature, exp in sorted(expectations.items())
+        for feature, exp in sorted(by_version.get(version, {}).items())
     ]
 
 

@@ -43,8 +43,8 @@ def dispatch_violations(engine: Engine, dispatcher: AlertDispatcher, model_name:
                 dispatcher.dispatch(session, alert)
 
 
-def dispatcher_for(config: MonitorConfig, expectations: dict[str, FeatureExpectation] | None) -> AlertDispatcher | None:
-    """The monitor's webhooks and de-duplication window, when the model has expectations to alert on."""
-    if not expectations:
-        return None
+def dispatcher_for(config: MonitorConfig, expectations: dict[str, FeatureExpectation] | None = None
+                   ) -> AlertDispatcher:
+    """The monitor's webhooks and de-duplication window. Always given: a version spec may declare expectations
+    the config does not (the dispatcher opens its HTTP client only when it sends)."""
     return AlertDispatcher(config.webhooks, config.actions.dedup_window_seconds)

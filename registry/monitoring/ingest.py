@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from registry.db import session_scope
 from registry.monitoring.alerts import AlertDispatcher
 from registry.monitoring.expectations_alerts import dispatch_violations
-from registry.monitoring.expectations import FeatureExpectation, check_records, store_checks
+from registry.monitoring.expectations import FeatureExpectation, check_versions, store_checks
+from registry.monitoring.expectations_spec import version_expectations
 from registry.monitoring.sketches import SketchConflict, SketchRow, fold_rows, sketch_values
 from registry.monitoring.store import load_reference
 from registry.monitoring.schemas import (  # noqa: F401  (re-exported: the ingest API's types)
@@ -28,14 +29,17 @@ from registry.monitoring.timeutil import bucket_start, as_utc, utc_now
 def ingest_predictions(engine: Engine, model_name: str, batch: PredictionBatch, bucket_seconds: int = 3600,
                        expectations: dict[str, FeatureExpectation] | None = None,
                        alerts: AlertDispatcher | None = None) -> IngestResult:
-    """Append the raw rows and fold them into the sketches of each version that has a reference registered; with
-    `expectations`, count and store their violations (and alert on them through `alerts`)."""
+    """Append the raw rows and fold them into the sketches of each version that has a reference registered; count
+    and store the violations of `expectations` (the monitor config's) and of each version spec's, and alert on them
+    through `alerts`."""
     for attempt in range(2):
         try:
             with session_scope(engine) as session:
                 result = _ingest(session, model_name, batch, bucket_seconds)
-                if expectations and batch.records:
-                    result.data_quality = check_records(expectations, batch.records, bucket_seconds)
+                versions = [r.model_version for r in batch.records]
+                effective = version_expectations(session, model_name, versions, expectations)
+                if any(effective.values()):
+                    result.data_quality = check_versions(effective, batch.records, bucket_seconds)
                     store_checks(session, model_name, result.data_quality, bucket_seconds)
             if alerts is not None:
                 dispatch_violations(engine, alerts, model_name, result.data_quality)

@@ -14,6 +14,7 @@ from registry.monitoring import svg
 from registry.monitoring.binning import proportions
 from registry.monitoring.config import MonitorConfig
 from registry.monitoring.metrics import LOWER_IS_BETTER
+from registry.monitoring.report_kpis import KpiSeries, kpi_section, kpi_series
 from registry.monitoring.report_period import ReportPeriod
 from registry.monitoring.report_quality import quality_rows, quality_section
 from registry.monitoring.sketches import window_counts
@@ -52,6 +53,7 @@ class ReportSummary:
     alerts: list[dict[str, str]] = field(default_factory=list)
     period: dict[str, str | None] = field(default_factory=dict)
     data_quality: list[dict[str, str | float]] = field(default_factory=list)
+    kpis: list[KpiSeries] = field(default_factory=list)
 
 
 def build_summary(session: Session, reference: RegisteredReference, config: MonitorConfig,
@@ -75,6 +77,7 @@ def build_summary(session: Session, reference: RegisteredReference, config: Moni
     for row in session.exec(base.where(CheckResult.check == "performance").order_by(CheckResult.window_end)):  # type: ignore[arg-type]
         summary.metrics.setdefault(row.subject, []).append(MetricPoint(row.window_end.isoformat(), row.value, row.estimated))
     summary.data_quality = quality_rows(session, base)
+    summary.kpis = kpi_series(session, base, reference.model_name)
     alerts = session.exec(period.alerts(select(AlertRecord).where(
         AlertRecord.model_name == reference.model_name, AlertRecord.model_version == reference.model_version
     )).order_by(AlertRecord.created_at.desc()).limit(50)).all()  # type: ignore[attr-defined]
@@ -129,6 +132,7 @@ def render_html(summary: ReportSummary, config: MonitorConfig) -> str:
         sections.append(f"<h3>{escape(f.feature)} &mdash; PSI {f.psi:.3f} ({escape(f.level)})</h3>")
         sections.append(svg.grouped_bars(f.labels, f.reference_share, f.current_share))
     sections.append(quality_section(summary.data_quality))
+    sections.append(kpi_section(summary.kpis))
     for title, current in (("Alerts raised by the latest check", "true"),
                            ("Earlier alerts (no longer raised)", "false")):
         sections.append(f"<h2>{title}</h2>" + _alert_table([a for a in summary.alerts if a["current"] == current]))

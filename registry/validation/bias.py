@@ -55,4 +55,4 @@ def analyse(data: DataFile, sensitive: list[str], label: str | None = None,
     overall = float(labels.mean()) if labels is not None else None
     groups = [g for column in columns for g in _groups(frame, column, labels, overall)]
     return DatasetBias(source=data.source, sha256=hashlib.sha256(data.raw).hexdigest(), rows=len(frame),
-                       label=label, overall_label_rate=overall, groups=groups)
+                       label=label, overall_label_rate=overall, groups=groups, sensitive=list(sensitive))

@@ -58,3 +58,23 @@ def test_dataset_bias_over_http(database_url: str, tmp_path: Path) -> None:
             error = response.json()["error"]
             assert response.status_code == 400, (label, response.text)
             assert error["type"] == "invalid_request_error" and message in error["message"], (label, error)
+
+
+def test_bias_waiver_over_http(database_url: str, tmp_path: Path) -> None:
+    waiver = {"column": "group", "value": "B", "kind": "representation", "role": "chair", "reason": "known"}
+    with registry_api(database_url, tmp_path) as api:
+        api.ok("alpha", "POST", "/registry/models", model_in("churn", kind="classical"))
+        api.ok("alpha", "POST", M + "/datasets", DATASET)
+        path = M + "/datasets/loans/2024.1/bias/waivers"
+        early = api.call("admin", "POST", path, waiver)
+        assert early.status_code == 403 and "does not hold the board role 'chair'" in early.json()["error"]["message"]
+        api.ok("admin", "PUT", f"/registry/reviewers/{api.actor('admin')['key_id']}", {"roles": ["chair"]})
+        none = api.call("admin", "POST", path, waiver)
+        assert none.status_code == 409 and "has no bias analysis to waive" in none.json()["error"]["message"]
+        assert _post(api, "alpha", CSV, label="label").status_code == 200
+        stored = api.ok("admin", "POST", path, waiver)
+        assert stored["datasets"][0]["bias_waivers"][0]["kind"] == "representation"
+        bad = api.call("admin", "POST", path, {**waiver, "kind": "size"})
+        assert bad.status_code == 400 and "kind" in bad.json()["error"]["message"]
+        trail = api.ok("admin", "GET", "/registry/audit", subject="model:churn/dataset:loans@2024.1")
+        assert "model.dataset.bias_waiver" in [e["action"] for e in trail["data"]]
