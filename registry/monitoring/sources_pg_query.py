@@ -120,12 +120,14 @@ def _weight(k: int) -> sql.Composable:
 
 def _numeric_bins(value: sql.Composable, edges: Sequence[float], params: list[object]) -> sql.Composable:
     # Bin k holds (edge[k-1], edge[k]], as numpy's searchsorted(side="left") bins; digit len(edges)+1 counts NaN.
-    search = _search(value, edges, 0, len(edges), params)
-    return sql.SQL("sum(CASE WHEN {v} " + PRESENT + " THEN {s} WHEN {v} IS NOT NULL THEN {nan} END)::text").format(
-        v=value, s=search, nan=_weight(len(edges) + 1))
+    return sql.SQL("sum({})::text").format(_search(value, edges, 0, len(edges), params))
 
 
 def _search(value: sql.Composable, edges: Sequence[float], low: int, high: int, params: list[object]) -> sql.Composable:
+    if low == high == len(edges):
+        # NULL and NaN fail every `<= edge` and so end in the last bin: told apart there only, not on every value.
+        return sql.SQL("CASE WHEN {v} " + PRESENT + " THEN {last} WHEN {v} IS NOT NULL THEN {nan} END").format(
+            v=value, last=_weight(low), nan=_weight(low + 1))
     if low == high:
         return _weight(low)
     middle = (low + high) // 2
