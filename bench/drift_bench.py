@@ -7,6 +7,7 @@ Evidently runs in its own virtualenv (bench/evidently_env.sh creates it when mis
     .venv/bin/python bench/drift_bench.py                 # both sides, default sizes
     .venv/bin/python bench/drift_bench.py --skip-evidently
     .venv/bin/python bench/drift_bench.py --sources       # 10M rows: Parquet stream, PostgreSQL pushdown vs read-out
+    .venv/bin/python bench/drift_bench.py --only-sources --source-sides pg-filters,pg-pushdown,pg-readout
 
 With --sources the 10M-row sides of bench/drift_sources.py run too (the data is generated once: Parquet files under
 --data, a table in the --pg-dsn database); the load average is printed with each figure (the machine is shared).
@@ -171,6 +172,7 @@ def main() -> None:
     parser.add_argument("--sources", action="store_true", help="also the 10M-row Parquet and PostgreSQL sides")
     parser.add_argument("--only-sources", action="store_true", help="only the 10M-row sides")
     parser.add_argument("--source-rows", type=int, default=10_000_000)
+    parser.add_argument("--source-sides", default="", help="comma-separated subset of parquet,pg-filters,pg-pushdown,pg-readout")
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if args.side:
@@ -183,7 +185,8 @@ def main() -> None:
         marker.touch()
     sides = {} if args.only_sources else {"warden": [sys.executable, __file__, "--side", "warden", "--data", str(args.data)]}
     if args.sources or args.only_sources:
-        sides |= _source_sides(args)
+        chosen = _source_sides(args)
+        sides |= {n: c for n, c in chosen.items() if not args.source_sides or n in args.source_sides.split(",")}
     if not args.skip_evidently and not args.only_sources:
         subprocess.run(["bash", str(ROOT / "bench" / "evidently_env.sh")], check=True, stdout=subprocess.DEVNULL)
         sides["evidently"] = [str(EVIDENTLY_VENV / "bin" / "python"), __file__, "--side", "evidently", "--data", str(args.data)]
@@ -227,17 +230,20 @@ def _source_sides(args: argparse.Namespace) -> dict[str, list[str]]:
     script = str(ROOT / "bench" / "drift_sources.py")
     return {
         "parquet": [sys.executable, script, "parquet", str(args.data)],
+        "pg-filters": [sys.executable, script, "pg-filters", "WARDEN_BENCH_DSN", str(profile)],
         "pg-pushdown": [sys.executable, script, "pg-pushdown", "WARDEN_BENCH_DSN", str(profile)],
         "pg-readout": [sys.executable, script, "pg-readout", "WARDEN_BENCH_DSN", str(profile)],
     }
 
 
 def _compare_pg(results: dict[str, dict[str, object]]) -> None:
-    push, read = results.get("pg-pushdown"), results.get("pg-readout")
-    if push and read:
-        same = push["counts"] == read["counts"]
-        ratio = float(read["compute_s"]) / float(push["compute_s"])  # type: ignore[arg-type]
-        print(f"PostgreSQL pushdown {ratio:.1f}x faster than reading the rows out; identical counts: {same}")
+    push = results.get("pg-pushdown")
+    for name, what in (("pg-readout", "reading the rows out"), ("pg-filters", "the former filtered-count query")):
+        other = results.get(name)
+        if push and other:
+            same = push["counts"] == other["counts"]
+            ratio = float(other["compute_s"]) / float(push["compute_s"])  # type: ignore[arg-type]
+            print(f"PostgreSQL pushdown {ratio:.1f}x faster than {what}; identical counts: {same}")
 
 
 if __name__ == "__main__":

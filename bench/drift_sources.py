@@ -3,6 +3,7 @@
 Sides (each run in its own process by drift_bench.py, so peak RSS is its own):
   parquet      the Parquet stream (registry.monitoring.sources_parquet) over a 10M-row dataset
   pg-pushdown  the one-scan aggregate in PostgreSQL (registry.monitoring.sources_pg)
+  pg-filters   the former pushdown query, a filtered count per edge and category (bench/pg_filter_query.py)
   pg-readout   the rows read out of PostgreSQL (COPY ... TO STDOUT as CSV, parsed by pyarrow in streamed batches)
                and sketched in Python: the best a client can do without the pushdown
 """
@@ -102,13 +103,16 @@ def run_parquet(data: Path) -> dict[str, object]:
             "profile_s": profiled - start, "sketch_s": sketched - profiled, "compute_s": done - start}
 
 
-def run_pg_pushdown(dsn_env: str, profile_path: Path) -> dict[str, object]:
+def run_pg_pushdown(dsn_env: str, profile_path: Path, former: bool = False) -> dict[str, object]:
+    from pg_filter_query import sketch_postgres_filters
+
     from registry.monitoring.source_config import PostgresSource
     from registry.monitoring.sources_pg import sketch_postgres
 
     profile = _profile(profile_path)
+    sketcher = sketch_postgres_filters if former else sketch_postgres
     start = time.perf_counter()
-    sketch = sketch_postgres(PostgresSource(kind="postgres", dsn_env=dsn_env, table=TABLE), profile)  # type: ignore[arg-type]
+    sketch = sketcher(PostgresSource(kind="postgres", dsn_env=dsn_env, table=TABLE), profile)  # type: ignore[arg-type]
     done = time.perf_counter()
     return {"rows": sketch.rows, "compute_s": done - start, "counts": _counts(sketch)}
 
@@ -173,8 +177,8 @@ def main(argv: list[str]) -> None:
     side = argv[0]
     if side == "parquet":
         result = run_parquet(Path(argv[1]))
-    elif side == "pg-pushdown":
-        result = run_pg_pushdown(argv[1], Path(argv[2]))
+    elif side in ("pg-pushdown", "pg-filters"):
+        result = run_pg_pushdown(argv[1], Path(argv[2]), former=side == "pg-filters")
     elif side == "pg-readout":
         result = run_pg_readout(argv[1], Path(argv[2]))
     else:

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlmodel import Session
 
 from registry.monitoring.levels import Level
-from registry.monitoring.tables import CheckResult
 from registry.monitoring.timeutil import bucket_start
 
 if TYPE_CHECKING:  # the ingest schemas import FeatureQuality for their answer
+    from sqlmodel import Session
+
     from registry.monitoring.schemas import FeatureValue, PredictionRecord
 
 CHECK = "data_quality"
@@ -117,6 +117,10 @@ def check_versions(by_version: Mapping[str, dict[str, FeatureExpectation]], reco
 
 def store_checks(session: Session, model_name: str, found: list[FeatureQuality], bucket_seconds: int) -> None:
     """One `data_quality` check result per feature and window (value: rows violating; subject: the feature)."""
+    # Imported here: the API shapes (schemas) import this module and binning imports those; the drift engine and
+    # `warden monitor sketch` should not pay for SQLModel's import (~0.6 s) to bin numbers.
+    from registry.monitoring.tables import CheckResult
+
     for q in found:
         session.add(CheckResult(model_name=model_name, model_version=q.model_version, check=CHECK, subject=q.feature,
                                 value=float(q.violations), level=q.level.value, window_start=q.window_start,

@@ -107,6 +107,9 @@ def run_check(ctx: MonitorContext, session: Session, reference: RegisteredRefere
     sketch_start = bucket_start(start, ctx.config.bucket_seconds)
     binding = binding_for(ctx.config, reference.model_name, reference.model_version)
     if binding is not None:  # predictions that stay where they live: sketched there over the exact window
+        # Nothing is written yet: end the transaction so a long scan does not hold SQLite's write lock (every
+        # registry transaction there takes it at BEGIN), and the gateway's writes are not kept waiting.
+        session.commit()
         counts = sketch_source(binding.source, reference.profile, start, moment).counts()
     else:
         counts = window_counts(session, reference.model_name, reference.model_version, sketch_start, moment).counts

@@ -127,6 +127,8 @@ def test_postgres_pushdown_equals_in_registry(sqlite_engine: Engine, source_db: 
     windowed = sketch_postgres(source, profile, START, START + timedelta(seconds=BUCKET))
     assert windowed.rows == 1500
     _same(windowed.drift(profile), _in_registry(sqlite_engine, profile, BUCKET))
+    empty = sketch_postgres(source, profile, START - timedelta(days=2), START - timedelta(days=1))
+    assert empty.rows == 0 and all(int(s.counts.sum()) == 0 and s.minimum is None for s in empty.features.values())
 
 
 def test_parquet_stream_equals_in_registry(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -199,3 +201,12 @@ def test_parquet_and_env_errors_are_clear(sqlite_engine: Engine, tmp_path: Path,
     monkeypatch.delenv(DSN_ENV, raising=False)
     with pytest.raises(SourceError, match=DSN_ENV):
         sketch_postgres(PostgresSource(kind="postgres", dsn_env=DSN_ENV, table="preds"), profile)
+
+
+def test_packed_counts_refuse_a_window_they_cannot_hold() -> None:
+    # Each bin's count has 12 decimal digits of the packed sum: a window of 10^12 rows would spill into the next bin.
+    from registry.monitoring.sources_pg_query import BASE, parse_sketch, unpack
+
+    assert unpack(str(7 + 5 * BASE + 3 * BASE**2), 3) == [7, 5, 3] and unpack(None, 2) == [0, 0]
+    with pytest.raises(SourceError, match="1000000000000 rows"):
+        parse_sketch([BASE], [])
