@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gateway = await open_gateway(settings, config, tracing)
+        freeze_startup_heap()
         try:
             yield
         finally:
@@ -77,6 +79,15 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.add_middleware(UnexpectedErrors)  # unmapped exceptions: answered without dropping the connection
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer, errors included, names its request
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up allocated (modules, config, models: most of the heap) out of the collector's sight.
+    Requests in flight survive young collections and push the oldest generation's count up, so under load a
+    full collection ran every few seconds and scanned the whole heap each time: 130-260 ms with the event loop
+    stopped, the p99. Frozen objects are never scanned; what requests leave behind still is."""
+    gc.collect()
+    gc.freeze()
 
 
 def app_from_env() -> FastAPI:
