@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
             yield
         finally:
             await app.state.gateway.close()
+            gc.unfreeze()  # collectable again: a process that builds apps over and over (tests) does not pile up
 
     # No trailing-slash redirects: Starlette builds their absolute `Location` from the Host header a client sends.
     # FastAPI's own OpenTelemetry hooks off: Warden traces requests itself (gateway/tracing.py), and the hooks'
