@@ -4,9 +4,11 @@ A revocation reaches every replica within `server.key_cache_ttl_s` seconds (5 by
 that revokes drops its cache at once. Once half an entry's time has passed, the next request starts a lookup in
 the background and is served from the entry meanwhile: requests on a busy key never all wait for the database
 together (a worker thread that has to win the interpreter lock against a busy event loop can take hundreds of
-milliseconds), and a lookup normally lands well before the entry expires. While the database is unreachable, a key this replica checked in the
-last `server.key_cache_stale_s` seconds (300 by default) is still served from the cache, so an outage does
-not fail known keys; a key it cannot vouch for gets 503 with Retry-After, never a 500.
+milliseconds), and a lookup normally lands well before the entry expires.
+
+While the database is unreachable, a key this replica checked in the last `server.key_cache_stale_s` seconds
+(300 by default) is still served from the cache, so an outage does not fail known keys; a key it cannot vouch
+for gets 503 with Retry-After, never a 500.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ def test_chat_through_either_path_is_answered_and_recorded(gw: RunningGateway, p
 
 def test_errors_keep_openai_shape_and_request_id(gw: RunningGateway) -> None:
     with gw.http() as http:
-        bad_json = http.post("/v1/chat/completions", content=b"{not json",
-                             headers={"authorization": f"Bearer {gw.keys['alpha']}", "content-type": "application/json"})
+        headers = {"authorization": f"Bearer {gw.keys['alpha']}", "content-type": "application/json"}
+        bad_json = http.post("/v1/chat/completions", content=b"{not json", headers=headers)
         no_key = http.post("/v1/embeddings", json={"model": "chat-a", "input": "x"})
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
     assert bad_json.headers["x-request-id"].startswith("req_")

@@ -36,8 +36,11 @@ async def _refused_eventually(cache: KeyCache, key: str) -> str:
     pytest.fail("the key was still accepted after 200 tries")
 
 
+Keyed = tuple[str, str, Clock, KeyCache]
+
+
 @pytest.fixture()
-def keyed(engine: Engine) -> tuple[str, str, Clock, KeyCache]:
+def keyed(engine: Engine) -> Keyed:
     """(key id, plain key, the cache's clock, the cache) for a new team key."""
     create_team(engine, "alpha")
     row, key = create_key(engine, team="alpha")
@@ -46,7 +49,7 @@ def keyed(engine: Engine) -> tuple[str, str, Clock, KeyCache]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_past_half_its_ttl_an_entry_is_refreshed_in_the_background(engine: Engine, keyed: tuple[str, str, Clock, KeyCache]) -> None:
+def test_past_half_its_ttl_an_entry_is_refreshed_in_the_background(engine: Engine, keyed: Keyed) -> None:
     key_id, key, clock, cache = keyed
 
     async def scenario() -> None:
@@ -65,7 +68,7 @@ def test_past_half_its_ttl_an_entry_is_refreshed_in_the_background(engine: Engin
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_lookup_started_before_invalidate_does_not_restore_the_old_entry(engine: Engine, keyed: tuple[str, str, Clock, KeyCache]) -> None:
+def test_a_lookup_started_before_invalidate_does_not_restore_the_old_entry(engine: Engine, keyed: Keyed) -> None:
     key_id, key, clock, cache = keyed
 
     async def scenario() -> None:
