@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import uvloop
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -121,3 +122,16 @@ async def test_a_unix_socket_url_goes_through_redis_pys_pool(tmp_path: Path) -> 
     finally:
         await limiter.close()
         server.stop()
+
+
+def test_the_limiter_runs_its_scripts_on_the_servers_event_loop(own_redis: OwnRedis) -> None:
+    """`warden serve` runs on uvloop, whose transports are not asyncio's classes."""
+
+    async def scenario() -> str:
+        limiter = RedisLimiter(own_redis.url, connect_timeout_s=1.0, timeout_s=1.0, deadline_s=2.0)
+        try:
+            return (await limiter.acquire([RateRule("key", "uvloop", rpm=5)], [], 0, 0.0)).backend
+        finally:
+            await limiter.close()
+
+    assert uvloop.run(scenario()) == "redis"
