@@ -3,9 +3,10 @@
 - `workers1`, `workers2`: one `warden serve --workers N` (rps per core = rps / min(N, cores));
 - `replicas2`: two `warden serve --workers 1` behind bench/tcp_balancer.py (round robin per connection).
 
-Per mode: rps and p50/p99 at c=16 with wrk, the servers' CPU ms per request, and (replicas2) whether a key limited
-to K requests per minute is admitted exactly K times across both replicas. Usage rows written per second are read
-back from PostgreSQL. Loopback only; every run is bounded in time.
+Per mode: rps and p50/p99 at c=16 with wrk, the servers' CPU ms per request, and (replicas2) whether the shared
+guarantees hold across both replicas while wrk keeps loading them: a rate limit, a budget and a key revocation
+(bench/replicas_checks.py). Usage rows written per second are read back from PostgreSQL. Loopback only; every run
+is bounded in time.
 
     .venv/bin/python bench/replicas_bench.py [--modes workers1,workers2,replicas2] [--duration 10]
 """
@@ -18,8 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,11 +28,13 @@ from sqlalchemy import create_engine, text
 
 import gw_targets
 import gw_wrk
+import replicas_checks as checks
 from gw_procs import free_port, spawn, stop, tree_cpu_s, wait_healthy
+from registry.db import make_engine
+from registry.keys import revoke_key
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MODES = ("workers1", "workers2", "replicas2")
-LIMITED_RPM = 50
 
 
 def _database() -> str:
@@ -57,16 +58,42 @@ def _config(upstream: gw_targets.Target, workdir: Path) -> Path:
     config = yaml.safe_load(path.read_text())
     config["limits"] = {"backend": "redis", "redis_url": gw_targets.REDIS_URL,
                         "key_prefix": f"bench-replicas-{uuid.uuid4().hex[:8]}:"}
+    config["model_list"][0]["litellm_params"].update(checks.PRICES)
+    config["server"] = {"key_cache_ttl_s": checks.KEY_TTL_S}
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
+def _cli(env: dict[str, str], workdir: Path, *args: str) -> list[str]:
     done = subprocess.run([str(gw_targets.WARDEN_BIN), *args], env=env, cwd=workdir, capture_output=True,
                           text=True, timeout=180)
     if done.returncode != 0:
         raise RuntimeError(f"warden {' '.join(args)} failed: {done.stderr[-800:]}")
-    return done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
+    return done.stdout.strip().splitlines()
+
+
+def _key(env: dict[str, str], workdir: Path, config: Path, team: str, *options: str) -> tuple[str, str]:
+    """(key id, plain key) of a new key: `keys create` names the id on its first line, the key on its last."""
+    lines = _cli(env, workdir, "keys", "create", "--config", str(config), "--team", team, *options)
+    return lines[0].split(" key ", 1)[1].split()[0], lines[-1].strip()
+
+
+def _checks(front: int, keys: dict[str, tuple[str, str]], url: str, args: argparse.Namespace,
+            workdir: Path) -> dict[str, object]:
+    """The shared guarantees, checked while wrk loads both replicas with the unlimited key."""
+    engine = make_engine(url)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        load = background.submit(gw_wrk.run, f"http://127.0.0.1:{front}/v1/chat/completions", keys["bench"][1],
+                                 args.concurrency, 45, workdir)
+        time.sleep(1.0)
+        out: dict[str, object] = {"limit": checks.rate_limit(front, keys["limited"][1]),
+                                  "budget": checks.budget(front, keys["budget"][1], "budgeted", url),
+                                  "revocation": checks.revocation(front, keys["revoked"][1],
+                                                                  lambda: revoke_key(engine, keys["revoked"][0]))}
+        loaded = load.result()
+    engine.dispose()
+    out["load_during_checks"] = {"rps": loaded.rps, "p99_ms": loaded.p99_ms, "errors": loaded.errors}
+    return out
 
 
 def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
@@ -79,17 +106,6 @@ def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
     wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 180, log)
     time.sleep(3 if workers > 1 else 0.5)  # the other workers finish starting
     return proc, port
-
-
-def _post(port: int, key: str) -> int:
-    body = json.dumps({"model": "bench-model", "messages": [{"role": "user", "content": "hi"}]}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body, method="POST",
-                                     headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def _usage_rows(url: str) -> int:
@@ -107,11 +123,13 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
     procs: list[subprocess.Popen[bytes]] = []
     try:
         config = _config(upstream, workdir / mode)
-        _cli(env, workdir / mode, "teams", "create", "--config", str(config), "bench")
-        key = _cli(env, workdir / mode, "keys", "create", "--config", str(config), "--team", "bench", "--rpm",
-                   gw_targets.BENCH_RPM)
-        limited = _cli(env, workdir / mode, "keys", "create", "--config", str(config), "--team", "bench", "--rpm",
-                       str(LIMITED_RPM))
+        for team in ("bench", "budgeted"):
+            _cli(env, workdir / mode, "teams", "create", "--config", str(config), team)
+        keys = {"bench": _key(env, workdir / mode, config, "bench", "--rpm", gw_targets.BENCH_RPM),
+                "limited": _key(env, workdir / mode, config, "bench", "--rpm", str(checks.LIMITED_RPM)),
+                "budget": _key(env, workdir / mode, config, "budgeted", "--budget", str(checks.BUDGET_USD)),
+                "revoked": _key(env, workdir / mode, config, "bench")}
+        key = keys["bench"][1]
         if mode == "replicas2":
             ports = []
             for tag in ("a", "b"):
@@ -142,10 +160,7 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
             "requests": result.ok + result.errors,
         }
         if mode == "replicas2":
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                statuses = list(pool.map(lambda _: _post(front, limited), range(3 * LIMITED_RPM)))
-            out["limit"] = {"rpm": LIMITED_RPM, "sent": len(statuses), "admitted": statuses.count(200),
-                            "refused_429": statuses.count(429), "holds": statuses.count(200) == LIMITED_RPM}
+            out.update(_checks(front, keys, url, args, workdir / mode))
         return out
     finally:
         for proc in procs:

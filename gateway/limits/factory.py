@@ -24,7 +24,8 @@ class LimitsConfig(BaseModel):
     on_redis_down: FailureMode = "open"
     timeout_s: float = Field(0.25, gt=0, le=5)
     retry_interval_s: float = Field(5.0, gt=0)
-    max_connections: int = Field(16, ge=1, description="Few connections go further: each call takes ~0.1 ms.")
+    max_connections: int = Field(16, ge=1, description="The pool for rediss:// and unix:// URLs; a redis:// URL "
+                                 "uses one pipelined connection.")
     hold_s: float = Field(900.0, gt=0, description="How long an unsettled budget hold counts (at most twice this).")
 
 

@@ -1,4 +1,5 @@
-"""The Redis limiter: one state for every replica, one round trip (EVALSHA) per acquire and per settle.
+"""The Redis limiter: one state for every replica, one round trip (EVALSHA) per acquire and per settle (none when
+there is nothing to settle), on one pipelined connection (gateway/limits/redis_client.py).
 
 Keys (all under the configurable prefix, all with TTLs):
   `r:{scope}:{subject}:{bucket}`       hash n/t: requests and tokens of one minute bucket, kept two minutes;
@@ -18,14 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
 from gateway.limits.levels import rate_levels
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
+from gateway.limits.redis_client import LimiterRedis
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
 from gateway.limits.window import WindowPos, extra_micro, from_micro, period_bounds, to_micro
 
@@ -67,18 +66,8 @@ class RedisLimiter(Limiter):
         self._grace_s = grace_s
         self._total_ttl_s = total_ttl_s
         self._where = _redacted(url)
-        # No client-side retries: a dead Redis must cost one timeout, and the failover's breaker does the rest.
-        # A small pool on purpose: 200 requests opening 64 connections at once time out on their handshakes,
-        # while 16 connections serve them all in a fraction of the time.
-        self._pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=deadline_s,
-            socket_connect_timeout=connect_timeout_s,
-            socket_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self._redis = Redis(connection_pool=self._pool)
+        self._client = LimiterRedis(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
+                                    deadline_s=deadline_s, max_connections=max_connections)
 
     async def acquire(
         self,
@@ -149,24 +138,23 @@ class RedisLimiter(Limiter):
 
     async def spent(self, budget: BudgetRule) -> float:
         period, _ = period_bounds(budget.period, self._clock())
-        value = await self._guard(self._redis.get(self._spent_key(budget, period)))
-        return from_micro(int(value)) if value is not None else 0.0
+        value = await self._guard(self._client.command("GET", self._spent_key(budget, period)))
+        return from_micro(int(value)) if value is not None else 0.0  # type: ignore[arg-type]
 
     async def seed(self, budget: BudgetRule, spent_usd: float) -> None:
         now = self._clock()
         period, end = period_bounds(budget.period, now)
         key = self._spent_key(budget, period)
-        await self._guard(self._redis.set(key, to_micro(spent_usd), nx=True, ex=self._spent_ttl(end, now)))
+        await self._guard(self._client.command("SET", key, to_micro(spent_usd), "NX", "EX", self._spent_ttl(end, now)))
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._guard(self._redis.ping()))
+            return bool(await self._guard(self._client.command("PING")))
         except LimiterUnavailable:
             return False
 
     async def close(self) -> None:
-        await self._redis.aclose()
-        await self._pool.disconnect()
+        await self._client.close()
 
     async def _settle(self, reservation: Reservation, tokens: int, cost: int) -> None:
         now = self._clock()
@@ -213,12 +201,16 @@ class RedisLimiter(Limiter):
         return binding(refusals)
 
     async def _run(self, script: Script, keys: list[str], args: list[float | int]) -> list[int]:
+        async def evalsha() -> list[int]:
+            reply = await self._client.command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return reply  # type: ignore[return-value]
+
         async def call() -> list[int]:
             try:
-                return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
+                return await evalsha()
             except NoScriptError:  # a restarted or flushed Redis forgot the script: load it once and retry
-                await self._redis.script_load(script.source)
-                return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
+                await self._client.command("SCRIPT", "LOAD", script.source)
+                return await evalsha()
 
         return await self._guard(call())
 

@@ -7,6 +7,7 @@ tags and the usage policy), so cooldowns, retries, fallbacks and `only=` work th
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ EXPLORE_SHARE = 0.1
 recovered gets measured again."""
 LATENCY_ALPHA = 0.3
 """Weight of the newest sample in the latency moving average."""
+_RNG = random.Random()
+os.register_at_fork(after_in_child=_RNG.seed)  # forked workers must not all draw the same sequence
 
 
 @dataclass(slots=True)
@@ -49,9 +52,12 @@ class Load:
 def choose(strategy: Strategy, healthy: Sequence[Deployment], loads: dict[str, Load], now: float,
            rng: random.Random | None = None) -> Deployment:
     """One of `healthy` (not empty) by `strategy`; ties are broken by the deployments' weights."""
-    rng = rng or random.Random()
+    if len(healthy) == 1:
+        return healthy[0]
+    # The module's generator by default: a new `Random()` per call seeds itself from the OS every request.
+    rng = rng or _RNG
     narrow = _NARROWERS[strategy]
-    candidates = narrow(healthy, loads, now, rng) if len(healthy) > 1 else list(healthy)
+    candidates = narrow(healthy, loads, now, rng)
     if len(candidates) == 1:
         return candidates[0]
     return rng.choices(candidates, weights=[d.weight for d in candidates])[0]

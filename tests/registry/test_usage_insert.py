@@ -3,12 +3,12 @@ PostgreSQL, one executemany on SQLite), JSON and all."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
 
 from registry.tables import UsageRecord
 from registry.usage_insert import TABLE, insert_missing, insert_rows
-from registry.usage_rows import COLUMNS, UsageRow, as_row, decode, encode
+from registry.usage_rows import COLUMNS, UsageRow, as_row, decode, encode, values
 
 
 def test_usage_row_has_exactly_the_table_columns() -> None:
@@ -45,3 +45,22 @@ def test_a_batch_is_one_statement_and_replays_add_nothing_twice(engine: Engine) 
         assert conn.scalar(select(func.sum(TABLE.c.cost_usd))) == 125.0
         stored = conn.execute(select(TABLE.c.guardrails).where(TABLE.c.request_id == "r7")).scalar_one()
     assert stored == [{"guardrail": "pii"}]
+
+
+def test_the_batch_path_stores_what_sqlalchemys_insert_stores(engine: Engine) -> None:
+    """Raw column values, read back without type processing: dates, JSON (null included), booleans, floats."""
+    shapes = [dict(), dict(stream=True, cache_hit=True, cost_known=False, cost_usd=1e-7, latency_ms=3.25,
+                           guardrails=[{"guardrail": "pii", "action": "mask"}], policy={"class": "internal"},
+                           chunks_cited=["a", "b"], end_user="ü-ser", prompt_tokens=7)]
+    fast = [UsageRow(request_id=f"fast{i}", **shape) for i, shape in enumerate(shapes)]
+    plain = [UsageRow(request_id=f"plain{i}", created_at=row.created_at, **shape)
+             for i, (row, shape) in enumerate(zip(fast, shapes))]
+    insert_rows(engine, fast)
+    with engine.begin() as conn:
+        conn.execute(insert(TABLE), [values(r) for r in plain])
+    columns = ", ".join(name for name in COLUMNS if name not in ("id", "request_id"))
+    with engine.connect() as conn:
+        stored = {row[0]: row[1:] for row in conn.exec_driver_sql(
+            f"SELECT request_id, {columns} FROM usage ORDER BY request_id")}
+    assert stored["fast0"] == stored["plain0"] and stored["fast1"] == stored["plain1"]
+    assert stored["fast0"] != stored["fast1"]

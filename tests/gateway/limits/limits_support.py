@@ -53,18 +53,23 @@ def free_port() -> int:
 class OwnRedis:
     """A redis-server of the test's own (no persistence), so that outages never touch the shared one."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None, unix_socket: str | None = None) -> None:
         self.port = free_port()
+        self.password = password
+        self.unix_socket = unix_socket
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += ["--requirepass", self.password] if self.password else []
+        args += ["--unixsocket", self.unix_socket] if self.unix_socket else []
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        client = redis.Redis(port=self.port, password=self.password, socket_timeout=0.5, socket_connect_timeout=0.5)
         deadline = time.monotonic() + 10
         while True:
             try:
