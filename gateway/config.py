@@ -22,10 +22,11 @@ from gateway.usage_policy.config import UsagePolicyConfig
 
 
 from gateway.config_policies import GuardrailSpec, JudgeBand, JudgeConfig, PolicyConfig, Strict  # noqa: F401
+from gateway.config_prices import PriceParams
 
 
-class LiteLLMParams(Strict):
-    """The subset of LiteLLM's `litellm_params` that Warden understands."""
+class LiteLLMParams(PriceParams):
+    """The subset of LiteLLM's `litellm_params` that Warden understands (prices: `PriceParams`)."""
 
     model: str
     api_base: str | None = None
@@ -38,8 +39,6 @@ class LiteLLMParams(Strict):
     rpm: int | None = Field(default=None, gt=0)
     tpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, gt=0)
-    input_cost_per_token: float | None = Field(default=None, ge=0)
-    output_cost_per_token: float | None = Field(default=None, ge=0)
     extra_headers: dict[str, str] | None = None
     aws_region_name: str | None = None
     aws_access_key_id: str | None = None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
 from gateway.prompts import ResolvedPrompt
+from gateway.providers.cost import TokenDetails
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.usage_policy.decision import PolicyDecision
@@ -72,10 +73,8 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cached_tokens: int = 0
-    """Of the prompt tokens, those the provider read from its prompt cache."""
-    reasoning_tokens: int = 0
-    """Of the completion tokens, those the model spent reasoning."""
+    token_details: TokenDetails = TokenDetails()
+    """The parts of the prompt and completion tokens priced apart (cache reads and writes, reasoning, audio...)."""
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from gateway.pipeline.context import RequestContext
 from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
+from gateway.providers.cost import DETAIL_NAMES, TokenDetails
 from registry.usage_rows import UsageRow
 
 if TYPE_CHECKING:
@@ -78,8 +79,7 @@ def usage_row(ctx: RequestContext) -> UsageRow:
         error_type=ctx.error_type,
         prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
         completion_tokens=ctx.completion_tokens + judge.completion_tokens,
-        cached_tokens=ctx.cached_tokens,
-        reasoning_tokens=ctx.reasoning_tokens,
+        **token_columns(ctx.token_details),
         cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,
         latency_ms=round(ctx.elapsed_ms(), 3),
@@ -98,6 +98,11 @@ def usage_row(ctx: RequestContext) -> UsageRow:
         chunks_removed=chunks_removed(ctx.checks),
         chunks_cited=chunks_cited(ctx.checks),
     )
+
+
+def token_columns(details: TokenDetails) -> dict[str, int]:
+    """The usage row's columns of each priced-apart part (`cached_tokens`, `cache_write_tokens`...)."""
+    return {f"{name}_tokens": getattr(details, name) for name in DETAIL_NAMES}
 
 
 def metric_model(gw: Gateway, name: str | None) -> str:

@@ -7,30 +7,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.providers.cost import Prices
+
 Transport = Literal["native", "litellm", "demo"]
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
-
-
-@dataclass(frozen=True, slots=True)
-class Prices:
-    input_per_token: float = 0.0
-    output_per_token: float = 0.0
-    max_output_tokens: int | None = None
-    known: bool = False
-    """False when no price was found: cost is then recorded as 0 and flagged."""
-    cache_read_per_token: float | None = None
-    """Prompt tokens the provider read from its prompt cache (None: billed as any input token)."""
-    reasoning_per_token: float | None = None
-    """Reasoning tokens, part of the completion tokens (None: billed as any output token)."""
-
-    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
-             reasoning_tokens: int = 0) -> float:
-        cached = min(max(cached_tokens, 0), prompt_tokens)
-        reasoning = min(max(reasoning_tokens, 0), completion_tokens)
-        read = self.input_per_token if self.cache_read_per_token is None else self.cache_read_per_token
-        think = self.output_per_token if self.reasoning_per_token is None else self.reasoning_per_token
-        return ((prompt_tokens - cached) * self.input_per_token + cached * read
-                + (completion_tokens - reasoning) * self.output_per_token + reasoning * think)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +118,3 @@ class Provider(ABC):
 def usage_of(body: dict[str, Any]) -> tuple[int, int]:
     usage = body.get("usage") or {}
     return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-
-
-def token_details(usage: object) -> tuple[int, int]:
-    """(cached prompt tokens, reasoning tokens) from an OpenAI `usage` object; 0 where absent or malformed."""
-    if not isinstance(usage, dict):
-        return 0, 0
-    return (_count(usage.get("prompt_tokens_details"), "cached_tokens"),
-            _count(usage.get("completion_tokens_details"), "reasoning_tokens"))
-
-
-def _count(details: object, name: str) -> int:
-    value = details.get(name) if isinstance(details, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
