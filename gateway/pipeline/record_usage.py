@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.context import RequestContext
 from gateway.rag.attribution import chunks_cited, chunks_removed
@@ -34,11 +35,16 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx, model, content=gw.tracing.enabled and _content_allowed(gw, ctx))
     if ctx.reservation is not None:
-        task = asyncio.get_running_loop().create_task(
-            gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)
-        )
-        _settling.add(task)
-        task.add_done_callback(_settling.discard)
+        _background(gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd))
+    if ctx.stream and ctx.served is not None:
+        # The router counted a plain answer's tokens as it came back; a stream's are known only now.
+        _background(gw.router.count_tokens(ctx.served.deployment.id, ctx.prompt_tokens + ctx.completion_tokens))
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
 
 
 def _content_allowed(gw: Gateway, ctx: RequestContext) -> bool:

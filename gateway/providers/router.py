@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from gateway.config import RouterSettings
 from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+from gateway.providers.minute_tokens import SharedMinuteTokens
 from gateway.providers.model_names import aliases, is_wildcard, wildcard_group, wildcard_pattern
 from gateway.providers.pricing import PriceMap
 from gateway.providers.strategies import Load, choose
@@ -60,8 +61,11 @@ class Router:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         prices: PriceMap | None = None,
         tracing: Tracing | None = None,
+        shared_tokens: SharedMinuteTokens | None = None,
     ) -> None:
         self.settings = settings
+        self._shared = shared_tokens
+        """Every replica's tokens per deployment this minute (usage-based routing with Redis limits), or None."""
         self._prices = prices or PriceMap({})
         self._tracing = tracing or NoTracing()
         self.transports = transports
@@ -143,7 +147,7 @@ class Router:
         attempts = 0
         failed: set[str] = set()  # deployments this request already counted a failure against
         for attempt in range(self.settings.num_retries + 1):
-            deployment = self._pick(name, tried | failed) or self._pick(name, tried)
+            deployment = await self._pick(name, tried | failed) or await self._pick(name, tried)
             if deployment is None:
                 break
             attempts += 1
@@ -172,23 +176,42 @@ class Router:
             finally:
                 load.in_flight -= 1
             state.fails = 0
-            self._observe(load, started, result)
+            self._observe(load, started)
+            # A stream's tokens are not known yet: the pipeline counts them when it ends (`count_tokens`).
+            await self.count_tokens(deployment.id, getattr(result, "prompt_tokens", 0)
+                                    + getattr(result, "completion_tokens", 0))
             return result, deployment, attempts
         raise _GroupFailed(error, attempts)
 
-    def _pick(self, name: str, tried: set[str]) -> Deployment | None:
+    async def count_tokens(self, deployment_id: str, tokens: int) -> None:
+        """What a deployment served, for usage-based routing: in this process, and for every replica when the
+        counts are shared."""
+        load = self._loads.get(deployment_id)
+        if load is None or tokens <= 0:
+            return
+        load.add_tokens(tokens, self._clock())
+        if self._shared is not None:
+            await self._shared.add(deployment_id, tokens)
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
+
+    async def _pick(self, name: str, tried: set[str]) -> Deployment | None:
         now = self._clock()
         group = self.group(name)
         healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
         if not healthy:
             return None
+        if self._shared is not None and len(healthy) > 1:
+            counts = await self._shared.read([d.id for d in healthy])
+            for deployment_id, tokens in (counts or {}).items():
+                self._loads[deployment_id].set_tokens(tokens, now)
         return choose(self.settings.routing_strategy, healthy, self._loads, now)
 
-    def _observe(self, load: Load, started: float, result: object) -> None:
-        # A stream's latency is its time to the first chunk; its tokens are not known yet and are not counted.
-        now = self._clock()
-        load.observe_latency(now - started)
-        load.add_tokens(getattr(result, "prompt_tokens", 0) + getattr(result, "completion_tokens", 0), now)
+    def _observe(self, load: Load, started: float) -> None:
+        # A stream's latency is its time to the first chunk.
+        load.observe_latency(self._clock() - started)
 
     def _failed(self, deployment: Deployment) -> None:
         state = self._health[deployment.id]
