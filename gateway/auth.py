@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
+from gateway.access_groups import AccessGroups, access_groups, expand
 from gateway.config import GatewayConfig
 from gateway.errors import AuthenticationFailed, ServiceUnavailable
 from gateway.limits.base import BudgetRule, RateRule
@@ -42,6 +43,7 @@ class _Entry:
 class KeyCache:
     def __init__(self, engine: Engine, config: GatewayConfig) -> None:
         self._engine = engine
+        self._groups = access_groups(config)
         self._ttl = config.server.key_cache_ttl_s
         self._stale = config.server.key_cache_stale_s
         master, _ = resolve_secret(config.general_settings.master_key, "general_settings.master_key")
@@ -106,9 +108,12 @@ class KeyCache:
         key, team = found
         if key.revoked_at is not None:
             return _Entry(None, "this API key has been revoked", None, until, now)
-        return _Entry(principal_of(key, team), "", key.expires_at, until, now)
-def principal_of(key: ApiKey, team: Team | None) -> Principal:
-    models = _intersect(key.models, team.models if team else None)
+        return _Entry(principal_of(key, team, self._groups), "", key.expires_at, until, now)
+
+
+def principal_of(key: ApiKey, team: Team | None, groups: AccessGroups | None = None) -> Principal:
+    groups = groups or {}
+    models = _intersect(expand(key.models, groups), expand(team.models if team else None, groups))
     rates, budgets = [], []
     if key.rpm or key.tpm:
         rates.append(RateRule("key", key.id, key.rpm, key.tpm))

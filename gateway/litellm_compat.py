@@ -29,7 +29,7 @@ LITELLM_TOP_LEVEL = frozenset({
 # LiteLLM's documented deployment keys outside Warden's schema. Only these are warned about in a deployment:
 # anything else there (`apibase`) is a typo that would send the call elsewhere, so it stays an error.
 LITELLM_PARAMS = frozenset({
-    "drop_params", "additional_drop_params", "order", "region_name", "top_k", "stop", "n",
+    "drop_params", "additional_drop_params", "region_name", "top_k", "stop", "n",
     "input_cost_per_second", "output_cost_per_second", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
     "aws_profile_name", "aws_role_name", "aws_bedrock_runtime_endpoint", "azure_ad_token", "tenant_id",
     "client_id", "client_secret", "custom_llm_provider", "litellm_credential_name", "use_in_pass_through",
@@ -37,7 +37,7 @@ LITELLM_PARAMS = frozenset({
     "use_litellm_proxy", "mock_response", "model_info",
 })
 LITELLM_MODEL_INFO = frozenset({
-    "access_groups", "max_tokens", "max_input_tokens", "litellm_provider", "team_id", "tier", "health_check_model",
+    "max_tokens", "max_input_tokens", "litellm_provider", "team_id", "tier", "health_check_model",
     "health_check_timeout", "db_model", "created_at", "updated_at", "created_by", "updated_by", "key",
     "team_public_model_name", "tpm", "rpm",
 })

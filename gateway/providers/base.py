@@ -32,6 +32,8 @@ class Deployment:
     stream_timeout: float = 600.0
     max_retries: int | None = None
     weight: float = 1.0
+    order: int | None = None
+    """LiteLLM's priority within the model: the lowest order present serves, the next only when those fail."""
     rpm: int | None = None
     tpm: int | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
@@ -71,12 +73,15 @@ class ProviderError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.code = code
+        """The upstream's error code (OpenAI's `error.code`, e.g. `context_length_exceeded`), when it sent one."""
 
     @property
     def retryable(self) -> bool:

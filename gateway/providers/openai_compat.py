@@ -158,10 +158,12 @@ def _headers(deployment: Deployment) -> dict[str, str]:
 
 def _status_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
     message = body[:500].decode("utf-8", "replace")
+    code: str | None = None
     try:
         decoded = orjson.loads(body)
         if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
             message = str(decoded["error"].get("message") or message)
+            code = decoded["error"].get("code") if isinstance(decoded["error"].get("code"), str) else None
     except orjson.JSONDecodeError:
         pass
     seconds: float | None = None
@@ -170,4 +172,5 @@ def _status_error(deployment: Deployment, status: int, body: bytes, retry_after:
             seconds = float(retry_after)
         except ValueError:
             seconds = None
-    return ProviderError("status", f"{deployment.id} answered {status}: {message}", status=status, retry_after=seconds)
+    return ProviderError("status", f"{deployment.id} answered {status}: {message}", status=status, retry_after=seconds,
+                         code=code)

@@ -16,7 +16,7 @@ DIRECTIVE_RE = re.compile(r"\[\[fake:([a-z_]+)(?:=([^\]]*))?\]\]")
 _INT_FIELDS = frozenset(
     {"slow", "status", "cut_stream_after", "fail_first", "chunk_size", "retry_after", "chunk_delay",
      "cached_tokens", "reasoning_tokens", "cache_write_tokens", "audio_input_tokens", "image_input_tokens",
-     "audio_output_tokens", "image_output_tokens"}
+     "audio_output_tokens", "image_output_tokens", "context_limit"}
 )
 _FLAG_FIELDS = frozenset({"malformed_json"})
 _TEXT_FIELDS = frozenset({"reply"})
@@ -33,6 +33,7 @@ class Behaviour:
     chunk_delay: milliseconds between streamed events. cached_tokens, reasoning_tokens, audio_*_tokens,
     image_*_tokens: reported in the usage's `prompt_tokens_details` / `completion_tokens_details`;
     cache_write_tokens: as litellm reports Anthropic's cache creation (`cache_creation_input_tokens`).
+    context_limit: a prompt of more tokens is a 400 `context_length_exceeded`, as OpenAI answers it.
     """
 
     slow: int | None = None
@@ -51,6 +52,7 @@ class Behaviour:
     image_input_tokens: int | None = None
     audio_output_tokens: int | None = None
     image_output_tokens: int | None = None
+    context_limit: int | None = None
 
     def merged_over(self, base: Behaviour) -> Behaviour:
         """Fields set here win; unset fields fall back to ``base``."""

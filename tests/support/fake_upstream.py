@@ -173,6 +173,10 @@ class FakeUpstream:
             plan = payloads.plan_chat(body, behaviour, f"chatcmpl-fake{next(self._ids)}")
         except ValueError as exc:
             return error_response(400, str(exc), None)
+        if behaviour.context_limit is not None and plan.prompt_tokens > behaviour.context_limit:
+            return error_response(400, f"This model's maximum context length is {behaviour.context_limit} tokens. "
+                                  f"However, your messages resulted in {plan.prompt_tokens} tokens.", None,
+                                  code="context_length_exceeded")
         if body.get("stream"):
             return await self._stream(request, body, plan, behaviour)
         return await self._complete(request, plan, behaviour)
@@ -244,8 +248,9 @@ class FakeUpstream:
         return web.Response(text="ok")
 
 
-def error_response(status: int, message: str, retry_after: int | None) -> web.Response:
-    kind, code = _ERROR_KINDS.get(status, ("api_error", None))
+def error_response(status: int, message: str, retry_after: int | None, code: str | None = None) -> web.Response:
+    kind, default_code = _ERROR_KINDS.get(status, ("api_error", None))
+    code = code or default_code
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     headers = {"retry-after": str(retry_after)} if retry_after is not None else None
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
