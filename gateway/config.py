@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
+from gateway.providers.base import DeploymentMode
 from gateway.providers.failures import RetryPolicy
 from gateway.providers.strategies import Strategy
 from gateway.rag.config import RagConfig
@@ -69,7 +70,7 @@ DEFAULT_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens",
 
 class ModelInfo(Strict):
     id: str | None = None
-    mode: Literal["chat", "embedding"] = "chat"
+    mode: DeploymentMode = "chat"
     base_model: str | None = None
     description: str | None = None
     max_output_tokens: int | None = Field(default=None, gt=0)

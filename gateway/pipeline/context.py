@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
+from gateway.media_schemas import MediaRequest
 from gateway.prompts import ResolvedPrompt
 from gateway.providers.cost import TokenDetails
 from gateway.providers.router import Served
@@ -21,8 +22,9 @@ from registry.tables import utcnow
 if TYPE_CHECKING:
     from gateway.tracing import RequestTrace
 
-Endpoint = Literal["chat", "embeddings", "moderations", "responses"]
-"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows."""
+Endpoint = Literal["chat", "embeddings", "moderations", "responses", "images", "speech"]
+"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows. `images`
+and `speech` pass through to OpenAI-compatible deployments (`gateway/media_schemas.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class RequestContext:
     started: float = field(default_factory=time.perf_counter)
     created_at: datetime = field(default_factory=utcnow)
     principal: Principal | None = None
-    request: ChatRequest | EmbeddingRequest | None = None
+    request: ChatRequest | EmbeddingRequest | MediaRequest | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     """The body that goes upstream (without `model`, which the router sets per deployment)."""
     model: str | None = None

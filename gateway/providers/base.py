@@ -10,6 +10,8 @@ from typing import Any, Literal
 from gateway.providers.cost import Prices
 
 Transport = Literal["native", "litellm", "demo"]
+DeploymentMode = Literal["chat", "embedding", "image_generation", "audio_speech"]
+"""What a deployment serves (LiteLLM's `model_info.mode` names): the endpoints that may call it."""
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
 
 
@@ -23,7 +25,7 @@ class Deployment:
     upstream_model: str
     litellm_model: str
     transport: Transport
-    mode: Literal["chat", "embedding"] = "chat"
+    mode: DeploymentMode = "chat"
     api_base: str | None = None
     api_key: str | None = field(default=None, repr=False)
     api_version: str | None = None
@@ -60,6 +62,15 @@ class Completion:
     body: dict[str, Any]
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    upstream_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class Audio:
+    """Speech as the upstream sent it (the body is the audio file itself)."""
+
+    content: bytes
+    media_type: str
     upstream_ms: float = 0.0
 
 
@@ -112,6 +123,14 @@ class Provider(ABC):
 
     @abstractmethod
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion: ...
+
+    async def images(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        """OpenAI's image generation answer (`data`, and `usage` where the model reports tokens)."""
+        raise ProviderError("config", f"{deployment.id}: image generation passes through to OpenAI-compatible "
+                                      "deployments only")
+
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> Audio:
+        raise ProviderError("config", f"{deployment.id}: speech passes through to OpenAI-compatible deployments only")
 
     async def start(self) -> None:
         return None

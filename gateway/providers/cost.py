@@ -60,6 +60,8 @@ class Prices:
     reasoning_per_token: float | None = None
     audio_output_per_token: float | None = None
     image_output_per_token: float | None = None
+    input_per_character: float | None = None
+    """Text to speech priced by the character of its input (OpenAI's `tts-1`)."""
 
     def cost(self, prompt_tokens: int, completion_tokens: int, details: TokenDetails | None = None) -> float:
         parts = (details or TokenDetails()).capped(prompt_tokens, completion_tokens)
@@ -83,6 +85,19 @@ _PRICE_OF = {"cached": "cache_read_per_token", "cache_write": "cache_write_per_t
              "reasoning": "reasoning_per_token", "audio_output": "audio_output_per_token",
              "image_output": "image_output_per_token"}
 """The price field of each token part."""
+
+
+def image_usage(usage: object) -> tuple[int, int, TokenDetails]:
+    """(input, output, parts) of an image generation's `usage` (`input_tokens`, `output_tokens`, their details):
+    images in are the input's `image_tokens`, images out every output token unless the details split them."""
+    if not isinstance(usage, dict):
+        return 0, 0, TokenDetails()
+    prompt, completion = _count(usage, "input_tokens"), _count(usage, "output_tokens")
+    output = _mapping(usage.get("output_tokens_details"))
+    images_out = _count(output, "image_tokens") if "image_tokens" in output else completion
+    details = TokenDetails(image_input=_count(_mapping(usage.get("input_tokens_details")), "image_tokens"),
+                           image_output=images_out)
+    return prompt, completion, details.capped(prompt, completion)
 
 
 def token_details(usage: object) -> TokenDetails:

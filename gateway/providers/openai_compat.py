@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+from gateway.providers.base import Audio, ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
 
 
 class OpenAICompatProvider(Provider):
@@ -44,6 +44,13 @@ class OpenAICompatProvider(Provider):
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         return await self._post_json(deployment, "/embeddings", payload)
 
+    async def images(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        return await self._post_json(deployment, "/images/generations", payload)
+
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> Audio:
+        raw, media_type, upstream_ms = await self._post(deployment, "/audio/speech", payload)
+        return Audio(raw, media_type or "application/octet-stream", upstream_ms)
+
     async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
         session = await self._ensure_session()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=deployment.stream_timeout)
@@ -67,7 +74,8 @@ class OpenAICompatProvider(Provider):
             raise _status_error(deployment, response.status, body, response.headers.get("retry-after"))
         return _SSEStream(response, deployment)
 
-    async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
+    async def _post(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> tuple[bytes, str, float]:
+        """The answer's body, content type and time in milliseconds."""
         session = await self._ensure_session()
         started = time.perf_counter()
         try:
@@ -80,11 +88,15 @@ class OpenAICompatProvider(Provider):
                 raw = await response.read()
                 if response.status >= 400:
                     raise _status_error(deployment, response.status, raw, response.headers.get("retry-after"))
+                media_type = response.content_type
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.timeout}s") from None
         except aiohttp.ClientError as exc:
             raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
-        upstream_ms = (time.perf_counter() - started) * 1000
+        return raw, media_type, (time.perf_counter() - started) * 1000
+
+    async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
+        raw, _, upstream_ms = await self._post(deployment, path, payload)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:

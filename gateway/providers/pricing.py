@@ -26,8 +26,9 @@ PRICE_KEYS = {
     "output_cost_per_reasoning_token": "reasoning_per_token",
     "output_cost_per_audio_token": "audio_output_per_token",
     "output_cost_per_image_token": "image_output_per_token",
+    "input_cost_per_character": "input_per_character",
 }
-"""litellm's name of each per-token price (in its price map and in a deployment's config) -> `Prices` field."""
+"""litellm's name of each price (in its price map and in a deployment's config) -> `Prices` field."""
 _BASE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 
 
@@ -53,7 +54,7 @@ class PriceMap:
             if not name:
                 continue
             entry = self._entries.get(name)
-            if isinstance(entry, dict) and "input_cost_per_token" in entry:
+            if isinstance(entry, dict) and any(key in entry for key in PRICE_KEYS):
                 max_out = entry.get("max_output_tokens")
                 parts = {field: _price(entry.get(key)) for key, field in PRICE_KEYS.items() if key not in _BASE_KEYS}
                 return Prices(

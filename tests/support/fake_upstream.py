@@ -26,9 +26,11 @@ import orjson
 from aiohttp import web
 
 try:
+    from . import fake_media as media
     from . import fake_openai as payloads
     from .fake_behaviour import Behaviour, behaviour_from_kwargs, parse_cli_behaviour, parse_directives
 except ImportError:  # run as a script: siblings are top-level modules
+    import fake_media as media  # type: ignore[no-redef]
     import fake_openai as payloads  # type: ignore[no-redef]
     from fake_behaviour import (  # type: ignore[no-redef]
         Behaviour,
@@ -113,6 +115,8 @@ class FakeUpstream:
         for prefix in ("/v1", ""):
             app.router.add_post(f"{prefix}/chat/completions", self._chat)
             app.router.add_post(f"{prefix}/embeddings", self._embeddings)
+            app.router.add_post(f"{prefix}/images/generations", self._media)
+            app.router.add_post(f"{prefix}/audio/speech", self._media)
             app.router.add_get(f"{prefix}/models", self._models)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -239,6 +243,20 @@ class FakeUpstream:
             return web.Response(body=orjson.dumps(payloads.embeddings_body(body)), content_type="application/json")
         except ValueError as exc:
             return error_response(400, str(exc), None)
+
+    async def _media(self, request: web.Request) -> web.Response:
+        """Image generation and speech: directives ride in the prompt or the input text."""
+        body = await self._read(request)
+        if not isinstance(body, dict):
+            return error_response(400, "request body must be a JSON object", None)
+        text = str(body.get("prompt") or body.get("input") or "")
+        early = await self._prelude(self._behaviour_for(f"{body.get('model', '')} {text}"), f"{request.path}\n{text}")
+        if early is not None:
+            return early
+        if request.path.endswith("/images/generations"):
+            return web.Response(body=orjson.dumps(media.image_body(body, text)), content_type="application/json")
+        audio, content_type = media.speech_bytes(body)
+        return web.Response(body=audio, content_type=content_type)
 
     async def _models(self, request: web.Request) -> web.Response:
         await self._read(request)
