@@ -23,6 +23,8 @@ class PriceParams(Strict):
     output_cost_per_image_token: float | None = Field(default=None, ge=0)
     input_cost_per_character: float | None = Field(default=None, ge=0)
     """Text to speech: the price of each character of the input."""
+    input_cost_per_second: float | None = Field(default=None, ge=0)
+    """Transcription: the price of each second of audio."""
 
     def price_overrides(self) -> dict[str, float]:
         return {key: value for key in PRICE_KEYS if (value := getattr(self, key)) is not None}

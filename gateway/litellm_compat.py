@@ -30,7 +30,7 @@ LITELLM_TOP_LEVEL = frozenset({
 # anything else there (`apibase`) is a typo that would send the call elsewhere, so it stays an error.
 LITELLM_PARAMS = frozenset({
     "drop_params", "additional_drop_params", "region_name", "top_k", "stop", "n",
-    "input_cost_per_second", "output_cost_per_second", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
+    "output_cost_per_second", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
     "aws_profile_name", "aws_role_name", "aws_bedrock_runtime_endpoint", "azure_ad_token", "tenant_id",
     "client_id", "client_secret", "custom_llm_provider", "litellm_credential_name", "use_in_pass_through",
     "merge_reasoning_content_in_choices", "configurable_clientside_auth_params", "reasoning_effort", "thinking",

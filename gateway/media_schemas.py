@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import base64
+import binascii
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class MediaRequest(BaseModel):
@@ -51,6 +54,38 @@ class SpeechRequest(MediaRequest):
     instructions: str | None = Field(default=None, max_length=4096)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None = None
     speed: float | None = Field(default=None, ge=0.25, le=4.0)
+
+
+class AudioFile(BaseModel):
+    """The uploaded audio, carried through the pipeline as base64 (the route reads it from the multipart form)."""
+
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=256)
+    content_type: str = Field(default="application/octet-stream", max_length=128)
+    data: str = Field(min_length=1)
+
+    @field_validator("data")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64") from None
+        return value
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.data)
+
+
+class TranscriptionRequest(MediaRequest):
+    """`POST /v1/audio/transcriptions` (a multipart form: `file` and these fields)."""
+
+    text_fields: ClassVar[tuple[str, ...]] = ("prompt",)
+    file: AudioFile
+    language: str | None = Field(default=None, max_length=16)
+    prompt: str | None = Field(default=None, max_length=4096)
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | None = None
+    temperature: float | None = Field(default=None, ge=0, le=1)
 
 
 MEDIA_MIME = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",

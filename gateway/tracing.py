@@ -36,7 +36,7 @@ T = TypeVar("T")
 _NULL: AbstractContextManager[None] = nullcontext()
 # GenAI semantic conventions name the operation; a moderation has no standard name and keeps its own.
 _OPERATIONS = {"chat": "chat", "responses": "chat", "embeddings": "embeddings", "moderations": "moderations",
-               "images": "generate_content", "speech": "generate_content"}
+               "images": "generate_content", "speech": "generate_content", "transcriptions": "generate_content"}
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from gateway.pipeline.filter_chunks import attach_chunks, filter_chunks
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.resolve_prompt import resolve_prompt
 from gateway.pipeline.streaming import SseStream
-from gateway.providers.base import Audio, Completion
+from gateway.providers.base import RawAnswer, Completion
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -64,7 +64,7 @@ async def embeddings(gw: Gateway, ctx: RequestContext, authorization: str | None
     return result
 
 
-async def media(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | Audio:
+async def media(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | RawAnswer:
     """An image generation or a text to speech (`ctx.endpoint`), passed through to an OpenAI-compatible deployment."""
     return await _one_call(gw, ctx, authorization, body, call_media)
 

@@ -15,7 +15,7 @@ from gateway.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
-from gateway.media_schemas import ImageRequest, MediaRequest, SpeechRequest
+from gateway.media_schemas import ImageRequest, MediaRequest, SpeechRequest, TranscriptionRequest
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.prompt_errors import prompt_error
 from gateway.prompts import PromptError, PromptRequest, parse_model_ref, parse_prompt_body
@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 PROMPT_PREFIX = "prompt:"
-MEDIA: dict[str, type[MediaRequest]] = {"images": ImageRequest, "speech": SpeechRequest}
-MODES = {"embeddings": "embedding", "images": "image_generation", "speech": "audio_speech"}
+MEDIA: dict[str, type[MediaRequest]] = {"images": ImageRequest, "speech": SpeechRequest,
+                                         "transcriptions": TranscriptionRequest}
+MODES = {"embeddings": "embedding", "images": "image_generation", "speech": "audio_speech",
+         "transcriptions": "audio_transcription"}
 """The deployment mode (`model_info.mode`, LiteLLM's names) each endpoint calls; every other endpoint: `chat`."""
 
 

@@ -22,9 +22,9 @@ from registry.tables import utcnow
 if TYPE_CHECKING:
     from gateway.tracing import RequestTrace
 
-Endpoint = Literal["chat", "embeddings", "moderations", "responses", "images", "speech"]
-"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows. `images`
-and `speech` pass through to OpenAI-compatible deployments (`gateway/media_schemas.py`)."""
+Endpoint = Literal["chat", "embeddings", "moderations", "responses", "images", "speech", "transcriptions"]
+"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows. `images`,
+`speech` and `transcriptions` pass through to OpenAI-compatible deployments (`gateway/media_schemas.py`)."""
 
 
 @dataclass(frozen=True, slots=True)

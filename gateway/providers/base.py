@@ -10,7 +10,7 @@ from typing import Any, Literal
 from gateway.providers.cost import Prices
 
 Transport = Literal["native", "litellm", "demo"]
-DeploymentMode = Literal["chat", "embedding", "image_generation", "audio_speech"]
+DeploymentMode = Literal["chat", "embedding", "image_generation", "audio_speech", "audio_transcription"]
 """What a deployment serves (LiteLLM's `model_info.mode` names): the endpoints that may call it."""
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
 
@@ -66,8 +66,8 @@ class Completion:
 
 
 @dataclass(slots=True)
-class Audio:
-    """Speech as the upstream sent it (the body is the audio file itself)."""
+class RawAnswer:
+    """An answer passed on as the upstream sent it: speech (the audio file itself), a transcript in its format."""
 
     content: bytes
     media_type: str
@@ -129,8 +129,13 @@ class Provider(ABC):
         raise ProviderError("config", f"{deployment.id}: image generation passes through to OpenAI-compatible "
                                       "deployments only")
 
-    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> Audio:
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
         raise ProviderError("config", f"{deployment.id}: speech passes through to OpenAI-compatible deployments only")
+
+    async def transcribe(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        """`payload` holds the form's fields and `file` (`AudioFile` as JSON: name, type, base64 data)."""
+        raise ProviderError("config", f"{deployment.id}: transcription passes through to OpenAI-compatible "
+                                      "deployments only")
 
     async def start(self) -> None:
         return None

@@ -62,6 +62,8 @@ class Prices:
     image_output_per_token: float | None = None
     input_per_character: float | None = None
     """Text to speech priced by the character of its input (OpenAI's `tts-1`)."""
+    input_per_second: float | None = None
+    """Transcription priced by the second of audio (OpenAI's `whisper-1`)."""
 
     def cost(self, prompt_tokens: int, completion_tokens: int, details: TokenDetails | None = None) -> float:
         parts = (details or TokenDetails()).capped(prompt_tokens, completion_tokens)
@@ -98,6 +100,19 @@ def image_usage(usage: object) -> tuple[int, int, TokenDetails]:
     details = TokenDetails(image_input=_count(_mapping(usage.get("input_tokens_details")), "image_tokens"),
                            image_output=images_out)
     return prompt, completion, details.capped(prompt, completion)
+
+
+def transcription_usage(usage: object) -> tuple[int, int, TokenDetails, float | None]:
+    """(input, output, parts, seconds) of a transcription's `usage`: tokens (`input_token_details.audio_tokens`),
+    or the audio's `seconds` for models billed by duration (None when not reported)."""
+    if not isinstance(usage, dict):
+        return 0, 0, TokenDetails(), None
+    if usage.get("type") == "duration":
+        seconds = usage.get("seconds")
+        return 0, 0, TokenDetails(), float(seconds) if isinstance(seconds, (int, float)) and seconds >= 0 else None
+    prompt, completion = _count(usage, "input_tokens"), _count(usage, "output_tokens")
+    audio = _count(_mapping(usage.get("input_token_details")), "audio_tokens")
+    return prompt, completion, TokenDetails(audio_input=audio).capped(prompt, completion), None
 
 
 def token_details(usage: object) -> TokenDetails:

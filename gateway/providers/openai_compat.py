@@ -8,6 +8,7 @@ key come from the deployment alone: the payload is only ever the JSON body, what
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.providers.base import Audio, ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+from gateway.providers.base import RawAnswer, ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
 
 
 class OpenAICompatProvider(Provider):
@@ -47,9 +48,9 @@ class OpenAICompatProvider(Provider):
     async def images(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         return await self._post_json(deployment, "/images/generations", payload)
 
-    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> Audio:
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
         raw, media_type, upstream_ms = await self._post(deployment, "/audio/speech", payload)
-        return Audio(raw, media_type or "application/octet-stream", upstream_ms)
+        return RawAnswer(raw, media_type or "application/octet-stream", upstream_ms)
 
     async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
         session = await self._ensure_session()
@@ -74,15 +75,30 @@ class OpenAICompatProvider(Provider):
             raise _status_error(deployment, response.status, body, response.headers.get("retry-after"))
         return _SSEStream(response, deployment)
 
-    async def _post(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> tuple[bytes, str, float]:
-        """The answer's body, content type and time in milliseconds."""
+    async def transcribe(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        form = aiohttp.FormData()
+        for name, value in payload.items():
+            if name != "file":
+                form.add_field(name, str(value))
+        upload = payload["file"]
+        form.add_field("file", base64.b64decode(upload["data"]), filename=upload["filename"],
+                       content_type=upload["content_type"])
+        raw, media_type, upstream_ms = await self._post(deployment, "/audio/transcriptions", form)
+        return RawAnswer(raw, media_type or "application/octet-stream", upstream_ms)
+
+    async def _post(self, deployment: Deployment, path: str,
+                    payload: dict[str, Any] | aiohttp.FormData) -> tuple[bytes, str, float]:
+        """The answer's body, content type and time in milliseconds. A form sets its own (multipart) type."""
         session = await self._ensure_session()
         started = time.perf_counter()
+        headers = self._headers(deployment)
+        if isinstance(payload, aiohttp.FormData):
+            headers.pop("content-type")
         try:
             async with session.post(
                 _url(deployment, path),
-                data=orjson.dumps(payload),
-                headers=self._headers(deployment),
+                data=payload if isinstance(payload, aiohttp.FormData) else orjson.dumps(payload),
+                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=deployment.timeout),
             ) as response:
                 raw = await response.read()

@@ -27,6 +27,7 @@ PRICE_KEYS = {
     "output_cost_per_audio_token": "audio_output_per_token",
     "output_cost_per_image_token": "image_output_per_token",
     "input_cost_per_character": "input_per_character",
+    "input_cost_per_second": "input_per_second",
 }
 """litellm's name of each price (in its price map and in a deployment's config) -> `Prices` field."""
 _BASE_KEYS = ("input_cost_per_token", "output_cost_per_token")

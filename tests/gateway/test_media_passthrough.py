@@ -16,16 +16,20 @@ from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
 from tests.support.word_guardrail import WORD, BannedWord
 
-IMAGE_IN, IMAGE_OUT, PER_CHARACTER = 5e-6, 4e-5, 1.5e-5
+IMAGE_IN, IMAGE_OUT, PER_CHARACTER, AUDIO_IN, PER_SECOND = 5e-6, 4e-5, 1.5e-5, 3e-6, 1e-4
+AUDIO = b"RIFF" + bytes(996)  # 1000 bytes: 10 audio tokens to the fake, or 1 second for a whisper model
 
 
 def _config(up: FakeUpstream) -> dict[str, Any]:
     image = deployment("img", up, input_cost_per_token=IMAGE_IN, output_cost_per_image_token=IMAGE_OUT,
                        model_info={"mode": "image_generation"})
     speech = deployment("tts", up, input_cost_per_character=PER_CHARACTER, model_info={"mode": "audio_speech"})
+    stt = deployment("stt", up, input_cost_per_token=1e-6, input_cost_per_audio_token=AUDIO_IN, output_cost_per_token=1e-5,
+                     model_info={"mode": "audio_transcription"})
+    whisper = deployment("whisper", up, input_cost_per_second=PER_SECOND, model_info={"mode": "audio_transcription"})
     policy = {"input": [{"guardrail": BannedWord.name, "mode": "block"}]}
-    return {"model_list": [image, speech, deployment("chat-a", up)], "guardrail_policies": {"words": policy},
-            "default_policy": "words", "prompts": None}
+    return {"model_list": [image, speech, deployment("chat-a", up), stt, whisper],
+            "guardrail_policies": {"words": policy}, "default_policy": "words", "prompts": None}
 
 
 @pytest.fixture()
@@ -61,11 +65,13 @@ def test_speech_is_passed_through_and_priced_by_the_character(media_gw: RunningG
     assert row.cost_known and row.cost_usd == pytest.approx(len("hello there") * PER_CHARACTER)
 
 
-@pytest.mark.parametrize("call", ["images", "speech"])
+@pytest.mark.parametrize("call", ["images", "speech", "transcriptions"])
 def test_keys_limits_and_guardrails_apply(media_gw: RunningGateway, upstream: FakeUpstream, call: str) -> None:
     def ask(client: openai.OpenAI, text: str) -> Any:
         if call == "images":
             return client.images.generate(model="img", prompt=text)
+        if call == "transcriptions":
+            return client.audio.transcriptions.create(model="stt", file=("a.wav", AUDIO), prompt=text)
         return client.audio.speech.create(model="tts", voice="alloy", input=text)
 
     with pytest.raises(openai.AuthenticationError):
@@ -108,7 +114,7 @@ def test_a_model_not_served_natively_is_refused(make_gateway: GatewayFactory, up
 def test_unserved_families_name_what_is_served(media_gw: RunningGateway) -> None:
     client = media_gw.client()
     for call in (lambda: client.files.list(), lambda: client.batches.list(),
-                 lambda: client.audio.transcriptions.create(model="tts", file=("a.wav", b"RIFF"))):
+                 lambda: client.audio.translations.create(model="stt", file=("a.wav", AUDIO))):
         with pytest.raises(openai.NotFoundError) as caught:
             call()
         assert "images/generations" in caught.value.message and caught.value.code == "unsupported_endpoint"
@@ -129,3 +135,50 @@ def test_masked_personal_data_never_reaches_the_upstream(make_gateway: GatewayFa
     assert speech["input"] == "Write to <EMAIL_ADDRESS_1> today"
     assert "jane.doe" not in speech["instructions"] and "<EMAIL_ADDRESS" in speech["instructions"]
     assert image["prompt"] == "A postcard addressed to <EMAIL_ADDRESS_1>"
+
+
+def test_transcription_is_passed_through_and_priced_by_its_tokens(media_gw: RunningGateway,
+                                                                   upstream: FakeUpstream) -> None:
+    raw = media_gw.client().audio.transcriptions.with_raw_response.create(
+        model="stt", file=("call.wav", AUDIO, "audio/wav"), prompt="names: Ada", language="en", temperature=0.2)
+    assert raw.parse().text == "fake transcript ok"
+    sent = upstream.requests_to("/audio/transcriptions")[-1].json
+    assert {k: sent[k] for k in ("model", "prompt", "language", "temperature")} == {
+        "model": "stt-upstream", "prompt": "names: Ada", "language": "en", "temperature": "0.2"}
+    assert sent["file"]["filename"] == "call.wav" and sent["file"]["data"] == AUDIO
+    row = media_gw.row(raw.headers["x-request-id"])
+    # 10 audio tokens and 2 prompt words in, 3 words out.
+    expected = 10 * AUDIO_IN + 2 * 1e-6 + 3 * 1e-5
+    assert (row.endpoint, row.prompt_tokens, row.audio_input_tokens, row.completion_tokens) == (
+        "transcriptions", 12, 10, 3)
+    assert row.cost_known and row.cost_usd == pytest.approx(expected)
+
+
+def test_transcription_by_the_second_and_in_text(media_gw: RunningGateway) -> None:
+    client = media_gw.client()
+    raw = client.audio.transcriptions.with_raw_response.create(model="whisper", file=("a.wav", AUDIO * 2))
+    row = media_gw.row(raw.headers["x-request-id"])
+    assert row.cost_known and row.cost_usd == pytest.approx(2 * PER_SECOND)  # 2000 bytes: 2 seconds to the fake
+    raw = client.audio.transcriptions.with_raw_response.create(model="stt", file=("a.wav", AUDIO),
+                                                               response_format="text")
+    assert raw.http_response.text == "fake transcript ok" and raw.headers["content-type"].startswith("text/plain")
+    row = media_gw.row(raw.headers["x-request-id"])
+    assert not row.cost_known and row.cost_usd == 0  # a plain-text transcript reports no usage
+
+
+def test_a_transcription_needs_a_multipart_form(media_gw: RunningGateway) -> None:
+    with media_gw.http() as http:
+        answer = http.post("/v1/audio/transcriptions", json={"model": "stt"},
+                           headers={"authorization": f"Bearer {media_gw.keys['alpha']}"})
+        assert answer.status_code == 400 and "multipart/form-data" in answer.json()["error"]["message"]
+        answer = http.post("/v1/audio/transcriptions", files={"file": ("a.wav", AUDIO)},
+                           data={"model": "stt", "speaker": "x"},
+                           headers={"authorization": f"Bearer {media_gw.keys['alpha']}"})
+        assert answer.status_code == 400 and "speaker" in answer.json()["error"]["message"]
+
+
+def test_an_image_answer_without_usage_has_an_unknown_cost(media_gw: RunningGateway) -> None:
+    # As DALL-E answers: images and no usage.
+    raw = media_gw.client().images.with_raw_response.generate(model="img", prompt="a fox [[fake:no_usage]]")
+    row = media_gw.row(raw.headers["x-request-id"])
+    assert not row.cost_known and row.cost_usd == 0

@@ -18,7 +18,7 @@ _INT_FIELDS = frozenset(
      "cached_tokens", "reasoning_tokens", "cache_write_tokens", "audio_input_tokens", "image_input_tokens",
      "audio_output_tokens", "image_output_tokens", "context_limit"}
 )
-_FLAG_FIELDS = frozenset({"malformed_json"})
+_FLAG_FIELDS = frozenset({"malformed_json", "no_usage"})
 _TEXT_FIELDS = frozenset({"reply"})
 
 
@@ -34,6 +34,7 @@ class Behaviour:
     image_*_tokens: reported in the usage's `prompt_tokens_details` / `completion_tokens_details`;
     cache_write_tokens: as litellm reports Anthropic's cache creation (`cache_creation_input_tokens`).
     context_limit: a prompt of more tokens is a 400 `context_length_exceeded`, as OpenAI answers it.
+    no_usage: an image generation answers without `usage`, as DALL-E does.
     """
 
     slow: int | None = None
@@ -53,6 +54,7 @@ class Behaviour:
     audio_output_tokens: int | None = None
     image_output_tokens: int | None = None
     context_limit: int | None = None
+    no_usage: bool | None = None
 
     def merged_over(self, base: Behaviour) -> Behaviour:
         """Fields set here win; unset fields fall back to ``base``."""

@@ -117,6 +117,7 @@ class FakeUpstream:
             app.router.add_post(f"{prefix}/embeddings", self._embeddings)
             app.router.add_post(f"{prefix}/images/generations", self._media)
             app.router.add_post(f"{prefix}/audio/speech", self._media)
+            app.router.add_post(f"{prefix}/audio/transcriptions", self._transcription)
             app.router.add_get(f"{prefix}/models", self._models)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -250,13 +251,30 @@ class FakeUpstream:
         if not isinstance(body, dict):
             return error_response(400, "request body must be a JSON object", None)
         text = str(body.get("prompt") or body.get("input") or "")
-        early = await self._prelude(self._behaviour_for(f"{body.get('model', '')} {text}"), f"{request.path}\n{text}")
+        behaviour = self._behaviour_for(f"{body.get('model', '')} {text}")
+        early = await self._prelude(behaviour, f"{request.path}\n{text}")
         if early is not None:
             return early
         if request.path.endswith("/images/generations"):
-            return web.Response(body=orjson.dumps(media.image_body(body, text)), content_type="application/json")
+            answer = media.image_body(body, text)
+            if behaviour.no_usage:
+                del answer["usage"]
+            return web.Response(body=orjson.dumps(answer), content_type="application/json")
         audio, content_type = media.speech_bytes(body)
         return web.Response(body=audio, content_type=content_type)
+
+    async def _transcription(self, request: web.Request) -> web.Response:
+        """A multipart form, recorded with the file as its name, type and bytes (`media.form_fields`)."""
+        fields = media.form_fields(await request.post())
+        if self.record:
+            self.requests.append(RecordedRequest(request.path, {k.lower(): v for k, v in request.headers.items()},
+                                                 fields))
+        text = str(fields.get("prompt") or "")
+        early = await self._prelude(self._behaviour_for(f"{fields.get('model', '')} {text}"), f"{request.path}\n{text}")
+        if early is not None:
+            return early
+        body, content_type = media.transcript(fields)
+        return web.Response(body=body, content_type=content_type)
 
     async def _models(self, request: web.Request) -> web.Response:
         await self._read(request)
