@@ -30,6 +30,13 @@ def _shared_tokens(client: redis.Redis, prefix: str) -> int:
     return sum(int(client.get(key) or 0) for key in client.scan_iter(f"{prefix}route-tpm:*"))
 
 
+def _start_early_in_a_minute() -> None:
+    """The counters are per wall-clock minute: a test that crossed into the next one would compare fresh zeros."""
+    into = time.time() % 60
+    if into > 40:
+        time.sleep(60 - into + 0.1)
+
+
 def _wait_for_count(client: redis.Redis, prefix: str, at_least: int) -> None:
     # A stream's tokens are counted once it has ended, just after the client read its last event.
     deadline = time.monotonic() + 10
@@ -48,6 +55,7 @@ def test_replicas_route_by_the_tokens_both_served(make_gateway: GatewayFactory, 
     try:
         with make_gateway(config, database_url=f"sqlite:///{tmp_path / 'a.db'}") as one, \
                 make_gateway(config, database_url=f"sqlite:///{tmp_path / 'b.db'}") as two:
+            _start_early_in_a_minute()
             answer = one.client().chat.completions.create(model="chat-a", stream=stream,
                                                           messages=[{"role": "user", "content": BIG}])
             if stream:
@@ -69,6 +77,7 @@ def test_redis_unreachable_routes_by_local_counts(make_gateway: GatewayFactory, 
                                                   second_upstream: FakeUpstream) -> None:
     config = _config(upstream, second_upstream, "test-usage-routing-down:", url="redis://127.0.0.1:1/0")
     with make_gateway(config) as gw:
+        _start_early_in_a_minute()  # the process's own counts are per minute too
         gw.client().chat.completions.create(model="chat-a", messages=[{"role": "user", "content": BIG}])
         for _ in range(3):
             gw.client().chat.completions.create(model="chat-a", messages=SMALL)
