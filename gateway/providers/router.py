@@ -220,7 +220,7 @@ class Router:
         load = self._loads.get(deployment_id)
         if load is None or tokens <= 0:
             return
-        load.add_tokens(tokens, self._clock())
+        load.add_tokens(tokens, time.time())
         if self._shared is not None:
             await self._shared.add(deployment_id, tokens)
 
@@ -237,11 +237,13 @@ class Router:
         # LiteLLM's `order`: only the lowest order present is eligible; the next is tried once those failed.
         first = min(_order(d) for d in healthy)
         healthy = [d for d in healthy if _order(d) == first]
+        # Tokens are counted per wall-clock minute, the minute the shared counters (and every replica) use.
+        minute_now = time.time()
         if self._shared is not None and len(healthy) > 1:
             counts = await self._shared.read([d.id for d in healthy])
             for deployment_id, tokens in (counts or {}).items():
-                self._loads[deployment_id].set_tokens(tokens, now)
-        return choose(self.settings.routing_strategy, healthy, self._loads, now)
+                self._loads[deployment_id].set_tokens(tokens, minute_now)
+        return choose(self.settings.routing_strategy, healthy, self._loads, minute_now)
 
     def _observe(self, load: Load, started: float) -> None:
         # A stream's latency is its time to the first chunk.
