@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from gateway.api import (admin, anthropic_routes, completions, health, moderations, openai_routes, registry_routes,
-                         responses_routes, usage_policy_routes)
+from gateway.api import (admin, anthropic_routes, completions, health, media_routes, moderations, openai_routes,
+                         registry_routes, responses_routes, usage_policy_routes)
 from gateway.api.deps import response_headers
 from gateway.api.hot_routes import HotRoutes, hot_routes
 from gateway.api.registry_common import RegistryApiConfig
@@ -59,8 +59,9 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.include_router(moderations.router)
     app.include_router(completions.router)
     app.include_router(responses_routes.router)
+    app.include_router(media_routes.router)
     openai_style = (openai_routes.router, anthropic_routes.router, moderations.router, completions.router,
-                    responses_routes.router)
+                    responses_routes.router, media_routes.router)
     unprefixed = without_prefix(*openai_style)
     app.include_router(unprefixed)
     app.include_router(admin.router)
@@ -125,6 +126,8 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and (unserved := media_routes.not_served(request.url.path)) is not None:
+        return _error_response(request, unserved)
     kind = "not_found" if exc.status_code == 404 else "invalid_request"
     body = orjson.dumps({"error": {"message": f"{request.method} {request.url.path}: {exc.detail}",
                                    "type": "invalid_request_error", "param": None, "code": kind}})

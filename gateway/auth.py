@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
+from gateway.access_groups import AccessGroups, access_groups, expand
 from gateway.config import GatewayConfig
 from gateway.errors import AuthenticationFailed, ServiceUnavailable
 from gateway.limits.base import BudgetRule, RateRule
@@ -42,15 +43,16 @@ class _Entry:
     expires_at: object
     until: float
     loaded: float
+    """When the database last confirmed this entry (monotonic seconds)."""
     refresh_at: float
     """From when a request starts a background lookup (the entry still serves until `until`)."""
-    """When the database last confirmed this entry (monotonic seconds)."""
 
 
 class KeyCache:
     def __init__(self, engine: Engine, config: GatewayConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
         self._clock = clock
+        self._groups = access_groups(config)
         self._ttl = config.server.key_cache_ttl_s
         self._stale = config.server.key_cache_stale_s
         master, _ = resolve_secret(config.general_settings.master_key, "general_settings.master_key")
@@ -135,9 +137,12 @@ class KeyCache:
         key, team = found
         if key.revoked_at is not None:
             return _Entry(None, "this API key has been revoked", None, until, now, refresh_at)
-        return _Entry(principal_of(key, team), "", key.expires_at, until, now, refresh_at)
-def principal_of(key: ApiKey, team: Team | None) -> Principal:
-    models = _intersect(key.models, team.models if team else None)
+        return _Entry(principal_of(key, team, self._groups), "", key.expires_at, until, now, refresh_at)
+
+
+def principal_of(key: ApiKey, team: Team | None, groups: AccessGroups | None = None) -> Principal:
+    groups = groups or {}
+    models = _intersect(expand(key.models, groups), expand(team.models if team else None, groups))
     rates, budgets = [], []
     if key.rpm or key.tpm:
         rates.append(RateRule("key", key.id, key.rpm, key.tpm))

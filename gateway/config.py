@@ -16,16 +16,19 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from gateway.litellm_compat import accept_litellm
 from gateway.limits.factory import LimitsConfig as LimitStoreConfig
 from gateway.prompts.store import PromptStoreConfig
+from gateway.providers.base import DeploymentMode
+from gateway.providers.failures import RetryPolicy
 from gateway.providers.strategies import Strategy
 from gateway.rag.config import RagConfig
 from gateway.usage_policy.config import UsagePolicyConfig
 
 
 from gateway.config_policies import GuardrailSpec, JudgeBand, JudgeConfig, PolicyConfig, Strict  # noqa: F401
+from gateway.config_prices import PriceParams
 
 
-class LiteLLMParams(Strict):
-    """The subset of LiteLLM's `litellm_params` that Warden understands."""
+class LiteLLMParams(PriceParams):
+    """The subset of LiteLLM's `litellm_params` that Warden understands (prices: `PriceParams`)."""
 
     model: str
     api_base: str | None = None
@@ -38,8 +41,8 @@ class LiteLLMParams(Strict):
     rpm: int | None = Field(default=None, gt=0)
     tpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, gt=0)
-    input_cost_per_token: float | None = Field(default=None, ge=0)
-    output_cost_per_token: float | None = Field(default=None, ge=0)
+    order: int | None = Field(default=None, ge=1)
+    """LiteLLM's deployment priority: lower orders are tried first, the others only when those fail."""
     extra_headers: dict[str, str] | None = None
     aws_region_name: str | None = None
     aws_access_key_id: str | None = None
@@ -67,7 +70,7 @@ DEFAULT_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens",
 
 class ModelInfo(Strict):
     id: str | None = None
-    mode: Literal["chat", "embedding"] = "chat"
+    mode: DeploymentMode = "chat"
     base_model: str | None = None
     description: str | None = None
     max_output_tokens: int | None = Field(default=None, gt=0)
@@ -76,6 +79,8 @@ class ModelInfo(Strict):
     litellm (any provider); `auto` picks native for OpenAI-compatible providers."""
     registry_model: str | None = None
     registry_version: str | None = None
+    access_groups: list[str] = Field(default=[], max_length=32)
+    """LiteLLM's access groups: a key's or team's `models` naming a group may use this model."""
 
 
 class ModelDeployment(Strict):
@@ -106,6 +111,10 @@ class RouterSettings(Strict):
     fallbacks: Fallbacks = []
     default_fallbacks: list[str] = []
     """Tried for every model that has no fallbacks of its own."""
+    context_window_fallbacks: Fallbacks = []
+    """Models tried, in order, when the upstream says the prompt does not fit the model's context window."""
+    retry_policy: RetryPolicy | None = None
+    """Retries per kind of error, in LiteLLM's names (`RateLimitErrorRetries`...); unset kinds: `num_retries`."""
     model_group_alias: dict[str, str | GroupAlias] = {}
     """Another public name for a model: requests for the alias are served by the model it names."""
 
@@ -117,6 +126,7 @@ class LiteLLMSettings(Strict):
     request_timeout: float | None = Field(default=None, gt=0)
     fallbacks: Fallbacks | None = None
     default_fallbacks: list[str] | None = None
+    context_window_fallbacks: Fallbacks | None = None
 
 
 class GeneralSettings(Strict):
@@ -255,6 +265,8 @@ class GatewayConfig(Strict):
             updates["fallbacks"] = lls.fallbacks
         if lls.default_fallbacks and not self.router_settings.default_fallbacks:
             updates["default_fallbacks"] = lls.default_fallbacks
+        if lls.context_window_fallbacks and not self.router_settings.context_window_fallbacks:
+            updates["context_window_fallbacks"] = lls.context_window_fallbacks
         return self.router_settings.model_copy(update=updates)
 
     def model_names(self) -> list[str]:
@@ -313,11 +325,13 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 def _check_references(config: GatewayConfig, source: str) -> None:
     names = set(config.model_names())
-    for entry in config.effective_router().fallbacks:
-        for model, targets in entry.items():
-            for name in [model, *targets]:
-                if name not in names:
-                    raise ConfigError(f"{source}: fallbacks name unknown model {name!r}")
+    router = config.effective_router()
+    for section, chains in (("fallbacks", router.fallbacks), ("context_window_fallbacks", router.context_window_fallbacks)):
+        for entry in chains:
+            for model, targets in entry.items():
+                for name in [model, *targets]:
+                    if name not in names:
+                        raise ConfigError(f"{source}: {section} name unknown model {name!r}")
     for name in config.effective_router().default_fallbacks:
         if name not in names:
             raise ConfigError(f"{source}: default_fallbacks name unknown model {name!r}")

@@ -28,6 +28,10 @@ DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 PER_TOKEN_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5)
 LABELS = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "deployment"]
+TOKEN_TYPES = {"cached": "cached_input", "cache_write": "cache_write_input", "audio_input": "audio_input",
+               "image_input": "image_input", "reasoning": "reasoning", "audio_output": "audio_output",
+               "image_output": "image_output"}
+"""The `gen_ai_token_type` of each part of the input and output counts (`TokenDetails`), observed when reported."""
 
 
 class GenAIMetrics:
@@ -58,10 +62,9 @@ class GenAIMetrics:
         if ctx.endpoint != "embeddings":
             self.tokens.labels(*labels, "output").observe(ctx.completion_tokens)
         # Parts of the input and output counts above, kept apart only when the upstream reports them.
-        if ctx.cached_tokens:
-            self.tokens.labels(*labels, "cached_input").observe(ctx.cached_tokens)
-        if ctx.reasoning_tokens:
-            self.tokens.labels(*labels, "reasoning").observe(ctx.reasoning_tokens)
+        for name, token_type in TOKEN_TYPES.items():
+            if count := getattr(ctx.token_details, name):
+                self.tokens.labels(*labels, token_type).observe(count)
         if ctx.first_chunk_at is not None:
             first = ctx.first_chunk_at - ctx.upstream_started
             self.first_token.labels(*labels).observe(first)

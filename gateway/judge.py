@@ -18,6 +18,7 @@ import orjson
 from gateway.config import ConfigError, JudgeConfig
 from gateway.prompts.document import MessageTemplate, parse_document
 from gateway.providers.base import Completion, Deployment, Provider
+from gateway.providers.cost import token_details
 from gateway.providers.router import Router
 from guardrails.judge import JudgeReply
 from guardrails.lru import Lru
@@ -48,7 +49,8 @@ class RouterJudge:
         completion, served = await self._router.run(self.config.model, payload, _chat)
         choices = completion.body.get("choices") or [{}]
         text = str((choices[0].get("message") or {}).get("content") or "")
-        cost = served.deployment.prices.cost(completion.prompt_tokens, completion.completion_tokens)
+        cost = served.deployment.prices.cost(completion.prompt_tokens, completion.completion_tokens,
+                                             token_details(completion.body.get("usage")))
         reply = JudgeReply(text, completion.prompt_tokens, completion.completion_tokens, cost)
         if self.config.cache_size:
             self._cache.put(key, reply)

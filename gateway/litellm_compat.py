@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from gateway.providers.pricing import PRICE_KEYS as MAP_PRICE_KEYS
+
 log = logging.getLogger("warden.config")
 
 # LiteLLM's top-level keys (https://docs.litellm.ai/docs/proxy/config_settings) outside Warden's schema.
@@ -27,16 +29,15 @@ LITELLM_TOP_LEVEL = frozenset({
 # LiteLLM's documented deployment keys outside Warden's schema. Only these are warned about in a deployment:
 # anything else there (`apibase`) is a typo that would send the call elsewhere, so it stays an error.
 LITELLM_PARAMS = frozenset({
-    "drop_params", "additional_drop_params", "order", "region_name", "top_k", "stop", "n",
-    "input_cost_per_second", "output_cost_per_second", "cache_creation_input_token_cost",
-    "cache_read_input_token_cost", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
+    "drop_params", "additional_drop_params", "region_name", "top_k", "stop", "n",
+    "output_cost_per_second", "max_budget", "budget_duration", "vertex_credentials", "aws_session_token",
     "aws_profile_name", "aws_role_name", "aws_bedrock_runtime_endpoint", "azure_ad_token", "tenant_id",
     "client_id", "client_secret", "custom_llm_provider", "litellm_credential_name", "use_in_pass_through",
     "merge_reasoning_content_in_choices", "configurable_clientside_auth_params", "reasoning_effort", "thinking",
     "use_litellm_proxy", "mock_response", "model_info",
 })
 LITELLM_MODEL_INFO = frozenset({
-    "access_groups", "max_tokens", "max_input_tokens", "litellm_provider", "team_id", "tier", "health_check_model",
+    "max_tokens", "max_input_tokens", "litellm_provider", "team_id", "tier", "health_check_model",
     "health_check_timeout", "db_model", "created_at", "updated_at", "created_by", "updated_by", "key",
     "team_public_model_name", "tpm", "rpm",
 })
@@ -56,7 +57,7 @@ REASONS = {
     "set_verbose": "Warden's log level is its own",
 }
 # model_info keys that are prices: moved to litellm_params, where Warden reads a deployment's price overrides.
-PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token")
+PRICE_KEYS = tuple(MAP_PRICE_KEYS)
 
 
 def accept_litellm(data: dict[str, Any], source: str, known: dict[str, Iterable[str]]) -> dict[str, Any]:

@@ -142,7 +142,7 @@ class EmbeddingRequest(Open):
         return [t for t in self.input if isinstance(t, str)]
 
 
-def parse_request(model: type[ChatRequest] | type[EmbeddingRequest], data: object) -> Any:
+def parse_request(model: type[BaseModel], data: object) -> Any:
     """Validate a decoded JSON body; a bad field is a 400 that names it."""
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", code="invalid_body")

@@ -23,6 +23,8 @@ from gateway.metrics import Metrics
 from gateway.providers.demo import DemoProvider
 from gateway.providers.deployments import build_deployments
 from gateway.providers.litellm_provider import LiteLLMProvider
+from gateway.providers.minute_tokens import SharedMinuteTokens
+from gateway.providers.strategies import USAGE_STRATEGIES
 from gateway.providers.openai_compat import OpenAICompatProvider
 from gateway.providers.pricing import PriceMap
 from gateway.prompts import GitError, PromptStore
@@ -110,6 +112,7 @@ class Gateway:
         for transport in {id(t): t for t in self.router.transports.values()}.values():
             await transport.close()
         await self.limiter.close()
+        await self.router.close()
         await tracing_content.drain()  # spans whose content is still being masked end before the flush
         await asyncio.to_thread(self.tracing.shutdown)
         if self.cache is not None:
@@ -131,7 +134,11 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
     transports = {"native": native, "litellm": LiteLLMProvider(inject_trace=inject), "demo": DemoProvider()}
     prices = PriceMap()
     deployments = build_deployments(config, prices)
-    router = Router(deployments, config.effective_router(), transports, prices=prices, tracing=tracing)
+    router_settings = config.effective_router()
+    # With Redis limits, usage-based routing counts every replica's tokens there; other strategies never read them.
+    shared = (SharedMinuteTokens(config.limits) if config.limits.backend == "redis"
+              and router_settings.routing_strategy in USAGE_STRATEGIES else None)
+    router = Router(deployments, router_settings, transports, prices=prices, tracing=tracing, shared_tokens=shared)
     usage = UsageWriter(engine, batch_size=config.usage.batch_size, flush_interval_s=config.usage.flush_interval_s,
                         spool_dir=config.usage.spool_dir)
     await usage.start()

@@ -35,7 +35,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 _NULL: AbstractContextManager[None] = nullcontext()
 # GenAI semantic conventions name the operation; a moderation has no standard name and keeps its own.
-_OPERATIONS = {"chat": "chat", "responses": "chat", "embeddings": "embeddings", "moderations": "moderations"}
+_OPERATIONS = {"chat": "chat", "responses": "chat", "embeddings": "embeddings", "moderations": "moderations",
+               "images": "generate_content", "speech": "generate_content", "transcriptions": "generate_content"}
 
 
 @dataclass(slots=True)

@@ -89,8 +89,14 @@ class UsageRecord(SQLModel, table=True):
     completion_tokens: int = 0
     cached_tokens: int = 0
     """Of the prompt tokens, those the provider read from its prompt cache (billed at its cache-read price)."""
+    cache_write_tokens: int = 0
+    """Of the prompt tokens, those the provider wrote to its prompt cache (billed at its cache-write price)."""
+    audio_input_tokens: int = 0
+    image_input_tokens: int = 0
     reasoning_tokens: int = 0
     """Of the completion tokens, those the model spent reasoning."""
+    audio_output_tokens: int = 0
+    image_output_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True
     latency_ms: float = 0.0

@@ -43,7 +43,12 @@ class UsageRow:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    audio_input_tokens: int = 0
+    image_input_tokens: int = 0
     reasoning_tokens: int = 0
+    audio_output_tokens: int = 0
+    image_output_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True
     latency_ms: float = 0.0

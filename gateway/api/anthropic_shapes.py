@@ -85,6 +85,8 @@ class ToolChoice(Shape):
 
 class Metadata(Shape):
     user_id: str | None = Field(default=None, max_length=256)
+    tags: list[str] | str | None = None
+    """LiteLLM's routing tags (as a top-level `tags` too): which deployments of the model may serve the request."""
 
 
 class MessagesRequest(Shape):
@@ -99,6 +101,7 @@ class MessagesRequest(Shape):
     tools: list[ToolDef] | None = None
     tool_choice: ToolChoice | None = None
     metadata: Metadata | None = None
+    tags: list[str] | str | None = None
     # Warden's own extensions (README), checked by the pipeline as on chat completions.
     prompt: dict[str, Any] | None = None
     documents: str | list[str | dict[str, Any]] | None = None
@@ -148,7 +151,8 @@ def chat_body(request: MessagesRequest) -> dict[str, Any]:
         body["max_tokens"] = request.max_tokens
     for name, value in (("temperature", request.temperature), ("top_p", request.top_p),
                         ("stop", request.stop_sequences), ("user", request.metadata and request.metadata.user_id),
-                        ("prompt", request.prompt), ("documents", request.documents), ("context", request.context)):
+                        ("prompt", request.prompt), ("documents", request.documents), ("context", request.context),
+                        ("tags", request.tags), ("metadata", request.metadata and _tags_only(request.metadata))):
         if value is not None:
             body[name] = value
     if request.stream:
@@ -160,6 +164,11 @@ def chat_body(request: MessagesRequest) -> dict[str, Any]:
     if request.tool_choice is not None:
         body.update(_tool_choice(request.tool_choice))
     return body
+
+
+def _tags_only(metadata: Metadata) -> dict[str, Any] | None:
+    """Of Anthropic's metadata only the routing tags go on (the user id is the chat request's `user`)."""
+    return None if metadata.tags is None else {"tags": metadata.tags}
 
 
 def _user(message: InputMessage) -> list[dict[str, Any]]:

@@ -102,7 +102,7 @@ class ResponseObject(BaseModel):
     temperature: float | None = None
     top_p: float | None = None
     max_output_tokens: int | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str | list[str]] = Field(default_factory=dict)
     user: str | None = None
     text: TextConfig | None = None
     previous_response_id: str | None = None

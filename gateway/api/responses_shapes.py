@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from gateway.schemas import ResponseFormat, bounded_schema
+from gateway.schemas import ResponseFormat, bounded_schema, lists_only_for_tags
 
 
 class Strict(BaseModel):
@@ -141,7 +141,9 @@ class ResponsesRequest(ResponsesInput):
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
     max_output_tokens: int | None = Field(default=None, ge=1)
-    metadata: dict[str, str] | None = None
+    metadata: Annotated[dict[str, str | list[str]] | None, AfterValidator(lists_only_for_tags)] = None
+    tags: list[str] | str | None = None
+    """LiteLLM's routing tags (as `metadata.tags` too): which deployments of the model may serve the request."""
     user: str | None = Field(default=None, max_length=256)
     text: TextConfig | None = None
     stream: bool = False

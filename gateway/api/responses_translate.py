@@ -55,7 +55,7 @@ def _options(request: ResponsesRequest) -> dict[str, Any]:
     choice = request.tool_choice
     options: dict[str, Any] = {
         "temperature": request.temperature, "top_p": request.top_p, "max_tokens": request.max_output_tokens,
-        "metadata": request.metadata, "user": request.user,
+        "metadata": request.metadata, "tags": request.tags, "user": request.user,
         "tool_choice": {"type": "function", "function": {"name": choice.name}}
         if isinstance(choice, FunctionChoice) else choice,
         # OpenAI refuses `parallel_tool_calls` without tools.

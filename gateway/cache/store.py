@@ -12,6 +12,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from gateway.limits.shared_redis import redis_client
+
 if TYPE_CHECKING:
     from gateway.config import CacheConfig
     from gateway.limits.factory import LimitsConfig
@@ -59,15 +61,8 @@ class RedisStore(CacheStore):
     """The limits store's Redis settings (URL, timeouts, pool size), its own keys under the cache's prefix."""
 
     def __init__(self, url: str, timeout_s: float, max_connections: int) -> None:
-        from redis.asyncio import BlockingConnectionPool, Redis  # only deployments that use Redis import it
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
-        # As for limits: no client retries, a dead Redis costs one timeout and the request goes upstream.
-        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=2 * timeout_s,
-                                               socket_connect_timeout=timeout_s, socket_timeout=timeout_s,
-                                               retry=Retry(NoBackoff(), 0))
-        self._redis = Redis(connection_pool=pool)
+        # As for limits: a dead Redis costs one timeout and the request goes upstream.
+        self._redis = redis_client(url, timeout_s, max_connections)
 
     async def get(self, key: str) -> bytes | None:
         from redis.exceptions import RedisError

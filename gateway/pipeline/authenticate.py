@@ -15,6 +15,7 @@ from gateway.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
+from gateway.media_schemas import ImageRequest, MediaRequest, SpeechRequest, TranscriptionRequest
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.prompt_errors import prompt_error
 from gateway.prompts import PromptError, PromptRequest, parse_model_ref, parse_prompt_body
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from gateway.state import Gateway
 
 PROMPT_PREFIX = "prompt:"
+MEDIA: dict[str, type[MediaRequest]] = {"images": ImageRequest, "speech": SpeechRequest,
+                                         "transcriptions": TranscriptionRequest}
+MODES = {"embeddings": "embedding", "images": "image_generation", "speech": "audio_speech",
+         "transcriptions": "audio_transcription"}
+"""The deployment mode (`model_info.mode`, LiteLLM's names) each endpoint calls; every other endpoint: `chat`."""
 
 
 @traced("authenticate")
@@ -69,10 +75,13 @@ def authorize_model(gw: Gateway, ctx: RequestContext, model: str) -> None:
     assert ctx.principal is not None
     if not ctx.principal.may_use(model):
         raise PermissionDenied(f"team {ctx.principal.team!r} may not use model {model!r}", param="model")
-    wanted = "embedding" if ctx.endpoint == "embeddings" else "chat"
+    wanted = MODES.get(ctx.endpoint, "chat")
     if group[0].mode != wanted:
         raise BadRequest(f"the model {model!r} is a {group[0].mode} model, not a {wanted} model", param="model",
                          code="wrong_model_type")
+    if ctx.endpoint in MEDIA and any(d.transport != "native" for d in group):
+        raise BadRequest(f"the model {model!r} is not served by an OpenAI-compatible deployment: {ctx.endpoint} "
+                         "requests pass through to those only", param="model", code="unsupported_model")
 
 
 async def _select_prompt(gw: Gateway, ctx: RequestContext) -> None:
@@ -104,7 +113,7 @@ def _prompt_request(request: ChatRequest) -> PromptRequest:
     return parse_prompt_body(body)
 
 
-def _parse(gw: Gateway, ctx: RequestContext, body: bytes) -> ChatRequest | EmbeddingRequest:
+def _parse(gw: Gateway, ctx: RequestContext, body: bytes) -> ChatRequest | EmbeddingRequest | MediaRequest:
     limit = gw.config.server.max_body_bytes
     if len(body) > limit:
         raise PayloadTooLarge(f"the request body has {len(body)} bytes; the limit is {limit}")
@@ -112,7 +121,9 @@ def _parse(gw: Gateway, ctx: RequestContext, body: bytes) -> ChatRequest | Embed
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}", code="invalid_json") from None
-    kind = EmbeddingRequest if ctx.endpoint == "embeddings" else ChatRequest
+    kind = MEDIA.get(ctx.endpoint) or (EmbeddingRequest if ctx.endpoint == "embeddings" else ChatRequest)
     request = parse_request(kind, data)
-    ctx.payload = {k: v for k, v in data.items() if k not in EXTENSION_FIELDS and k != "model"}
+    # A media request has no Warden extensions (its strict shape refused any): `prompt` is the image's prompt there.
+    extensions = () if ctx.endpoint in MEDIA else EXTENSION_FIELDS
+    ctx.payload = {k: v for k, v in data.items() if k not in extensions and k != "model"}
     return request

@@ -19,7 +19,8 @@ import orjson
 
 from gateway.config import CacheConfig
 from gateway.pipeline.context import RequestContext
-from gateway.providers.base import ChunkStream, Completion, token_details
+from gateway.providers.base import ChunkStream, Completion
+from gateway.providers.cost import token_details
 from gateway.schemas import CacheControl
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _answer(ctx: RequestContext, entry: dict[str, Any]) -> Completion | ChunkStr
     if "chunks" in entry:
         return _Replay(entry["chunks"])
     ctx.prompt_tokens, ctx.completion_tokens = entry["prompt_tokens"], entry["completion_tokens"]
-    ctx.cached_tokens, ctx.reasoning_tokens = token_details(entry["body"].get("usage"))
+    ctx.token_details = token_details(entry["body"].get("usage")).capped(ctx.prompt_tokens, ctx.completion_tokens)
     return Completion(entry["body"], entry["prompt_tokens"], entry["completion_tokens"])
 
 

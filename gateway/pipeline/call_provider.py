@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, token_details
+from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.providers.cost import TokenDetails, token_details
 from gateway.tracing import traced
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selecti
         # A shadow copy goes only where the request's data class may go.
         mirror(gw, ctx, tuple(d for d in selection.shadow if only is None or d.id in only))
     if isinstance(result, Completion):
-        account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(result.body.get("usage")))
+        account(ctx, result.prompt_tokens, result.completion_tokens, token_details(result.body.get("usage")))
     return result
 
 
@@ -56,15 +57,14 @@ def _request_key(ctx: RequestContext) -> str:
     return f"user:{user}" if user else ctx.request_id
 
 
-def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
-            reasoning_tokens: int = 0) -> None:
+def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int,
+            details: TokenDetails = TokenDetails()) -> None:
     ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
     # Parts of the totals: an upstream reporting more is not believed past them.
-    ctx.cached_tokens = min(cached_tokens, prompt_tokens)
-    ctx.reasoning_tokens = min(reasoning_tokens, completion_tokens)
+    ctx.token_details = details.capped(prompt_tokens, completion_tokens)
     if ctx.served is not None:
         prices = ctx.served.deployment.prices
-        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens)
+        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, ctx.token_details)
         ctx.cost_known = prices.known
 
 

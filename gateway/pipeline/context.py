@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
+from gateway.media_schemas import MediaRequest
 from gateway.prompts import ResolvedPrompt
+from gateway.providers.cost import TokenDetails
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.usage_policy.decision import PolicyDecision
@@ -20,8 +22,9 @@ from registry.tables import utcnow
 if TYPE_CHECKING:
     from gateway.tracing import RequestTrace
 
-Endpoint = Literal["chat", "embeddings", "moderations", "responses"]
-"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows."""
+Endpoint = Literal["chat", "embeddings", "moderations", "responses", "images", "speech", "transcriptions"]
+"""`responses` is a chat request translated from the Responses API: the same steps, its own usage rows. `images`,
+`speech` and `transcriptions` pass through to OpenAI-compatible deployments (`gateway/media_schemas.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ class RequestContext:
     started: float = field(default_factory=time.perf_counter)
     created_at: datetime = field(default_factory=utcnow)
     principal: Principal | None = None
-    request: ChatRequest | EmbeddingRequest | None = None
+    request: ChatRequest | EmbeddingRequest | MediaRequest | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     """The body that goes upstream (without `model`, which the router sets per deployment)."""
     model: str | None = None
@@ -72,10 +75,8 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cached_tokens: int = 0
-    """Of the prompt tokens, those the provider read from its prompt cache."""
-    reasoning_tokens: int = 0
-    """Of the completion tokens, those the model spent reasoning."""
+    token_details: TokenDetails = TokenDetails()
+    """The parts of the prompt and completion tokens priced apart (cache reads and writes, reasoning, audio...)."""
     cost_usd: float = 0.0
     cost_known: bool = True
     upstream_ms: float = 0.0

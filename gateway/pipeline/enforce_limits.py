@@ -18,6 +18,7 @@ from gateway.limits.estimate import prompt_token_bound, typical_prompt_tokens
 from gateway.limits.levels import rate_headers
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.filter_chunks import chunks_attached
+from gateway.media_schemas import MediaRequest
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.tracing import traced
 
@@ -88,9 +89,9 @@ def _deployment_rates(gw: Gateway, model: str) -> list[RateRule]:
     return [RateRule("model", subject, rpm, tpm)] if rpm or tpm else []
 
 
-def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:
+def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest | MediaRequest) -> int:
     """What TPM limits charge before the call (a typical count, not a bound: reconciled after the call)."""
-    if isinstance(request, EmbeddingRequest):
+    if isinstance(request, (EmbeddingRequest, MediaRequest)):
         return typical_prompt_tokens(list(request.texts()), 0)
     texts = [text for message in request.messages for _, text in message.texts()]
     return typical_prompt_tokens(texts, len(request.messages))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.context import RequestContext
 from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
+from gateway.providers.cost import DETAIL_NAMES, TokenDetails
 from registry.usage_rows import UsageRow
 
 if TYPE_CHECKING:
@@ -33,11 +35,16 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx, model, content=gw.tracing.enabled and _content_allowed(gw, ctx))
     if ctx.reservation is not None:
-        task = asyncio.get_running_loop().create_task(
-            gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd)
-        )
-        _settling.add(task)
-        task.add_done_callback(_settling.discard)
+        _background(gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd))
+    if ctx.stream and ctx.served is not None:
+        # The router counted a plain answer's tokens as it came back; a stream's are known only now.
+        _background(gw.router.count_tokens(ctx.served.deployment.id, ctx.prompt_tokens + ctx.completion_tokens))
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
 
 
 def _content_allowed(gw: Gateway, ctx: RequestContext) -> bool:
@@ -78,8 +85,7 @@ def usage_row(ctx: RequestContext) -> UsageRow:
         error_type=ctx.error_type,
         prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
         completion_tokens=ctx.completion_tokens + judge.completion_tokens,
-        cached_tokens=ctx.cached_tokens,
-        reasoning_tokens=ctx.reasoning_tokens,
+        **token_columns(ctx.token_details),
         cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,
         latency_ms=round(ctx.elapsed_ms(), 3),
@@ -98,6 +104,11 @@ def usage_row(ctx: RequestContext) -> UsageRow:
         chunks_removed=chunks_removed(ctx.checks),
         chunks_cited=chunks_cited(ctx.checks),
     )
+
+
+def token_columns(details: TokenDetails) -> dict[str, int]:
+    """The usage row's columns of each priced-apart part (`cached_tokens`, `cache_write_tokens`...)."""
+    return {f"{name}_tokens": getattr(details, name) for name in DETAIL_NAMES}
 
 
 def metric_model(gw: Gateway, name: str | None) -> str:

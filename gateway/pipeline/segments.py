@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.pipeline.tool_arguments import split, text_calls
+from gateway.media_schemas import MediaRequest
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from guardrails.base import Role, Segment
 
@@ -14,13 +15,18 @@ _ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "u
 
 
 VARIABLE = "variable:"
+FIELD = "field:"
+"""The source of a media request's text: the body field it came from (`field:prompt`), where a mask goes back."""
 
 
-def request_segments(request: ChatRequest | EmbeddingRequest, variables: dict[str, Any] | None = None) -> list[Segment]:
+def request_segments(request: ChatRequest | EmbeddingRequest | MediaRequest,
+                     variables: dict[str, Any] | None = None) -> list[Segment]:
     """Every text of the request, by role: messages, text parts of multi-part content, documents, and the
     caller's values for a stored prompt's variables (user text, whatever slot they fill)."""
     if isinstance(request, EmbeddingRequest):
         return [Segment(text, "user", index) for index, text in enumerate(request.texts())]
+    if isinstance(request, MediaRequest):
+        return [Segment(text, "user", None, None, FIELD + name) for name, text in request.field_texts()]
     out = []
     for index, message in enumerate(request.messages):
         role = _ROLES[message.role]
@@ -60,6 +66,8 @@ def apply_rewrites(payload: dict[str, Any], segments: Sequence[Segment], variabl
     for segment in segments:
         if segment.source and segment.source.startswith(VARIABLE) and segment.message_index is None:
             variables[segment.source[len(VARIABLE) :]] = segment.text
+        if segment.source and segment.source.startswith(FIELD) and segment.source[len(FIELD):] in payload:
+            payload[segment.source[len(FIELD):]] = segment.text
     messages = payload.get("messages")
     if isinstance(messages, list):
         payload["messages"] = messages = [dict(m) if isinstance(m, dict) else m for m in messages]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.record_usage import usage_row
 from gateway.providers.base import Deployment, ProviderError
+from gateway.providers.cost import token_details
 from gateway.providers.tags import request_tags
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ async def _shadow_call(gw: Gateway, ctx: RequestContext, deployment: Deployment,
         transport = gw.router.transports[deployment.transport]
         completion = await transport.chat(deployment, {**payload, "model": deployment.upstream_model})
         row.prompt_tokens, row.completion_tokens = completion.prompt_tokens, completion.completion_tokens
-        row.cost_usd = deployment.prices.cost(completion.prompt_tokens, completion.completion_tokens)
+        row.cost_usd = deployment.prices.cost(completion.prompt_tokens, completion.completion_tokens,
+                                              token_details(completion.body.get("usage")))
         row.status, row.status_code, row.error_type = "ok", 200, None
     except ProviderError as exc:
         row.status, row.status_code, row.error_type = "error", exc.status or 502, f"shadow_{exc.kind}"

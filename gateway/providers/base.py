@@ -7,30 +7,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.providers.cost import Prices
+
 Transport = Literal["native", "litellm", "demo"]
+DeploymentMode = Literal["chat", "embedding", "image_generation", "audio_speech", "audio_transcription"]
+"""What a deployment serves (LiteLLM's `model_info.mode` names): the endpoints that may call it."""
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
-
-
-@dataclass(frozen=True, slots=True)
-class Prices:
-    input_per_token: float = 0.0
-    output_per_token: float = 0.0
-    max_output_tokens: int | None = None
-    known: bool = False
-    """False when no price was found: cost is then recorded as 0 and flagged."""
-    cache_read_per_token: float | None = None
-    """Prompt tokens the provider read from its prompt cache (None: billed as any input token)."""
-    reasoning_per_token: float | None = None
-    """Reasoning tokens, part of the completion tokens (None: billed as any output token)."""
-
-    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
-             reasoning_tokens: int = 0) -> float:
-        cached = min(max(cached_tokens, 0), prompt_tokens)
-        reasoning = min(max(reasoning_tokens, 0), completion_tokens)
-        read = self.input_per_token if self.cache_read_per_token is None else self.cache_read_per_token
-        think = self.output_per_token if self.reasoning_per_token is None else self.reasoning_per_token
-        return ((prompt_tokens - cached) * self.input_per_token + cached * read
-                + (completion_tokens - reasoning) * self.output_per_token + reasoning * think)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +25,7 @@ class Deployment:
     upstream_model: str
     litellm_model: str
     transport: Transport
-    mode: Literal["chat", "embedding"] = "chat"
+    mode: DeploymentMode = "chat"
     api_base: str | None = None
     api_key: str | None = field(default=None, repr=False)
     api_version: str | None = None
@@ -52,6 +34,8 @@ class Deployment:
     stream_timeout: float = 600.0
     max_retries: int | None = None
     weight: float = 1.0
+    order: int | None = None
+    """LiteLLM's priority within the model: the lowest order present serves, the next only when those fail."""
     rpm: int | None = None
     tpm: int | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
@@ -81,6 +65,15 @@ class Completion:
     upstream_ms: float = 0.0
 
 
+@dataclass(slots=True)
+class RawAnswer:
+    """An answer passed on as the upstream sent it: speech (the audio file itself), a transcript in its format."""
+
+    content: bytes
+    media_type: str
+    upstream_ms: float = 0.0
+
+
 class ProviderError(Exception):
     """An upstream call failed. `retryable` says whether another attempt may succeed."""
 
@@ -91,12 +84,15 @@ class ProviderError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.code = code
+        """The upstream's error code (OpenAI's `error.code`, e.g. `context_length_exceeded`), when it sent one."""
 
     @property
     def retryable(self) -> bool:
@@ -128,6 +124,19 @@ class Provider(ABC):
     @abstractmethod
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion: ...
 
+    async def images(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        """OpenAI's image generation answer (`data`, and `usage` where the model reports tokens)."""
+        raise ProviderError("config", f"{deployment.id}: image generation passes through to OpenAI-compatible "
+                                      "deployments only")
+
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        raise ProviderError("config", f"{deployment.id}: speech passes through to OpenAI-compatible deployments only")
+
+    async def transcribe(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        """`payload` holds the form's fields and `file` (`AudioFile` as JSON: name, type, base64 data)."""
+        raise ProviderError("config", f"{deployment.id}: transcription passes through to OpenAI-compatible "
+                                      "deployments only")
+
     async def start(self) -> None:
         return None
 
@@ -138,16 +147,3 @@ class Provider(ABC):
 def usage_of(body: dict[str, Any]) -> tuple[int, int]:
     usage = body.get("usage") or {}
     return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-
-
-def token_details(usage: object) -> tuple[int, int]:
-    """(cached prompt tokens, reasoning tokens) from an OpenAI `usage` object; 0 where absent or malformed."""
-    if not isinstance(usage, dict):
-        return 0, 0
-    return (_count(usage.get("prompt_tokens_details"), "cached_tokens"),
-            _count(usage.get("completion_tokens_details"), "reasoning_tokens"))
-
-
-def _count(details: object, name: str) -> int:
-    value = details.get(name) if isinstance(details, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

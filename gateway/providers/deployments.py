@@ -67,7 +67,7 @@ def _build(index: int, entry: ModelDeployment, prices: PriceMap, timeout: float,
         price = Prices(known=True)
     else:
         price = prices.lookup(params.model, upstream, info.base_model)
-        price = with_overrides(price, params.input_cost_per_token, params.output_cost_per_token)
+        price = with_overrides(price, params.price_overrides())
     for problem in problems:
         log.warning("deployment unavailable: %s", problem)
     extra = tuple((k, str(v)) for k in ("aws_region_name", "vertex_project", "vertex_location")
@@ -89,6 +89,7 @@ def _build(index: int, entry: ModelDeployment, prices: PriceMap, timeout: float,
         stream_timeout=params.stream_timeout or stream_timeout or params.timeout or timeout,
         max_retries=params.max_retries,
         weight=params.weight,
+        order=params.order,
         rpm=params.rpm,
         tpm=params.tpm,
         extra_headers=tuple((params.extra_headers or {}).items()),

@@ -130,5 +130,6 @@ def _map_error(deployment: Deployment, exc: Exception) -> ProviderError:
     if "APIConnectionError" in name or "ServiceUnavailable" in name and status is None:
         return ProviderError("connection", message, status=status)
     if isinstance(status, int):
-        return ProviderError("status", message, status=status)
+        code = "context_length_exceeded" if name == "ContextWindowExceededError" else None
+        return ProviderError("status", message, status=status, code=code)
     return ProviderError("connection", message)

@@ -8,6 +8,7 @@ key come from the deployment alone: the payload is only ever the JSON body, what
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+from gateway.providers.base import RawAnswer, ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
 
 
 class OpenAICompatProvider(Provider):
@@ -44,6 +45,13 @@ class OpenAICompatProvider(Provider):
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         return await self._post_json(deployment, "/embeddings", payload)
 
+    async def images(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
+        return await self._post_json(deployment, "/images/generations", payload)
+
+    async def speech(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        raw, media_type, upstream_ms = await self._post(deployment, "/audio/speech", payload)
+        return RawAnswer(raw, media_type or "application/octet-stream", upstream_ms)
+
     async def stream(self, deployment: Deployment, payload: dict[str, Any]) -> ChunkStream:
         session = await self._ensure_session()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=deployment.stream_timeout)
@@ -67,24 +75,44 @@ class OpenAICompatProvider(Provider):
             raise _status_error(deployment, response.status, body, response.headers.get("retry-after"))
         return _SSEStream(response, deployment)
 
-    async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
+    async def transcribe(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
+        form = aiohttp.FormData()
+        for name, value in payload.items():
+            if name != "file":
+                form.add_field(name, str(value))
+        upload = payload["file"]
+        form.add_field("file", base64.b64decode(upload["data"]), filename=upload["filename"],
+                       content_type=upload["content_type"])
+        raw, media_type, upstream_ms = await self._post(deployment, "/audio/transcriptions", form)
+        return RawAnswer(raw, media_type or "application/octet-stream", upstream_ms)
+
+    async def _post(self, deployment: Deployment, path: str,
+                    payload: dict[str, Any] | aiohttp.FormData) -> tuple[bytes, str, float]:
+        """The answer's body, content type and time in milliseconds. A form sets its own (multipart) type."""
         session = await self._ensure_session()
         started = time.perf_counter()
+        headers = self._headers(deployment)
+        if isinstance(payload, aiohttp.FormData):
+            headers.pop("content-type")
         try:
             async with session.post(
                 _url(deployment, path),
-                data=orjson.dumps(payload),
-                headers=self._headers(deployment),
+                data=payload if isinstance(payload, aiohttp.FormData) else orjson.dumps(payload),
+                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=deployment.timeout),
             ) as response:
                 raw = await response.read()
                 if response.status >= 400:
                     raise _status_error(deployment, response.status, raw, response.headers.get("retry-after"))
+                media_type = response.content_type
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.timeout}s") from None
         except aiohttp.ClientError as exc:
             raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
-        upstream_ms = (time.perf_counter() - started) * 1000
+        return raw, media_type, (time.perf_counter() - started) * 1000
+
+    async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
+        raw, _, upstream_ms = await self._post(deployment, path, payload)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -158,10 +186,12 @@ def _headers(deployment: Deployment) -> dict[str, str]:
 
 def _status_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
     message = body[:500].decode("utf-8", "replace")
+    code: str | None = None
     try:
         decoded = orjson.loads(body)
         if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
             message = str(decoded["error"].get("message") or message)
+            code = decoded["error"].get("code") if isinstance(decoded["error"].get("code"), str) else None
     except orjson.JSONDecodeError:
         pass
     seconds: float | None = None
@@ -170,4 +200,5 @@ def _status_error(deployment: Deployment, status: int, body: bytes, retry_after:
             seconds = float(retry_after)
         except ValueError:
             seconds = None
-    return ProviderError("status", f"{deployment.id} answered {status}: {message}", status=status, retry_after=seconds)
+    return ProviderError("status", f"{deployment.id} answered {status}: {message}", status=status, retry_after=seconds,
+                         code=code)

@@ -6,14 +6,31 @@ importing litellm (which would cost start-up time and memory) and never fetches 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
 
-from gateway.providers.base import Prices
+from gateway.providers.cost import Prices
 
 PRICE_FILE = "model_prices_and_context_window_backup.json"
+PRICE_KEYS = {
+    "input_cost_per_token": "input_per_token",
+    "output_cost_per_token": "output_per_token",
+    "cache_read_input_token_cost": "cache_read_per_token",
+    "cache_creation_input_token_cost": "cache_write_per_token",
+    "input_cost_per_audio_token": "audio_input_per_token",
+    "input_cost_per_image_token": "image_input_per_token",
+    "output_cost_per_reasoning_token": "reasoning_per_token",
+    "output_cost_per_audio_token": "audio_output_per_token",
+    "output_cost_per_image_token": "image_output_per_token",
+    "input_cost_per_character": "input_per_character",
+    "input_cost_per_second": "input_per_second",
+}
+"""litellm's name of each price (in its price map and in a deployment's config) -> `Prices` field."""
+_BASE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 
 
 def _price_file() -> Path | None:
@@ -38,15 +55,15 @@ class PriceMap:
             if not name:
                 continue
             entry = self._entries.get(name)
-            if isinstance(entry, dict) and "input_cost_per_token" in entry:
+            if isinstance(entry, dict) and any(key in entry for key in PRICE_KEYS):
                 max_out = entry.get("max_output_tokens")
+                parts = {field: _price(entry.get(key)) for key, field in PRICE_KEYS.items() if key not in _BASE_KEYS}
                 return Prices(
                     input_per_token=float(entry.get("input_cost_per_token") or 0.0),  # type: ignore[arg-type]
                     output_per_token=float(entry.get("output_cost_per_token") or 0.0),  # type: ignore[arg-type]
                     max_output_tokens=max_out if isinstance(max_out, int) else None,
                     known=True,
-                    cache_read_per_token=_price(entry.get("cache_read_input_token_cost")),
-                    reasoning_per_token=_price(entry.get("output_cost_per_reasoning_token")),
+                    **parts,  # type: ignore[arg-type]
                 )
         return Prices()
 
@@ -55,14 +72,13 @@ def _price(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
 
 
-def with_overrides(base: Prices, input_per_token: float | None, output_per_token: float | None) -> Prices:
-    if input_per_token is None and output_per_token is None:
+def with_overrides(base: Prices, overrides: Mapping[str, float]) -> Prices:
+    """`base` with a deployment's own prices (litellm's names, as in `PRICE_KEYS`) over it."""
+    if not overrides:
         return base
-    # The map's cache-read and reasoning prices are for the map's input and output prices: an override of those
-    # makes them unreliable, so cached and reasoning tokens are then billed at the overriding prices.
-    return Prices(
-        input_per_token=base.input_per_token if input_per_token is None else input_per_token,
-        output_per_token=base.output_per_token if output_per_token is None else output_per_token,
-        max_output_tokens=base.max_output_tokens,
-        known=True,
-    )
+    fields = {PRICE_KEYS[key]: value for key, value in overrides.items()}
+    if any(key in overrides for key in _BASE_KEYS):
+        # The map's part prices (cache read, audio...) are for the map's input and output prices: an override of
+        # those makes them unreliable, so the parts are then billed at the overriding prices unless priced too.
+        base = dataclasses.replace(base, **{field: None for key, field in PRICE_KEYS.items() if key not in _BASE_KEYS})
+    return dataclasses.replace(base, known=True, **fields)

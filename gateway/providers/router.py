@@ -13,6 +13,7 @@ gets a 503 with Retry-After.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gateway.config import RouterSettings
-from gateway.errors import BadRequest, RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
+from gateway.errors import RateLimited, ServiceUnavailable, UpstreamError, UpstreamTimeout, WardenError
 from gateway.providers.base import Deployment, Provider, ProviderError, Transport
+from gateway.providers.failures import client_error, is_client_error, is_context_window, retries_allowed
+from gateway.providers.minute_tokens import SharedMinuteTokens
 from gateway.providers.model_names import aliases, is_wildcard, wildcard_group, wildcard_pattern
 from gateway.providers.pricing import PriceMap
 from gateway.providers.strategies import Load, choose
@@ -29,8 +32,6 @@ from gateway.providers.tags import matching, no_match, request_tags
 from gateway.tracing import NoTracing, Tracing
 
 T = TypeVar("T")
-# 4xx answers that say the deployment (its key, account or upstream model name) is wrong, not the request.
-_DEPLOYMENT_FAULTS = frozenset({401, 402, 403, 404})
 Call = Callable[[Provider, Deployment, dict[str, Any]], Awaitable[T]]
 
 
@@ -60,8 +61,11 @@ class Router:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         prices: PriceMap | None = None,
         tracing: Tracing | None = None,
+        shared_tokens: SharedMinuteTokens | None = None,
     ) -> None:
         self.settings = settings
+        self._shared = shared_tokens
+        """Every replica's tokens per deployment this minute (usage-based routing with Redis limits), or None."""
         self._prices = prices or PriceMap({})
         self._tracing = tracing or NoTracing()
         self.transports = transports
@@ -75,10 +79,8 @@ class Router:
         # A wildcard deployment serves models a client names: its upstream's 404 says that model does not exist,
         # which must not cool the deployment down for every other model under the prefix.
         self._wildcards = frozenset(d.id for d in deployments if is_wildcard(d.model_name))
-        self._fallbacks: dict[str, list[str]] = {}
-        for entry in settings.fallbacks:
-            for model, targets in entry.items():
-                self._fallbacks.setdefault(model, []).extend(targets)
+        self._fallbacks = _by_model(settings.fallbacks)
+        self._context_fallbacks = _by_model(settings.context_window_fallbacks)
         self._aliases = aliases(settings)
         self._listed = [*self._groups, *(a for a, (_, hidden) in self._aliases.items() if not hidden)]
 
@@ -118,19 +120,43 @@ class Router:
             raise no_match(model_name, tags)
         for position, name in enumerate(self._chain(model_name)):
             try:
-                scope = allowed if position == 0 else None
-                if only is not None:
-                    scope = only if scope is None else scope & only
-                tagged = frozenset(d.id for d in matching(self.group(name), tags))
-                scope = tagged if scope is None else scope & tagged
+                scope = self._scope(name, tags, allowed if position == 0 else None, only)
                 result, deployment, used = await self._run_group(name, payload, call, scope)
             except _GroupFailed as failed:
                 attempts += failed.attempts
                 last_error = failed.error or last_error
                 continue
+            except _TooLong as too_long:
+                return await self._larger_context(model_name, name, payload, call, tags, only,
+                                                  attempts + too_long.attempts, too_long.error)
             attempts += used
             return result, Served(deployment, attempts, model_name if position else None)
         raise self._final_error(model_name, last_error)
+
+    async def _larger_context(self, model_name: str, name: str, payload: dict[str, Any], call: Call[T],
+                              tags: frozenset[str], only: frozenset[str] | None, attempts: int,
+                              error: ProviderError) -> tuple[T, Served]:
+        """The prompt did not fit `name`: its `context_window_fallbacks`, in order, else the upstream's 400."""
+        for fallback in self._context_fallbacks.get(name, ()):
+            try:
+                result, deployment, used = await self._run_group(fallback, payload, call,
+                                                                 self._scope(fallback, tags, None, only))
+            except _GroupFailed as failed:
+                attempts += failed.attempts
+                continue
+            except _TooLong as too_long:
+                attempts += too_long.attempts
+                continue
+            return result, Served(deployment, attempts + used, model_name)
+        raise client_error(error)
+
+    def _scope(self, name: str, tags: frozenset[str], allowed: frozenset[str] | None,
+               only: frozenset[str] | None) -> frozenset[str]:
+        scope = frozenset(d.id for d in matching(self.group(name), tags))
+        for limit in (allowed, only):
+            if limit is not None:
+                scope &= limit
+        return scope
 
     def _chain(self, model_name: str) -> list[str]:
         fallbacks = self._fallbacks.get(model_name, self.settings.default_fallbacks)
@@ -140,10 +166,10 @@ class Router:
                          allowed: frozenset[str] | None) -> tuple[T, Deployment, int]:
         tried: set[str] = set(d.id for d in self.group(name) if allowed is not None and d.id not in allowed)
         error: ProviderError | None = None
-        attempts = 0
+        attempts = retries = 0
         failed: set[str] = set()  # deployments this request already counted a failure against
-        for attempt in range(self.settings.num_retries + 1):
-            deployment = self._pick(name, tried | failed) or self._pick(name, tried)
+        while True:
+            deployment = await self._pick(name, tried | failed) or await self._pick(name, tried)
             if deployment is None:
                 break
             attempts += 1
@@ -159,36 +185,69 @@ class Router:
                     result = await call(transport, deployment, body)
             except ProviderError as exc:
                 error = exc
-                if _is_client_error(exc) or (exc.status == 404 and deployment.id in self._wildcards):
-                    raise _client_error(exc) from None
-                if deployment.id not in failed:
+                if exc.status == 404 and deployment.id in self._wildcards:
+                    raise client_error(exc) from None
+                if is_context_window(exc) and self._context_fallbacks.get(name):
+                    raise _TooLong(exc, attempts) from None
+                allowed_retries = retries_allowed(self.settings.retry_policy, exc, self.settings.num_retries)
+                if is_client_error(exc):
+                    if retries >= allowed_retries:
+                        raise client_error(exc) from None
+                elif deployment.id not in failed:
                     failed.add(deployment.id)
                     self._failed(deployment)
+                if retries >= allowed_retries:
+                    break
                 if exc.retryable:
-                    await self._sleep(self._backoff(attempt, exc.retry_after))
-                else:
+                    await self._sleep(self._backoff(retries, exc.retry_after))
+                elif not is_client_error(exc):
                     tried.add(deployment.id)
+                retries += 1
                 continue
             finally:
                 load.in_flight -= 1
             state.fails = 0
-            self._observe(load, started, result)
+            self._observe(load, started)
+            # A stream's tokens are not known yet: the pipeline counts them when it ends (`count_tokens`).
+            await self.count_tokens(deployment.id, getattr(result, "prompt_tokens", 0)
+                                    + getattr(result, "completion_tokens", 0))
             return result, deployment, attempts
         raise _GroupFailed(error, attempts)
 
-    def _pick(self, name: str, tried: set[str]) -> Deployment | None:
+    async def count_tokens(self, deployment_id: str, tokens: int) -> None:
+        """What a deployment served, for usage-based routing: in this process, and for every replica when the
+        counts are shared."""
+        load = self._loads.get(deployment_id)
+        if load is None or tokens <= 0:
+            return
+        load.add_tokens(tokens, time.time())
+        if self._shared is not None:
+            await self._shared.add(deployment_id, tokens)
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
+
+    async def _pick(self, name: str, tried: set[str]) -> Deployment | None:
         now = self._clock()
         group = self.group(name)
         healthy = [d for d in group if d.id not in tried and self._health[d.id].cooldown_until <= now]
         if not healthy:
             return None
-        return choose(self.settings.routing_strategy, healthy, self._loads, now)
+        # LiteLLM's `order`: only the lowest order present is eligible; the next is tried once those failed.
+        first = min(_order(d) for d in healthy)
+        healthy = [d for d in healthy if _order(d) == first]
+        # Tokens are counted per wall-clock minute, the minute the shared counters (and every replica) use.
+        minute_now = time.time()
+        if self._shared is not None and len(healthy) > 1:
+            counts = await self._shared.read([d.id for d in healthy])
+            for deployment_id, tokens in (counts or {}).items():
+                self._loads[deployment_id].set_tokens(tokens, minute_now)
+        return choose(self.settings.routing_strategy, healthy, self._loads, minute_now)
 
-    def _observe(self, load: Load, started: float, result: object) -> None:
-        # A stream's latency is its time to the first chunk; its tokens are not known yet and are not counted.
-        now = self._clock()
-        load.observe_latency(now - started)
-        load.add_tokens(getattr(result, "prompt_tokens", 0) + getattr(result, "completion_tokens", 0), now)
+    def _observe(self, load: Load, started: float) -> None:
+        # A stream's latency is its time to the first chunk.
+        load.observe_latency(self._clock() - started)
 
     def _failed(self, deployment: Deployment) -> None:
         state = self._health[deployment.id]
@@ -221,18 +280,29 @@ class Router:
         return UpstreamError(f"the upstream for model {model_name!r} failed: {error.message}")
 
 
+def _by_model(fallbacks: list[dict[str, list[str]]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entry in fallbacks:
+        for model, targets in entry.items():
+            out.setdefault(model, []).extend(targets)
+    return out
+
+
+def _order(deployment: Deployment) -> float:
+    return math.inf if deployment.order is None else deployment.order
+
+
+class _TooLong(Exception):
+    """The prompt did not fit a model that has context-window fallbacks."""
+
+    def __init__(self, error: ProviderError, attempts: int) -> None:
+        super().__init__("context window exceeded")
+        self.error = error
+        self.attempts = attempts
+
+
 class _GroupFailed(Exception):
     def __init__(self, error: ProviderError | None, attempts: int) -> None:
         super().__init__("model group failed")
         self.error = error
         self.attempts = attempts
-
-
-def _is_client_error(error: ProviderError) -> bool:
-    status = error.status
-    return (error.kind == "status" and status is not None and 400 <= status < 500
-            and not error.retryable and status not in _DEPLOYMENT_FAULTS)
-
-
-def _client_error(error: ProviderError) -> BadRequest:
-    return BadRequest(f"the upstream rejected the request: {error.message}", code="upstream_bad_request")

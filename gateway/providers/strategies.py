@@ -2,7 +2,8 @@
 
 Every strategy sees only the deployments the router already allows (healthy, not yet tried, matching the request's
 tags and the usage policy), so cooldowns, retries, fallbacks and `only=` work the same under each. What they observe
-(in-flight requests, latency, tokens per minute) is counted in this process: each replica routes by what it sees.
+(in-flight requests, latency) is counted in this process: each replica routes by what it sees. Tokens per minute are
+too, unless the limits store is Redis: then every replica's tokens are counted there (`minute_tokens.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ Strategy = Literal["simple-shuffle", "least-busy", "latency-based-routing", "usa
 EXPLORE_SHARE = 0.1
 """Share of latency-based picks made by weight instead of speed, so a deployment that was slow (or failed) and has
 recovered gets measured again."""
+USAGE_STRATEGIES = frozenset({"usage-based-routing", "usage-based-routing-v2"})
 LATENCY_ALPHA = 0.3
 """Weight of the newest sample in the latency moving average."""
 _RNG = random.Random()
@@ -44,6 +46,10 @@ class Load:
         if minute != self.minute:
             self.minute, self.minute_tokens = minute, 0
         self.minute_tokens += max(tokens, 0)
+
+    def set_tokens(self, tokens: int, now: float) -> None:
+        """This minute's tokens as the shared count says (it includes this process's own)."""
+        self.minute, self.minute_tokens = int(now // 60), max(tokens, 0)
 
     def tokens_this_minute(self, now: float) -> int:
         return self.minute_tokens if self.minute == int(now // 60) else 0

@@ -8,10 +8,10 @@ from typing import Any
 import openai
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.providers.base import token_details
 from gateway.metrics import Metrics
 from gateway.pipeline.context import RequestContext
 from gateway.providers.base import Deployment
+from gateway.providers.cost import TokenDetails, token_details
 from gateway.providers.router import Served
 from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
@@ -107,11 +107,11 @@ def test_cached_and_reasoning_tokens_are_their_own_token_types() -> None:
                                litellm_model="openai/chat-a-up", transport="native"), attempts=1)
     ctx = RequestContext(request_id="r1", endpoint="chat", served=served, upstream_started=0.0, upstream_ms=10.0)
     ctx.prompt_tokens, ctx.completion_tokens = 100, 50
-    ctx.cached_tokens, ctx.reasoning_tokens = token_details(
+    ctx.token_details = token_details(
         {"prompt_tokens_details": {"cached_tokens": 64}, "completion_tokens_details": {"reasoning_tokens": 30}})
     metrics.genai.observe(ctx, "chat-a")
     text = metrics.render().decode()
     sums = {dict(s.labels)["gen_ai_token_type"]: s.value for f in text_string_to_metric_families(text)
             for s in f.samples if s.name == "gen_ai_client_token_usage_sum"}
     assert sums == {"input": 100, "output": 50, "cached_input": 64, "reasoning": 30}
-    assert token_details(None) == token_details({"prompt_tokens_details": None}) == (0, 0)
+    assert token_details(None) == token_details({"prompt_tokens_details": None}) == TokenDetails()

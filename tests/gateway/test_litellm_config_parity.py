@@ -58,10 +58,8 @@ environment_variables:
   LANGFUSE_PUBLIC_KEY: pk-lf
 """
 IGNORED = [
-    "model_list[0].litellm_params.drop_params", "model_list[0].litellm_params.order",
-    "model_list[0].model_info.supports_vision",
-    "model_list[0].model_info.access_groups", "router_settings.retry_policy",
-    "router_settings.context_window_fallbacks", "litellm_settings.success_callback",
+    "model_list[0].litellm_params.drop_params", "model_list[0].model_info.supports_vision",
+    "litellm_settings.success_callback",
     "litellm_settings.cache_params.namespace", "litellm_settings.drop_params", "litellm_settings.set_verbose",
     "general_settings.database_url", "general_settings.alerting", "environment_variables",
 ]
@@ -81,6 +79,12 @@ def test_docs_config_loads_and_names_every_ignored_key(caplog: pytest.LogCapture
     assert params.default_params() == {"temperature": 0.2, "max_tokens": 256}
     assert params.input_cost_per_token == 0.0000025 and params.rpm == 2
     assert config.cache.enabled and config.cache.backend == "memory" and config.cache.ttl_s == 600
+    # Implemented (tests/gateway/test_litellm_router_parity.py), so read rather than warned about.
+    assert params.order == 1 and config.model_list[0].model_info.access_groups == ["beta-models"]
+    router = config.effective_router()
+    assert router.retry_policy is not None and router.retry_policy.TimeoutErrorRetries == 3
+    assert router.context_window_fallbacks == [{"gpt-4o": ["gpt-4o"]}]
+    assert not any(key in m for m in warned for key in ("order", "access_groups", "retry_policy", "context_window"))
 
 
 def test_warden_sections_stay_strict() -> None:

@@ -104,8 +104,13 @@ def operations(app: Any) -> list[Operation]:
 
 @contextmanager
 def authz_world(upstream: FakeUpstream, tmp: Path) -> Iterator[World]:
-    config = {"model_list": [{"model_name": "chat-a", "litellm_params": {
-                  "model": "openai/chat-a-upstream", "api_base": upstream.base_url, "api_key": "sk-upstream-secret"}}],
+    upstream_params = {"api_base": upstream.base_url, "api_key": "sk-upstream-secret"}
+    config = {"model_list": [{"model_name": "chat-a", "litellm_params": {"model": "openai/chat-a-upstream",
+                                                                         **upstream_params}},
+                             {"model_name": "img-a", "model_info": {"mode": "image_generation"},
+                              "litellm_params": {"model": "openai/img-a-upstream", **upstream_params}},
+                             {"model_name": "tts-a", "model_info": {"mode": "audio_speech"},
+                              "litellm_params": {"model": "openai/tts-a-upstream", **upstream_params}}],
               "prompts": None, "server": {"metrics_auth": "admin"}}
     with running_gateway(config, f"sqlite:///{tmp / 'gw.db'}", {"alpha": {}, "beta": {}}, tmp) as gw:
         revoked_row, revoked = create_key(gw.engine, team="alpha")
@@ -178,6 +183,8 @@ _MODEL_CALLS: dict[str, object] = {
     "/v1/completions": {"model": "chat-a", "prompt": "hi", "max_tokens": 5},
     "/v1/responses": {"model": "chat-a", "input": "hi", "store": False},
     "/v1/responses/input_tokens": {"model": "chat-a", "input": "hi"},
+    "/v1/images/generations": {"model": "img-a", "prompt": "hi"},
+    "/v1/audio/speech": {"model": "tts-a", "input": "hi", "voice": "alloy"},
 }
 VALID_BODIES.update({("POST", path): body for v1, body in _MODEL_CALLS.items()
                      for path in (v1, v1.removeprefix("/v1"))})

@@ -113,7 +113,8 @@ def test_team_a_reaches_its_own_data(world: World) -> None:
         assert http.get("/admin/teams", headers=world.headers("admin")).status_code == 200
         assert http.get("/metrics", headers=world.headers("admin")).status_code == 200
         for (method, template), body in VALID_BODIES.items():  # model calls, under both prefixes
-            if template.startswith(("/v1/", "/chat/", "/messages", "/moderations", "/completions", "/responses")):
+            if template.startswith(("/v1/", "/chat/", "/messages", "/moderations", "/completions", "/responses",
+                                    "/images/", "/audio/")):
                 answer = http.request(method, template, json=body, headers=world.headers("team_a"))
                 assert answer.status_code == 200, (template, answer.text[:300])
         for path in ("/v1/models/chat-a", "/models/chat-a"):

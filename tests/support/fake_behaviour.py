@@ -15,9 +15,10 @@ DIRECTIVE_RE = re.compile(r"\[\[fake:([a-z_]+)(?:=([^\]]*))?\]\]")
 
 _INT_FIELDS = frozenset(
     {"slow", "status", "cut_stream_after", "fail_first", "chunk_size", "retry_after", "chunk_delay",
-     "cached_tokens", "reasoning_tokens"}
+     "cached_tokens", "reasoning_tokens", "cache_write_tokens", "audio_input_tokens", "image_input_tokens",
+     "audio_output_tokens", "image_output_tokens", "context_limit"}
 )
-_FLAG_FIELDS = frozenset({"malformed_json"})
+_FLAG_FIELDS = frozenset({"malformed_json", "no_usage"})
 _TEXT_FIELDS = frozenset({"reply"})
 
 
@@ -29,8 +30,11 @@ class Behaviour:
     ``retry-after`` header (implies 429 when no status). cut_stream_after: drop the connection after N SSE events.
     malformed_json: send a broken body/event. fail_first: the first N calls with the same message get a 500.
     reply: answer exactly this text. chunk_size: characters per streamed content delta (default: one word per delta).
-    chunk_delay: milliseconds between streamed events. cached_tokens, reasoning_tokens: reported in the usage's
-    `prompt_tokens_details` / `completion_tokens_details`.
+    chunk_delay: milliseconds between streamed events. cached_tokens, reasoning_tokens, audio_*_tokens,
+    image_*_tokens: reported in the usage's `prompt_tokens_details` / `completion_tokens_details`;
+    cache_write_tokens: as litellm reports Anthropic's cache creation (`cache_creation_input_tokens`).
+    context_limit: a prompt of more tokens is a 400 `context_length_exceeded`, as OpenAI answers it.
+    no_usage: an image generation answers without `usage`, as DALL-E does.
     """
 
     slow: int | None = None
@@ -44,6 +48,13 @@ class Behaviour:
     chunk_delay: int | None = None
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    audio_input_tokens: int | None = None
+    image_input_tokens: int | None = None
+    audio_output_tokens: int | None = None
+    image_output_tokens: int | None = None
+    context_limit: int | None = None
+    no_usage: bool | None = None
 
     def merged_over(self, base: Behaviour) -> Behaviour:
         """Fields set here win; unset fields fall back to ``base``."""

@@ -49,8 +49,8 @@ class ChatPlan:
     created: int
     choices: list[PlannedChoice]
     prompt_tokens: int
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+    """Token counts the usage reports as parts of its totals (`USAGE_DETAILS`)."""
     completion_tokens: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,8 +88,7 @@ def plan_chat(body: JsonObj, behaviour: Behaviour, request_id: str) -> ChatPlan:
         created=int(time.time()),
         choices=[choice] * n,
         prompt_tokens=prompt_tokens,
-        cached_tokens=behaviour.cached_tokens or 0,
-        reasoning_tokens=behaviour.reasoning_tokens or 0,
+        details={name: value for name in USAGE_DETAILS if (value := getattr(behaviour, name))},
     )
 
 
@@ -167,14 +166,30 @@ def _choice_tokens(choice: PlannedChoice) -> int:
     return word_count(choice.content or "")
 
 
-def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, reasoning_tokens: int = 0) -> JsonObj:
-    return {
+USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "cache_write_tokens", "audio_input_tokens", "image_input_tokens",
+                 "audio_output_tokens", "image_output_tokens")
+
+
+def usage(prompt_tokens: int, completion_tokens: int, details: dict[str, int] | None = None) -> JsonObj:
+    """OpenAI's usage object; image tokens (gpt-image) and cache creation (Anthropic, as litellm renders it) only
+    when set, as those upstreams send them."""
+    details = details or {}
+    body: JsonObj = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": details.get("cached_tokens", 0),
+                                  "audio_tokens": details.get("audio_input_tokens", 0)},
+        "completion_tokens_details": {"reasoning_tokens": details.get("reasoning_tokens", 0),
+                                      "audio_tokens": details.get("audio_output_tokens", 0)},
     }
+    if "image_input_tokens" in details:
+        body["prompt_tokens_details"]["image_tokens"] = details["image_input_tokens"]
+    if "image_output_tokens" in details:
+        body["completion_tokens_details"]["image_tokens"] = details["image_output_tokens"]
+    if "cache_write_tokens" in details:
+        body["cache_creation_input_tokens"] = details["cache_write_tokens"]
+    return body
 
 
 def completion_body(plan: ChatPlan) -> JsonObj:
@@ -191,7 +206,7 @@ def completion_body(plan: ChatPlan) -> JsonObj:
         "model": plan.model,
         "system_fingerprint": FINGERPRINT,
         "choices": choices,
-        "usage": usage(plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens, plan.reasoning_tokens),
+        "usage": usage(plan.prompt_tokens, plan.completion_tokens, plan.details),
     }
 
 
@@ -209,7 +224,7 @@ def stream_events(plan: ChatPlan, include_usage: bool, chunk_size: int | None) -
                 _chunk(plan, [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}], extra)
             )
     if include_usage:
-        totals = usage(plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens, plan.reasoning_tokens)
+        totals = usage(plan.prompt_tokens, plan.completion_tokens, plan.details)
         events.append(_chunk(plan, [], {"usage": totals}))
     return events
 

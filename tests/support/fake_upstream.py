@@ -26,9 +26,11 @@ import orjson
 from aiohttp import web
 
 try:
+    from . import fake_media as media
     from . import fake_openai as payloads
     from .fake_behaviour import Behaviour, behaviour_from_kwargs, parse_cli_behaviour, parse_directives
 except ImportError:  # run as a script: siblings are top-level modules
+    import fake_media as media  # type: ignore[no-redef]
     import fake_openai as payloads  # type: ignore[no-redef]
     from fake_behaviour import (  # type: ignore[no-redef]
         Behaviour,
@@ -113,6 +115,9 @@ class FakeUpstream:
         for prefix in ("/v1", ""):
             app.router.add_post(f"{prefix}/chat/completions", self._chat)
             app.router.add_post(f"{prefix}/embeddings", self._embeddings)
+            app.router.add_post(f"{prefix}/images/generations", self._media)
+            app.router.add_post(f"{prefix}/audio/speech", self._media)
+            app.router.add_post(f"{prefix}/audio/transcriptions", self._transcription)
             app.router.add_get(f"{prefix}/models", self._models)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -173,6 +178,10 @@ class FakeUpstream:
             plan = payloads.plan_chat(body, behaviour, f"chatcmpl-fake{next(self._ids)}")
         except ValueError as exc:
             return error_response(400, str(exc), None)
+        if behaviour.context_limit is not None and plan.prompt_tokens > behaviour.context_limit:
+            return error_response(400, f"This model's maximum context length is {behaviour.context_limit} tokens. "
+                                  f"However, your messages resulted in {plan.prompt_tokens} tokens.", None,
+                                  code="context_length_exceeded")
         if body.get("stream"):
             return await self._stream(request, body, plan, behaviour)
         return await self._complete(request, plan, behaviour)
@@ -236,6 +245,37 @@ class FakeUpstream:
         except ValueError as exc:
             return error_response(400, str(exc), None)
 
+    async def _media(self, request: web.Request) -> web.Response:
+        """Image generation and speech: directives ride in the prompt or the input text."""
+        body = await self._read(request)
+        if not isinstance(body, dict):
+            return error_response(400, "request body must be a JSON object", None)
+        text = str(body.get("prompt") or body.get("input") or "")
+        behaviour = self._behaviour_for(f"{body.get('model', '')} {text}")
+        early = await self._prelude(behaviour, f"{request.path}\n{text}")
+        if early is not None:
+            return early
+        if request.path.endswith("/images/generations"):
+            answer = media.image_body(body, text)
+            if behaviour.no_usage:
+                del answer["usage"]
+            return web.Response(body=orjson.dumps(answer), content_type="application/json")
+        audio, content_type = media.speech_bytes(body)
+        return web.Response(body=audio, content_type=content_type)
+
+    async def _transcription(self, request: web.Request) -> web.Response:
+        """A multipart form, recorded with the file as its name, type and bytes (`media.form_fields`)."""
+        fields = media.form_fields(await request.post())
+        if self.record:
+            self.requests.append(RecordedRequest(request.path, {k.lower(): v for k, v in request.headers.items()},
+                                                 fields))
+        text = str(fields.get("prompt") or "")
+        early = await self._prelude(self._behaviour_for(f"{fields.get('model', '')} {text}"), f"{request.path}\n{text}")
+        if early is not None:
+            return early
+        body, content_type = media.transcript(fields)
+        return web.Response(body=body, content_type=content_type)
+
     async def _models(self, request: web.Request) -> web.Response:
         await self._read(request)
         return web.Response(body=orjson.dumps(payloads.models_body(self.models)), content_type="application/json")
@@ -244,8 +284,9 @@ class FakeUpstream:
         return web.Response(text="ok")
 
 
-def error_response(status: int, message: str, retry_after: int | None) -> web.Response:
-    kind, code = _ERROR_KINDS.get(status, ("api_error", None))
+def error_response(status: int, message: str, retry_after: int | None, code: str | None = None) -> web.Response:
+    kind, default_code = _ERROR_KINDS.get(status, ("api_error", None))
+    code = code or default_code
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     headers = {"retry-after": str(retry_after)} if retry_after is not None else None
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
