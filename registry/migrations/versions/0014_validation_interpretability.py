@@ -1,6 +1,6 @@
 """versions carry their interpretability record (phase 3)
 
-Revision ID: 0014_validation
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 01:30:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_validation'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

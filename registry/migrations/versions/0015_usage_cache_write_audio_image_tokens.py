@@ -1,7 +1,7 @@
 """usage rows carry cache-write, audio and image token counts, which the cost prices apart
 
-Revision ID: 0014_apis
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 01:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_apis'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
