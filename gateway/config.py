@@ -76,6 +76,9 @@ class ModelInfo(Strict):
     litellm (any provider); `auto` picks native for OpenAI-compatible providers."""
     registry_model: str | None = None
     registry_version: str | None = None
+    supports_native_responses: bool = False
+    """The upstream (OpenAI-compatible) serves `/responses`: `/v1/responses` requests are sent to it as they are,
+    not translated into chat completions."""
 
 
 class ModelDeployment(Strict):

@@ -89,6 +89,8 @@ class UsageRecord(SQLModel, table=True):
     completion_tokens: int = 0
     cached_tokens: int = 0
     """Of the prompt tokens, those the provider read from its prompt cache (billed at its cache-read price)."""
+    cache_write_tokens: int = 0
+    """Of the prompt tokens, those the provider wrote to its prompt cache (billed at its cache-write price)."""
     reasoning_tokens: int = 0
     """Of the completion tokens, those the model spent reasoning."""
     cost_usd: float = 0.0

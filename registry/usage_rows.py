@@ -43,6 +43,7 @@ class UsageRow:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True

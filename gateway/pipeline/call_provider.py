@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider, token_details
+from gateway.pipeline.native_call import native_or
+from gateway.providers.base import ChunkStream, Completion, Deployment, NativeCompletion, Provider, token_details
 from gateway.tracing import traced
 
 if TYPE_CHECKING:
@@ -36,16 +37,21 @@ async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selecti
         elif ctx.stream:
             # Always ask for usage so the row is exact; it is stripped again if the client did not ask.
             ctx.payload["stream_options"] = {**(ctx.payload.get("stream_options") or {}), "include_usage": True}
-            result, served = await gw.router.run(ctx.model, ctx.payload, _stream, selection.allowed, only)
+            result, served = await gw.router.run(ctx.model, ctx.payload, native_or(ctx, _stream), selection.allowed,
+                                                 only)
         else:
-            result, served = await gw.router.run(ctx.model, ctx.payload, _chat, selection.allowed, only)
+            result, served = await gw.router.run(ctx.model, ctx.payload, native_or(ctx, _chat), selection.allowed,
+                                                 only)
     finally:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     ctx.served = served
     if ctx.endpoint != "embeddings":
         # A shadow copy goes only where the request's data class may go.
         mirror(gw, ctx, tuple(d for d in selection.shadow if only is None or d.id in only))
-    if isinstance(result, Completion):
+    if isinstance(result, NativeCompletion):
+        account(ctx, result.prompt_tokens, result.completion_tokens, result.cached_tokens, result.reasoning_tokens,
+                result.cache_write_tokens)
+    elif isinstance(result, Completion):
         account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(result.body.get("usage")))
     return result
 
@@ -57,14 +63,16 @@ def _request_key(ctx: RequestContext) -> str:
 
 
 def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
-            reasoning_tokens: int = 0) -> None:
+            reasoning_tokens: int = 0, cache_write_tokens: int = 0) -> None:
     ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
     # Parts of the totals: an upstream reporting more is not believed past them.
     ctx.cached_tokens = min(cached_tokens, prompt_tokens)
+    ctx.cache_write_tokens = min(cache_write_tokens, prompt_tokens - ctx.cached_tokens)
     ctx.reasoning_tokens = min(reasoning_tokens, completion_tokens)
     if ctx.served is not None:
         prices = ctx.served.deployment.prices
-        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens)
+        ctx.cost_usd = prices.cost(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
+                                   cache_write_tokens)
         ctx.cost_known = prices.known
 
 

@@ -79,6 +79,7 @@ def usage_row(ctx: RequestContext) -> UsageRow:
         prompt_tokens=ctx.prompt_tokens + judge.prompt_tokens,
         completion_tokens=ctx.completion_tokens + judge.completion_tokens,
         cached_tokens=ctx.cached_tokens,
+        cache_write_tokens=ctx.cache_write_tokens,
         reasoning_tokens=ctx.reasoning_tokens,
         cost_usd=ctx.cost_usd + judge.cost_usd,
         cost_known=ctx.cost_known,

@@ -17,7 +17,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.providers.base import ChunkStream, ProviderError, token_details
+from gateway.providers.base import ChunkStream, NativeApi, ProviderError, token_details
 from gateway.schemas import ChatRequest
 
 if TYPE_CHECKING:
@@ -90,9 +90,12 @@ class SseStream:
     the generator unstarted, so its `finally` never runs: the response calls `abandon`, which closes the
     upstream stream and writes the usage row instead."""
 
-    def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None]) -> None:
+    def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None],
+                 api: NativeApi | None = None) -> None:
         self._gw, self._ctx, self._upstream, self._body = gw, ctx, upstream, body
         self.started = False
+        self.api = api
+        """The native API whose events the body already is (None: OpenAI chat chunks)."""
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         self.started = True
@@ -124,7 +127,7 @@ async def _rendered(body: AsyncGenerator[bytes, None],
 
 
 def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict[str, Any] | None, chars: int) -> None:
-    _close_soon(upstream)
+    close_soon(upstream)
     if ctx.upstream_started is not None:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     if usage is not None:
@@ -179,7 +182,7 @@ def _error_event(exc: WardenError) -> bytes:
     return b"data: " + exc.body() + b"\n\n"
 
 
-def _close_soon(upstream: ChunkStream) -> None:
+def close_soon(upstream: ChunkStream) -> None:
     # Closing may await; inside a cancelled scope an await would be interrupted, so it runs as its own task.
     try:
         task = asyncio.get_running_loop().create_task(upstream.aclose())

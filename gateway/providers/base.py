@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Transport = Literal["native", "litellm", "demo"]
+NativeApi = Literal["anthropic_messages", "responses"]
+"""Wire formats a deployment may be called in besides chat completions: Anthropic's Messages API (Anthropic
+deployments) and OpenAI's Responses API (deployments that declare `model_info.supports_native_responses`)."""
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
 
 
@@ -22,14 +25,18 @@ class Prices:
     """Prompt tokens the provider read from its prompt cache (None: billed as any input token)."""
     reasoning_per_token: float | None = None
     """Reasoning tokens, part of the completion tokens (None: billed as any output token)."""
+    cache_write_per_token: float | None = None
+    """Prompt tokens the provider wrote to its prompt cache (Anthropic; None: billed as any input token)."""
 
     def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
-             reasoning_tokens: int = 0) -> float:
+             reasoning_tokens: int = 0, cache_write_tokens: int = 0) -> float:
         cached = min(max(cached_tokens, 0), prompt_tokens)
+        written = min(max(cache_write_tokens, 0), prompt_tokens - cached)
         reasoning = min(max(reasoning_tokens, 0), completion_tokens)
         read = self.input_per_token if self.cache_read_per_token is None else self.cache_read_per_token
+        write = self.input_per_token if self.cache_write_per_token is None else self.cache_write_per_token
         think = self.output_per_token if self.reasoning_per_token is None else self.reasoning_per_token
-        return ((prompt_tokens - cached) * self.input_per_token + cached * read
+        return ((prompt_tokens - cached - written) * self.input_per_token + cached * read + written * write
                 + (completion_tokens - reasoning) * self.output_per_token + reasoning * think)
 
 
@@ -65,6 +72,8 @@ class Deployment:
     tags: tuple[str, ...] = ()
     unavailable: str | None = None
     """Why this deployment cannot be called (e.g. a missing secret), or None."""
+    native_apis: frozenset[NativeApi] = frozenset()
+    """The native wire formats this deployment is called in when a request arrives in one of them."""
 
     @property
     def is_demo(self) -> bool:
@@ -79,6 +88,27 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     upstream_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class NativeCompletion(Completion):
+    """A whole upstream answer in the API's own shape (an Anthropic message, a Response), not a chat completion."""
+
+    api: NativeApi = "anthropic_messages"
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NativeCall:
+    """A request in a native wire format. `body` is built by the pipeline from an allow-list (never the client's
+    bytes as such); `headers` are the allow-listed client headers that go upstream (`anthropic-beta`)."""
+
+    api: NativeApi
+    body: dict[str, Any]
+    stream: bool
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class ProviderError(Exception):
@@ -115,6 +145,12 @@ class ChunkStream(ABC):
     async def aclose(self) -> None: ...
 
 
+class NativeStream(ChunkStream):
+    """Parsed events of a native stream (each the JSON of one SSE `data:` line, its `type` naming the event)."""
+
+    api: NativeApi
+
+
 class Provider(ABC):
     """A transport to upstream models: Warden's pooled OpenAI-compatible client, litellm, or the demo."""
 
@@ -127,6 +163,10 @@ class Provider(ABC):
 
     @abstractmethod
     async def embed(self, deployment: Deployment, payload: dict[str, Any]) -> Completion: ...
+
+    async def native(self, deployment: Deployment, call: NativeCall) -> NativeCompletion | NativeStream:
+        """Call the deployment in a native wire format; a transport that has none refuses (not retried)."""
+        raise ProviderError("config", f"{deployment.id} is not called through the {call.api} API")
 
     async def start(self) -> None:
         return None

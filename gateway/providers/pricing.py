@@ -47,6 +47,7 @@ class PriceMap:
                     known=True,
                     cache_read_per_token=_price(entry.get("cache_read_input_token_cost")),
                     reasoning_per_token=_price(entry.get("output_cost_per_reasoning_token")),
+                    cache_write_per_token=_price(entry.get("cache_creation_input_token_cost")),
                 )
         return Prices()
 

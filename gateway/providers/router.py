@@ -132,6 +132,10 @@ class Router:
             return result, Served(deployment, attempts, model_name if position else None)
         raise self._final_error(model_name, last_error)
 
+    def reachable(self, model_name: str) -> list[Deployment]:
+        """Every deployment a request for `model_name` may reach, its fallbacks' included."""
+        return [d for name in self._chain(model_name) for d in self.group(name)]
+
     def _chain(self, model_name: str) -> list[str]:
         fallbacks = self._fallbacks.get(model_name, self.settings.default_fallbacks)
         return [model_name, *(name for name in fallbacks if name != model_name)]
