@@ -11,7 +11,15 @@ from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
 from gateway.pipeline.native_call import native_or
-from gateway.providers.base import ChunkStream, Completion, Deployment, NativeCompletion, Provider, token_details
+from gateway.providers.base import (
+    ChunkStream,
+    Completion,
+    Deployment,
+    NativeCompletion,
+    Provider,
+    cache_writes,
+    token_details,
+)
 from gateway.tracing import traced
 
 if TYPE_CHECKING:
@@ -48,11 +56,9 @@ async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selecti
     if ctx.endpoint != "embeddings":
         # A shadow copy goes only where the request's data class may go.
         mirror(gw, ctx, tuple(d for d in selection.shadow if only is None or d.id in only))
-    if isinstance(result, NativeCompletion):
-        account(ctx, result.prompt_tokens, result.completion_tokens, result.cached_tokens, result.reasoning_tokens,
-                result.cache_write_tokens)
-    elif isinstance(result, Completion):
-        account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(result.body.get("usage")))
+    if isinstance(result, Completion):
+        usage = result.usage if isinstance(result, NativeCompletion) else result.body.get("usage")
+        account(ctx, result.prompt_tokens, result.completion_tokens, *token_details(usage), cache_writes(usage))
     return result
 
 

@@ -21,8 +21,8 @@ from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
 from gateway.pipeline.streaming import SseStream, close_soon
-from gateway.providers.base import NativeStream, ProviderError
-from gateway.providers.native_http import native_usage
+from gateway.providers.base import NativeStream, ProviderError, cache_writes, token_details, usage_of
+from gateway.providers.native_http import openai_usage
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -56,6 +56,8 @@ class _Relay:
                 self._note_usage(event)
                 for out in await self._relay(event):
                     yield self._sse(out)
+                if self._chars and ctx.first_chunk_at is None:
+                    ctx.first_chunk_at = time.perf_counter()  # time to first token
         except ProviderError as exc:
             yield self._error(UpstreamError(f"the upstream stream failed: {exc.message}"))
         except GuardrailViolation as exc:
@@ -141,8 +143,6 @@ class _Relay:
             self._chars += len(text)
 
     def _note_usage(self, event: dict[str, Any]) -> None:
-        if self._ctx.first_chunk_at is None and self._chars:
-            self._ctx.first_chunk_at = time.perf_counter()
         found = (event.get("message") or {}).get("usage") if event["type"] == "message_start" else event.get("usage")
         if isinstance(event.get("response"), dict):
             found = event["response"].get("usage") or found
@@ -174,9 +174,10 @@ class _Relay:
         close_soon(self._upstream)
         if ctx.upstream_started is not None:
             ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
-        prompt, completion, cached, written, reasoning = native_usage(self._upstream.api, self._usage)
+        usage = openai_usage(self._upstream.api, self._usage)
+        prompt, completion = usage_of({"usage": usage})
         if prompt or completion:
-            account(ctx, prompt, completion, cached, reasoning, written)
+            account(ctx, prompt, completion, *token_details(usage), cache_writes(usage))
         else:  # cut or cancelled before the upstream said: count what was produced
             account(ctx, estimate_prompt_tokens(ctx.request), (self._chars + 3) // 4)
         record_usage(self._gw, ctx)

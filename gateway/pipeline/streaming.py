@@ -17,7 +17,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.providers.base import ChunkStream, NativeApi, ProviderError, token_details
+from gateway.providers.base import ChunkStream, NativeApi, ProviderError, cache_writes, token_details
 from gateway.schemas import ChatRequest
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     if usage is not None:
         account(ctx, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
-                *token_details(usage))
+                *token_details(usage), cache_writes(usage))
     else:
         # The stream ended without a usage chunk (cut or cancelled): count what was produced.
         account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)

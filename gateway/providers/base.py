@@ -95,9 +95,8 @@ class NativeCompletion(Completion):
     """A whole upstream answer in the API's own shape (an Anthropic message, a Response), not a chat completion."""
 
     api: NativeApi = "anthropic_messages"
-    cached_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
+    usage: dict[str, Any] = field(default_factory=dict)
+    """The answer's usage in OpenAI's shape (what `token_details` reads), whatever the API's own shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +185,12 @@ def token_details(usage: object) -> tuple[int, int]:
         return 0, 0
     return (_count(usage.get("prompt_tokens_details"), "cached_tokens"),
             _count(usage.get("completion_tokens_details"), "reasoning_tokens"))
+
+
+def cache_writes(usage: object) -> int:
+    """Prompt tokens written to the provider's prompt cache, from an OpenAI `usage` object (litellm keeps
+    Anthropic's `cache_creation_input_tokens` beside OpenAI's fields, and so do native answers)."""
+    return _count(usage, "cache_creation_input_tokens")
 
 
 def _count(details: object, name: str) -> int:

@@ -23,8 +23,9 @@ from gateway.providers.base import (
     NativeCompletion,
     NativeStream,
     ProviderError,
+    usage_of,
 )
-from gateway.providers.openai_compat import status_error, stream_errors
+from gateway.providers.openai_compat import json_object, status_error, stream_errors
 
 ANTHROPIC_BASE = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -66,34 +67,29 @@ async def post_native(session: aiohttp.ClientSession, deployment: Deployment, ur
         raise ProviderError("timeout", f"no answer from {deployment.id} within {limit}s") from None
     except aiohttp.ClientError as exc:
         raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
-    if not isinstance(body, dict):
-        raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
-    return completion(call.api, body, (time.perf_counter() - started) * 1000)
+    return completion(call.api, json_object(deployment, raw), (time.perf_counter() - started) * 1000)
 
 
 def completion(api: NativeApi, body: dict[str, Any], upstream_ms: float = 0.0) -> NativeCompletion:
-    prompt, completion_tokens, cached, written, reasoning = native_usage(api, body.get("usage"))
-    return NativeCompletion(body, prompt, completion_tokens, upstream_ms, api=api, cached_tokens=cached,
-                            cache_write_tokens=written, reasoning_tokens=reasoning)
+    usage = openai_usage(api, body.get("usage"))
+    prompt_tokens, completion_tokens = usage_of({"usage": usage})
+    return NativeCompletion(body, prompt_tokens, completion_tokens, upstream_ms, api=api, usage=usage)
 
 
-def native_usage(api: NativeApi, usage: object) -> tuple[int, int, int, int, int]:
-    """(prompt tokens in all, completion tokens, of the prompt read from cache, of the prompt written to cache,
-    of the completion spent reasoning). Anthropic counts `input_tokens` apart from cache reads and writes; the
-    prompt is all three, as in OpenAI's usage."""
+def openai_usage(api: NativeApi, usage: object) -> dict[str, Any]:
+    """A native `usage` in OpenAI's shape, as litellm writes it: Anthropic counts `input_tokens` apart from cache
+    reads and writes, and the prompt is all three; its cache writes stay in `cache_creation_input_tokens`."""
     if not isinstance(usage, dict):
-        return 0, 0, 0, 0, 0
+        return {}
     if api == "anthropic_messages":
         fresh, read, written = (_int(usage, k) for k in ("input_tokens", "cache_read_input_tokens",
                                                           "cache_creation_input_tokens"))
-        return fresh + read + written, _int(usage, "output_tokens"), read, written, 0
-    cached = _int(usage.get("input_tokens_details") or {}, "cached_tokens")
-    reasoning = _int(usage.get("output_tokens_details") or {}, "reasoning_tokens")
-    return _int(usage, "input_tokens"), _int(usage, "output_tokens"), cached, 0, reasoning
+        return {"prompt_tokens": fresh + read + written, "completion_tokens": _int(usage, "output_tokens"),
+                "prompt_tokens_details": {"cached_tokens": read}, "cache_creation_input_tokens": written}
+    return {"prompt_tokens": _int(usage, "input_tokens"), "completion_tokens": _int(usage, "output_tokens"),
+            "prompt_tokens_details": {"cached_tokens": _int(usage.get("input_tokens_details"), "cached_tokens")},
+            "completion_tokens_details": {
+                "reasoning_tokens": _int(usage.get("output_tokens_details"), "reasoning_tokens")}}
 
 
 def _int(values: object, name: str) -> int:

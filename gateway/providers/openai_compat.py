@@ -105,12 +105,7 @@ class OpenAICompatProvider(Provider):
         except aiohttp.ClientError as exc:
             raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
         upstream_ms = (time.perf_counter() - started) * 1000
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
-        if not isinstance(body, dict):
-            raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
+        body = json_object(deployment, raw)
         prompt_tokens, completion_tokens = usage_of(body)
         return Completion(body, prompt_tokens, completion_tokens, upstream_ms)
 
@@ -153,6 +148,17 @@ class _SSEStream(ChunkStream):
 
     async def aclose(self) -> None:
         self._response.close()
+
+
+def json_object(deployment: Deployment, raw: bytes) -> dict[str, Any]:
+    """An answer's body, which must be a JSON object (a malformed one is worth another attempt)."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
+    if not isinstance(body, dict):
+        raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
+    return body
 
 
 @contextmanager
