@@ -30,7 +30,7 @@ Keep = Callable[[Json], Awaitable[bool]]
 
 def native_request(request: ResponsesRequest) -> NativeRequest:
     body: Json = request.model_dump(mode="json", include=set(NATIVE_FIELDS), exclude_none=True, by_alias=True)
-    instructions = request.instructions is not None
+    instructions = bool(request.instructions)  # the translation makes a system message of it only then
 
     def build(payload: Json) -> Json:
         out = copy.deepcopy(body)

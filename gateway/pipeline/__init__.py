@@ -6,7 +6,9 @@
 (`enforce_prompt_budget` completes `enforce_limits` once a stored prompt is rendered.)
 
 Every route goes through `chat` or `embeddings`, so no route can skip a step: API adapters (Anthropic Messages,
-legacy completions) translate into `chat`; moderations (`moderate.py`) take the same first and last steps.
+Responses, legacy completions) translate into `chat`; moderations (`moderate.py`) take the same first and last
+steps. An adapter may also hand its own API's body (`RequestContext.native`): `call_provider` sends that to a
+deployment that speaks the API, and `check_output` checks the answer in that shape.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Anthropic upstream on a socket, with prompt caching, extended thinking, guardrai
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -12,6 +14,7 @@ import pytest
 
 from gateway.providers.pricing import PriceMap
 from tests.gateway.conftest import GatewayFactory, deployment
+from tests.gateway.test_anthropic_messages import GREETING
 from tests.support.fake_native import SIGNATURE, THOUGHT
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
@@ -176,3 +179,47 @@ def test_a_failing_anthropic_deployment_falls_back_to_a_translated_model(
         assert chat["messages"][0]["content"].endswith("Answer in one short sentence.") and "thinking" not in chat
         row = gw.row(raw.headers["x-request-id"])
         assert (row.status, row.served_model, row.fallback_from, row.attempts) == ("ok", "chat-b", "claude", 2)
+
+
+def test_a_stored_prompt_is_rendered_into_the_native_body(make_gateway: GatewayFactory, upstream: FakeUpstream,
+                                                          tmp_path: Path) -> None:
+    repo = tmp_path / "prompts-repo"
+    (repo / "prompts").mkdir(parents=True)
+    (repo / "prompts" / "greet.md").write_text(GREETING.replace("model: chat-a", "model: claude"))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.email=qa@example.com", "-c", "user.name=QA", "commit", "-qm", "greet"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    config = {"model_list": [claude(upstream)], "prompts": {"path": str(repo / "prompts")}}
+    with make_gateway(config) as gw:
+        content = [{"type": "text", "text": "and you?", "cache_control": {"type": "ephemeral"}}]
+        raw = client(gw).messages.with_raw_response.create(
+            model="prompt:greet@latest", max_tokens=10, messages=[{"role": "user", "content": content}],
+            extra_body={"prompt": {"variables": {"who": "Ada"}}})
+        assert raw.parse().content[0].text == "and you?"
+        body = sent(upstream)
+        assert body["system"] == [{"type": "text", "text": "You greet people."}]
+        assert body["messages"] == [{"role": "user", "content": "Hello Ada"}, {"role": "user", "content": content}]
+        assert (body["max_tokens"], body["temperature"], body["model"]) == (50, 0.3, "claude-sonnet-4-5")
+        assert "prompt" not in body
+        assert gw.row(raw.headers["x-request-id"]).prompt_name == "greet"
+
+
+def test_masking_reaches_tool_calls_and_results_in_the_history(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "Find my account."}]},
+        {"role": "assistant", "content": [
+            {"type": "text", "text": "Looking it up."},
+            {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"email": EMAIL, "limit": 3}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": f"owner {EMAIL}"}],
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "What did you find?"}]}]
+    client(gw, "pii").messages.create(model="claude", max_tokens=50, messages=history, tools=[
+        {"name": "lookup", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}])
+    body = sent(upstream)
+    assert EMAIL not in json.dumps(body)
+    call, result = body["messages"][1]["content"][1], body["messages"][2]["content"][0]
+    assert call["input"] == {"email": "<EMAIL_ADDRESS_1>", "limit": 3} and call["id"] == "toolu_1"
+    assert result["content"] == [{"type": "text", "text": "owner <EMAIL_ADDRESS_1>"}]
+    assert result["cache_control"] == {"type": "ephemeral"} and body["tools"][0]["cache_control"]
+    assert body["messages"][0] == history[0] and body["messages"][2]["content"][1] == history[2]["content"][1]
