@@ -120,6 +120,17 @@ def test_a_stream_is_relayed_event_by_event(gw: RunningGateway, upstream: FakeUp
     assert row.completion_tokens == final.usage.output_tokens and row.cost_usd == pytest.approx(expected_cost(row))
 
 
+def test_a_stream_cut_upstream_ends_with_an_error_event_and_a_row(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(cut_stream_after=4)
+    with pytest.raises(anthropic.APIStatusError) as caught, client(gw).messages.stream(
+            model="claude", max_tokens=50, messages=[{"role": "user", "content": "a b c d e f g h"}]) as stream:
+        for _ in stream:
+            pass
+    assert "upstream stream failed" in str(caught.value)
+    [row] = gw.rows()
+    assert (row.status, row.stream) == ("error", True) and row.prompt_tokens > 0  # the cut answer is still counted
+
+
 def test_input_guardrails_block_before_the_upstream(gw: RunningGateway, upstream: FakeUpstream) -> None:
     with pytest.raises(anthropic.BadRequestError) as caught:
         client(gw, "words").messages.create(model="claude", max_tokens=50, system=SYSTEM,

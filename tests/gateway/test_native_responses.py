@@ -20,7 +20,8 @@ NATIVE = {"supports_native_responses": True}
 EMAIL = "jean.dupont@example.com"
 POLICIES = {"words": {"input": [{"guardrail": BannedWord.name, "mode": "block"}],
                       "output": [{"guardrail": BannedWord.name, "mode": "block"}]},
-            "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]}}
+            "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]},
+            "outpii": {"output": [{"guardrail": "pii", "mode": "mask", "restore_output": False}]}}
 
 
 @pytest.fixture()
@@ -28,7 +29,8 @@ def gw(make_gateway: GatewayFactory, upstream: FakeUpstream) -> Iterator[Running
     config = {"model_list": [deployment("gpt-r", upstream, model_info=NATIVE), deployment("chat-b", upstream)],
               "guardrail_policies": POLICIES, "prompts": None,
               "router_settings": {"num_retries": 0, "retry_backoff_s": 0.01, "timeout": 5}}
-    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "pii": {"guardrail_policy": "pii"}}
+    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "pii": {"guardrail_policy": "pii"},
+             "outpii": {"guardrail_policy": "outpii"}}
     with make_gateway(config, teams) as running:
         yield running
 
@@ -109,6 +111,17 @@ def test_masked_input_goes_upstream_and_the_answer_is_restored(gw: RunningGatewa
     response = gw.client("pii").responses.create(model="gpt-r", input=f"Write to {EMAIL} today.")
     assert EMAIL not in json.dumps(sent(upstream)) and "<EMAIL_ADDRESS_1>" in json.dumps(sent(upstream))
     assert EMAIL in response.output_text
+
+
+def test_masked_output_is_what_every_closing_event_says(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(reply=f"Sure. Write to {EMAIL} today.")
+    events = list(gw.client("outpii").responses.create(model="gpt-r", input="who do I write to?", stream=True))
+    streamed = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert "<EMAIL_ADDRESS" in streamed and EMAIL not in json.dumps([e.model_dump() for e in events])
+    done = {e.type: e for e in events}
+    assert done["response.output_text.done"].text == streamed == done["response.completed"].response.output_text
+    assert done["response.output_item.done"].item.content[0].text == streamed
+    assert gw.client("outpii").responses.retrieve(done["response.completed"].response.id).output_text == streamed
 
 
 def test_built_in_tools_need_native_deployments(gw: RunningGateway, upstream: FakeUpstream) -> None:
