@@ -20,7 +20,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.pipeline.streaming import SseStream, close_soon
+from gateway.pipeline.streaming import SseStream, close_soon, shutdown_error
 from gateway.providers.base import NativeStream, ProviderError, cache_writes, token_details, usage_of
 from gateway.providers.native_http import openai_usage
 
@@ -58,8 +58,11 @@ class _Relay:
                     yield self._sse(out)
                 if self._chars and ctx.first_chunk_at is None:
                     ctx.first_chunk_at = time.perf_counter()  # time to first token
+            if gw.drain.was_cut(ctx):
+                yield self._error(shutdown_error(ctx))
         except ProviderError as exc:
-            yield self._error(UpstreamError(f"the upstream stream failed: {exc.message}"))
+            cut = gw.drain.was_cut(ctx)
+            yield self._error(shutdown_error(ctx) if cut else UpstreamError(f"the upstream stream failed: {exc.message}"))
         except GuardrailViolation as exc:
             ctx.status = "blocked"
             yield self._error(exc)
@@ -160,7 +163,8 @@ class _Relay:
         return b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
 
     def _error(self, exc: WardenError) -> bytes:
-        self._ctx.fail(exc)
+        if self._ctx.status != "shutdown":
+            self._ctx.fail(exc)
         code = exc.code or "error"
         if self._anthropic:
             kind = "invalid_request_error" if isinstance(exc, GuardrailViolation) else "api_error"

@@ -171,11 +171,16 @@ def _filtered(last: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shutdown_event(ctx: RequestContext) -> bytes:
+    return _error_event(shutdown_error(ctx))
+
+
+def shutdown_error(ctx: RequestContext) -> WardenError:
+    """A stream the server's drain cut: its row says `shutdown`, the client is told to retry."""
     error = ServiceUnavailable("the gateway is shutting down and ended this stream before the answer was complete; retry",
                                code="shutting_down")
     ctx.fail(error)
     ctx.status = "shutdown"
-    return _error_event(error)
+    return error
 
 
 def _error_event(exc: WardenError) -> bytes:
