@@ -9,7 +9,8 @@ streaming time-to-first-token at concurrency 1, and the server's RSS (idle after
 "Added" latency is the target's percentile minus the upstream's, measured in the same run. Results are printed and
 saved under bench/results/. All traffic goes to 127.0.0.1; every scenario is bounded in requests and seconds.
 `--apis` adds rows `warden/responses` and `warden/messages`: the same Warden process, measured through
-`POST /v1/responses` and `POST /v1/messages` (translated to the same chat-completions upstream).
+`POST /v1/responses` and `POST /v1/messages` (translated to the same chat-completions upstream), and the same rows
+for `warden-native`, whose deployments take both natively (the fake upstream's `/v1/responses` and `/v1/messages`).
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "floor", "warden", "warden-redis", "warden-traced", "warden-policy", "warden-default",
+TARGET_ORDER = ("upstream", "floor", "warden", "warden-native", "warden-redis", "warden-traced", "warden-policy", "warden-default",
                 "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
-API_TARGET = "warden"
-"""The target also measured through the other API families (`--apis`), as rows `warden/<api>`."""
+API_TARGETS = ("warden", "warden-native")
+"""The targets also measured through the other API families (`--apis`), as rows `<target>/<api>`."""
 
 
 def loadgen(
@@ -54,6 +55,8 @@ def loadgen(
         api,
         "--key",
         target.key,
+        "--model",
+        gw_targets.API_MODELS.get(target.name, {}).get(api, "bench-model"),
         "--mode",
         mode,
         "--concurrency",
@@ -248,7 +251,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
             target = upstream if name == "upstream" else start(name, upstream, workdir)
             try:
                 results[name] = measure(target, args, workdir)
-                if name == API_TARGET:
+                if name in API_TARGETS:
                     for api in (a for a in args.api_list if a != "chat"):
                         results[f"{name}/{api}"] = measure(target, args, workdir, api)
             finally:

@@ -136,6 +136,8 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden-traced": None,
     # No guardrails, the usage policy on (USAGE_POLICY): its step's added latency is this row's minus `warden`'s.
     "warden-policy": None,
+    # No guardrails, the native API families (NATIVE): Responses and Anthropic Messages sent as they are.
+    "warden-native": None,
 }
 USAGE_POLICY: dict[str, dict[str, object]] = {
     "warden-policy": {
@@ -151,6 +153,11 @@ REDIS_LIMITS = ("warden-redis",)
 TRACED = ("warden-traced",)
 """Targets served with tracing on: every span is exported over OTLP/HTTP to the fake upstream, which answers 404
 and drops it, so the spans, their serialisation and the POSTs are paid for without a collector to run."""
+NATIVE = ("warden-native",)
+"""Targets whose `bench-model` serves the Responses API natively and whose `bench-claude` is an Anthropic deployment
+(the fake upstream speaks both): their `responses` and `messages` rows measure the native pass-through."""
+API_MODELS: dict[str, dict[str, str]] = {"warden-native": {"messages": "bench-claude"}}
+"""The model a target is asked for per API family, when not `bench-model`."""
 CHAT_TURN = ("warden-default",)
 """Targets loaded with the four-message chat turn instead of one user message."""
 
@@ -164,6 +171,10 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
             }
         ],
     }
+    if name in NATIVE:
+        config["model_list"][0]["model_info"] = {"supports_native_responses": True}  # type: ignore[index]
+        config["model_list"].append({"model_name": "bench-claude", "litellm_params": {  # type: ignore[attr-defined]
+            "model": "anthropic/bench-model", "api_base": upstream_base, "api_key": UPSTREAM_KEY}})
     if name in REDIS_LIMITS:
         config["limits"] = {"backend": "redis", "redis_url": REDIS_URL, "key_prefix": f"bench-{os.getpid()}:"}
     policy = POLICIES[name]

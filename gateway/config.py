@@ -81,6 +81,9 @@ class ModelInfo(Strict):
     registry_version: str | None = None
     access_groups: list[str] = Field(default=[], max_length=32)
     """LiteLLM's access groups: a key's or team's `models` naming a group may use this model."""
+    supports_native_responses: bool = False
+    """The upstream (OpenAI-compatible) serves `/responses`: `/v1/responses` requests are sent to it as they are,
+    not translated into chat completions."""
 
 
 class ModelDeployment(Strict):

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from gateway import pipeline
+from gateway.api.anthropic_native import native_request
 from gateway.api.anthropic_render import error_body, events, message
 from gateway.api.anthropic_shapes import CountTokensRequest, MessagesRequest, chat_body, parse
 from gateway.api.deps import gateway_of, new_context, read_body, response_headers
@@ -21,7 +22,7 @@ from gateway.api.sse import SseResponse
 from gateway.errors import BadRequest, WardenError
 from gateway.pipeline.adapters import chat_json, count_tokens, refuse
 from gateway.pipeline.context import RequestContext
-from gateway.providers.base import Completion
+from gateway.providers.base import Completion, NativeCompletion
 from gateway.state import Gateway
 
 router = APIRouter(prefix="/v1", tags=["anthropic"])
@@ -41,10 +42,14 @@ async def messages_count_tokens(request: Request) -> Response:
 async def _messages(gw: Gateway, ctx: RequestContext, authorization: str | None, wanted: MessagesRequest,
                     body: bytes) -> Response:
     answer = await pipeline.chat(gw, ctx, authorization, body)
+    if isinstance(answer, NativeCompletion):  # an Anthropic deployment answered in its own shape
+        return Response(orjson.dumps(answer.body), media_type=JSON, headers=response_headers(ctx))
     if isinstance(answer, Completion):
         return Response(orjson.dumps(message(answer.body, wanted.model)), media_type=JSON,
                         headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+    if answer.api == "anthropic_messages":
+        return SseResponse(answer, headers=headers)
     return SseResponse(answer.translated(lambda chunks: events(chunks, wanted.model)), headers=headers)
 
 
@@ -70,8 +75,8 @@ async def _adapted(request: Request, kind: type[MessagesRequest], handle: Handle
 
 
 def _authorization(request: Request) -> str | None:
-    """Anthropic's SDKs send the key as `x-api-key`; `Authorization: Bearer` works too (`anthropic-version` and
-    `anthropic-beta` are accepted and not needed: one translation serves every version)."""
+    """Anthropic's SDKs send the key as `x-api-key`; `Authorization: Bearer` works too. The client's
+    `anthropic-version` is accepted and not forwarded (Warden speaks one version upstream)."""
     key = request.headers.get("x-api-key")
     return f"Bearer {key}" if key else request.headers.get("authorization")
 
@@ -80,8 +85,12 @@ async def _translated(gw: Gateway, ctx: RequestContext, request: Request, author
                       kind: type[MessagesRequest]) -> tuple[MessagesRequest, bytes]:
     """The request and the chat body it means; one that cannot be translated is refused (and recorded)."""
     try:
-        wanted = parse(kind, await read_body(request, gw.config.server.max_body_bytes))
-        return wanted, chat_json(chat_body(wanted))
+        raw = await read_body(request, gw.config.server.max_body_bytes)
+        wanted = parse(kind, raw)
+        chat = chat_body(wanted)
+        if kind is MessagesRequest:
+            ctx.native = native_request(raw, wanted, chat["messages"], request.headers.get("anthropic-beta"))
+        return wanted, chat_json(chat)
     except BadRequest as exc:
         await refuse(gw, ctx, authorization, exc)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from gateway.api import chat_answer
-from gateway.api.responses_shapes import FunctionChoice, FunctionTool, TextConfig
+from gateway.api.responses_shapes import FunctionChoice, TextConfig, Tool
 
 Status = Literal["in_progress", "completed", "incomplete", "failed"]
 
@@ -96,7 +96,7 @@ class ResponseObject(BaseModel):
     error: ResponseError | None = None
     incomplete_details: IncompleteDetails | None = None
     instructions: str | None = None
-    tools: list[FunctionTool] = Field(default_factory=list)
+    tools: list[Tool] = Field(default_factory=list)
     tool_choice: Literal["auto", "none", "required"] | FunctionChoice = "auto"
     parallel_tool_calls: bool = True
     temperature: float | None = None

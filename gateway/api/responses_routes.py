@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
@@ -13,6 +13,7 @@ from gateway import pipeline
 from gateway.api.deps import gateway_of, new_context, principal_of, read_body, response_headers
 from gateway.api.openapi_bodies import body_schema
 from gateway.api.responses_items import ItemPage, item_list
+from gateway.api.responses_native import echoed, native_request, relayed
 from gateway.api.responses_objects import ResponseObject
 from gateway.api.responses_shapes import ResponsesInput, ResponsesRequest
 from gateway.api.responses_store import ResponseStore
@@ -23,8 +24,9 @@ from gateway.errors import BadRequest, WardenError
 from gateway.pipeline.authenticate import authorize_model
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
-from gateway.providers.base import Completion
+from gateway.providers.base import Completion, NativeCompletion
 from gateway.schemas import parse_request
+from gateway.state import Gateway
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 JSON = "application/json"
@@ -45,6 +47,8 @@ async def create_response(request: Request) -> Response:
         if not history and not parsed.items():
             raise BadRequest("invalid value for 'input': at least one input item is needed", param="input")
         chat = chat_body(chat_request(parsed, history))
+        ctx.native = native_request(parsed)
+        _served_natively(gw, parsed)
     except WardenError as exc:
         # Refused before the pipeline ran: the request still gets its usage row, as a chat request would.
         ctx.fail(exc)
@@ -55,17 +59,38 @@ async def create_response(request: Request) -> Response:
     async def keep(response: ResponseObject) -> ResponseObject:
         return await store.keep(history + parsed.items(), response, ctx.guardrail_policy) if parsed.store else response
 
+    async def keep_native(body: dict[str, Any]) -> bool:
+        return await store.keep_body(history + parsed.items(), body, ctx.guardrail_policy)
+
+    if isinstance(answer, NativeCompletion):
+        body = echoed(answer.body, parsed)
+        if parsed.store and not await keep_native(body):
+            body["store"] = False
+        return Response(orjson.dumps(body), media_type=JSON, headers=response_headers(ctx))
     if isinstance(answer, Completion):
         done = await keep(render(echo(parsed), answer.body))
         return Response(orjson.dumps(done.json_body()), media_type=JSON, headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+    if answer.api == "responses":
+        return SseResponse(answer.translated(lambda events: relayed(events, parsed, keep_native)), headers=headers)
     return SseResponse(ResponsesStream(answer, echo(parsed), keep), headers=headers)
+
+
+def _served_natively(gw: Gateway, request: ResponsesRequest) -> None:
+    """Built-in tools run at the provider: every deployment the request may reach must serve them natively."""
+    builtin = request.builtin_tools()
+    translated = [d.id for d in gw.router.reachable(request.model) if "responses" not in d.native_apis]
+    if builtin and translated:
+        position, kind = builtin[0]
+        raise BadRequest(f"the built-in tool {kind!r} needs deployments that serve the Responses API natively "
+                         f"(model_info.supports_native_responses); {translated[0]!r} does not",
+                         param=f"tools.{position}", code="tool_not_supported")
 
 
 @router.get("/responses/{response_id}")
 async def retrieve_response(request: Request, response_id: str) -> Response:
     store = ResponseStore(gateway_of(request), (await principal_of(request)).team)
-    return Response(orjson.dumps((await store.get(response_id)).json_body()), media_type=JSON)
+    return Response(orjson.dumps(await store.get(response_id)), media_type=JSON)
 
 
 @router.get("/responses/{response_id}/input_items")

@@ -75,13 +75,25 @@ InputItem = Annotated[
 
 
 class FunctionTool(Strict):
-    """The flat Responses shape of a function tool; other tool types (web search, MCP...) are refused."""
+    """The flat Responses shape of a function tool."""
 
     type: Literal["function"]
     name: str = Field(min_length=1, max_length=256)
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+
+
+class BuiltinTool(BaseModel):
+    """A tool the provider runs itself. Served only by deployments that speak the Responses API natively (the
+    translation to chat completions has no such tools); its options go to that upstream as given. `mcp` is not
+    among them: its server URL would be a client's choice of where the upstream connects."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["web_search", "web_search_preview", "file_search", "code_interpreter", "image_generation"]
+
+
+Tool = Annotated[FunctionTool | BuiltinTool, Field(discriminator="type")]
 
 
 class FunctionChoice(Strict):
@@ -124,8 +136,12 @@ class ResponsesInput(Strict):
     model: str = Field(min_length=1, max_length=256)
     input: str | list[InputItem] = Field(default_factory=list)
     instructions: str | None = None
-    tools: list[FunctionTool] | None = None
+    tools: list[Tool] | None = None
     previous_response_id: str | None = Field(default=None, max_length=64)
+
+    def builtin_tools(self) -> list[tuple[int, str]]:
+        """(position, type) of each built-in tool."""
+        return [(n, t.type) for n, t in enumerate(self.tools or ()) if isinstance(t, BuiltinTool)]
 
     def items(self) -> list[MessageItem | FunctionCallItem | FunctionCallOutputItem]:
         if isinstance(self.input, str):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from gateway.api.responses_objects import OutputMessage, OutputRefusal, ResponseObject
+from gateway.api.responses_objects import OutputItem, OutputMessage, OutputRefusal, ResponseObject
 from gateway.api.responses_shapes import FunctionCallItem, InputItem, InputText, MessageItem, Refusal
 from gateway.api.responses_translate import Item
 from gateway.errors import NotFound
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("warden.responses")
 DEFAULT_RETENTION_DAYS = 30
 _items = TypeAdapter(list[InputItem])
+_outputs = TypeAdapter(list[OutputItem])
+_REPLAYED = frozenset({"message", "function_call"})
 
 
 class ResponseStore:
@@ -38,26 +40,33 @@ class ResponseStore:
         if response_id is None:
             return []
         row = await self._row(response_id, "previous_response_id")
-        answer = ResponseObject.model_validate(row.response)
-        return _items.validate_python(row.input_items) + [_as_input(item) for item in answer.output]
+        # A native upstream's reasoning and built-in tool items are not replayed: the upstream kept nothing
+        # (`store: false`), and the next turn may go to a deployment that translates.
+        output = [item for item in row.response.get("output") or () if item.get("type") in _REPLAYED]
+        return _items.validate_python(row.input_items) + [_as_input(item) for item in _outputs.validate_python(output)]
 
     async def keep(self, items: list[Item], response: ResponseObject, policy: str | None) -> ResponseObject:
         """`response` once stored; if it could not be (database away, masking failed), the answer still goes
         to the caller, saying `store: false`: it was produced and paid for, and nothing was kept unmasked."""
-        try:
-            await self._write(items, response, policy)
-        except Exception as exc:
-            log.warning("response %s not stored: %s", response.id, type(exc).__name__)
-            return response.model_copy(update={"store": False})
-        return response
+        return response if await self.keep_body(items, response.json_body(), policy) else response.model_copy(
+            update={"store": False})
 
-    async def _write(self, items: list[Item], response: ResponseObject, policy: str | None) -> None:
-        values = [[item.model_dump(mode="json", by_alias=True) for item in items], response.json_body()]
+    async def keep_body(self, items: list[Item], body: dict[str, Any], policy: str | None) -> bool:
+        """Stores a Response's JSON (a native upstream's too); False when it could not be."""
+        try:
+            await self._write(items, body, policy)
+        except Exception as exc:
+            log.warning("response %s not stored: %s", body.get("id"), type(exc).__name__)
+            return False
+        return True
+
+    async def _write(self, items: list[Item], body: dict[str, Any], policy: str | None) -> None:
+        values = [[item.model_dump(mode="json", by_alias=True) for item in items], body]
         masked = await asyncio.to_thread(self._masker.mask_values, values)
         found = self._gw.guardrails.policy(policy)
         days = found.config.retention_days if found is not None else DEFAULT_RETENTION_DAYS
         created = utcnow()
-        row = StoredResponse(id=response.id, team=self._team, created_at=created,
+        row = StoredResponse(id=str(body["id"]), team=self._team, created_at=created,
                              retention_until=created + timedelta(days=days),
                              input_items=masked[0], response=masked[1])  # type: ignore[arg-type]
         await asyncio.to_thread(save_response, self._gw.engine, row)
@@ -66,8 +75,9 @@ class ResponseStore:
         """The conversation `response_id` answered (earlier turns included)."""
         return _items.validate_python((await self._row(response_id, None)).input_items)
 
-    async def get(self, response_id: str) -> ResponseObject:
-        return ResponseObject.model_validate((await self._row(response_id, None)).response)
+    async def get(self, response_id: str) -> dict[str, Any]:
+        """The stored Response's JSON, as it was answered (masked)."""
+        return dict((await self._row(response_id, None)).response)
 
     async def delete(self, response_id: str) -> None:
         if not await asyncio.to_thread(delete_response, self._gw.engine, response_id, self._team):

@@ -23,6 +23,7 @@ from gateway.api.responses_shapes import (
     FunctionCallItem,
     FunctionCallOutputItem,
     FunctionChoice,
+    FunctionTool,
     InputImage,
     InputText,
     MessageItem,
@@ -39,9 +40,10 @@ def chat_request(request: ResponsesInput, history: list[Item]) -> ChatRequest:
     """The chat request for `request`, after the stored conversation `history` (already PII-masked if stored)."""
     body: dict[str, Any] = {"model": request.model, "messages": chat_messages(request.instructions,
                                                                               history + request.items())}
-    if request.tools:
+    functions = [t for t in request.tools or () if isinstance(t, FunctionTool)]  # built-in ones: native only
+    if functions:
         body["tools"] = [{"type": "function", "function": t.model_dump(exclude={"type"}, exclude_none=True)}
-                         for t in request.tools]
+                         for t in functions]
     if isinstance(request, ResponsesRequest):
         body.update(_options(request))
     return parse_request(ChatRequest, body)

@@ -6,8 +6,10 @@
 (`enforce_prompt_budget` completes `enforce_limits` once a stored prompt is rendered.)
 
 Every route goes through `chat`, `embeddings` or `media`, so no route can skip a step: API adapters (Anthropic
-Messages, legacy completions) translate into `chat`; moderations (`moderate.py`) take the same first and last steps;
-image generation and speech (`media`) take the steps of embeddings, their upstream call in `call_media.py`.
+Messages, Responses, legacy completions) translate into `chat`; moderations (`moderate.py`) take the same first and
+last steps; image generation and speech (`media`) take the steps of embeddings, their upstream call in
+`call_media.py`. An adapter may also hand its own API's body (`RequestContext.native`): `call_provider` sends that
+to a deployment that speaks the API, and `check_output` checks the answer in that shape.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gateway.errors import PermissionDenied
 from gateway.pipeline.context import RequestContext
-from gateway.providers.base import ChunkStream, Completion
+from gateway.providers.base import ChunkStream, Completion, NativeStream
 from gateway.tracing import traced
 from gateway.usage_policy.attribution import AI_HEADER, MarkedStream, mark_body
 from gateway.usage_policy.classify import classify, highest, payload_texts, personal_findings
@@ -109,6 +109,10 @@ def _actor(ctx: RequestContext) -> str:
 def mark_stream(gw: Gateway, ctx: RequestContext, result: Completion | ChunkStream) -> Completion | ChunkStream:
     """A stream's chunks get the notice (and its end queues the review) before the output checks relay them."""
     if gw.policy is None or ctx.policy is None or not isinstance(result, ChunkStream):
+        return result
+    if isinstance(result, NativeStream):  # relayed event by event as the upstream sent them: only the header
+        if gw.policy.config.attribution.header:
+            ctx.headers[AI_HEADER] = "true"
         return result
     if gw.policy.config.attribution.header:
         ctx.headers[AI_HEADER] = "true"

@@ -19,6 +19,7 @@ import orjson
 
 from gateway.config import CacheConfig
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.native_call import speaks_native
 from gateway.providers.base import ChunkStream, Completion
 from gateway.providers.cost import token_details
 from gateway.schemas import CacheControl
@@ -33,7 +34,8 @@ async def through_cache(gw: Gateway, ctx: RequestContext, deployments: frozenset
                         call: Upstream) -> Completion | ChunkStream:
     """`deployments`: those the registry lets serve this request (a rollout's version), part of the key."""
     store, config = gw.cache, gw.config.cache
-    if store is None or not _cacheable(config, ctx):
+    # An answer in a native API's shape is not kept: the cache holds chat answers, replayed through the checks.
+    if store is None or not _cacheable(config, ctx) or speaks_native(ctx, gw.router.reachable(ctx.model or "")):
         return await call(gw, ctx)
     control = _control(ctx)
     key = cache_key(config.key_prefix, ctx, deployments)

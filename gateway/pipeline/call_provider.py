@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gateway.pipeline.cache import through_cache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.pipeline.native_call import native_or
+from gateway.providers.base import ChunkStream, Completion, Deployment, NativeCompletion, Provider
 from gateway.providers.cost import TokenDetails, token_details
 from gateway.tracing import traced
 
@@ -37,9 +38,11 @@ async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selecti
         elif ctx.stream:
             # Always ask for usage so the row is exact; it is stripped again if the client did not ask.
             ctx.payload["stream_options"] = {**(ctx.payload.get("stream_options") or {}), "include_usage": True}
-            result, served = await gw.router.run(ctx.model, ctx.payload, _stream, selection.allowed, only)
+            result, served = await gw.router.run(ctx.model, ctx.payload, native_or(ctx, _stream), selection.allowed,
+                                                 only)
         else:
-            result, served = await gw.router.run(ctx.model, ctx.payload, _chat, selection.allowed, only)
+            result, served = await gw.router.run(ctx.model, ctx.payload, native_or(ctx, _chat), selection.allowed,
+                                                 only)
     finally:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     ctx.served = served
@@ -47,7 +50,8 @@ async def _call_upstream(gw: Gateway, ctx: RequestContext, *, selection: Selecti
         # A shadow copy goes only where the request's data class may go.
         mirror(gw, ctx, tuple(d for d in selection.shadow if only is None or d.id in only))
     if isinstance(result, Completion):
-        account(ctx, result.prompt_tokens, result.completion_tokens, token_details(result.body.get("usage")))
+        usage = result.usage if isinstance(result, NativeCompletion) else result.body.get("usage")
+        account(ctx, result.prompt_tokens, result.completion_tokens, token_details(usage))
     return result
 
 

@@ -13,7 +13,9 @@ from gateway.pipeline.stream_guard import StreamGuard
 from gateway.pipeline.streaming import SseStream, chunks_of, sse_stream
 from gateway.pipeline.tool_arguments import ToolArguments, json_escape, split, text_calls
 from gateway.pipeline.call_provider import account
-from gateway.providers.base import ChunkStream, Completion, Deployment, Provider
+from gateway.pipeline.native_output import check_native, text_slots
+from gateway.pipeline.native_stream import native_sse
+from gateway.providers.base import ChunkStream, Completion, Deployment, NativeCompletion, NativeStream, Provider
 from gateway.tracing import traced
 from guardrails.base import Segment
 from guardrails.chain import Chain
@@ -29,6 +31,13 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
     policy = gw.guardrails.policy(ctx.guardrail_policy)
     chain = policy.output if policy is not None and policy.output else None
     ctx.checks.stage = "output"
+    if isinstance(result, NativeStream):
+        return native_sse(gw, ctx, result, StreamGuard(chain, ctx.checks), _keeps_answer(policy))
+    if isinstance(result, NativeCompletion):
+        result = await check_native(ctx, chain, result)
+        if _keeps_answer(policy):
+            ctx.answer_texts = [slot["text"] for slot in text_slots(result.api, result.body)]
+        return result
     if isinstance(result, ChunkStream):
         guard = StreamGuard(chain, ctx.checks)
         keep = _keeps_answer(policy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,6 +14,7 @@ from gateway.limits.base import BudgetRule, RateRule, Reservation
 from gateway.media_schemas import MediaRequest
 from gateway.prompts import ResolvedPrompt
 from gateway.providers.cost import TokenDetails
+from gateway.providers.base import NativeApi
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
 from gateway.usage_policy.decision import PolicyDecision
@@ -58,6 +60,17 @@ class PromptInfo:
     label: str | None
     commit: str
     template_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NativeRequest:
+    """What an API adapter gives the pipeline besides the chat request: how to build its own API's body from the
+    chat payload as it goes upstream (masked, with a stored prompt rendered), for deployments that speak the API."""
+
+    api: NativeApi
+    build: Callable[[dict[str, Any]], dict[str, Any]]
+    headers: tuple[tuple[str, str], ...] = ()
+    """Allow-listed client headers that go upstream with the native body."""
 
 
 @dataclass(slots=True)
@@ -106,6 +119,8 @@ class RequestContext:
     """The data class the client declared in the `x-warden-data-class` header."""
     policy: PolicyDecision | None = None
     """The usage policy's decision (`apply_policy`)."""
+    native: NativeRequest | None = None
+    """The request in its own API's shape, sent as such to a deployment that speaks that API."""
 
     @property
     def stream(self) -> bool:

@@ -17,7 +17,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.providers.base import ChunkStream, ProviderError
+from gateway.providers.base import ChunkStream, NativeApi, ProviderError
 from gateway.providers.cost import token_details
 from gateway.schemas import ChatRequest
 
@@ -91,9 +91,12 @@ class SseStream:
     the generator unstarted, so its `finally` never runs: the response calls `abandon`, which closes the
     upstream stream and writes the usage row instead."""
 
-    def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None]) -> None:
+    def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None],
+                 api: NativeApi | None = None) -> None:
         self._gw, self._ctx, self._upstream, self._body = gw, ctx, upstream, body
         self.started = False
+        self.api = api
+        """The native API whose events the body already is (None: OpenAI chat chunks)."""
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         self.started = True
@@ -125,7 +128,7 @@ async def _rendered(body: AsyncGenerator[bytes, None],
 
 
 def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict[str, Any] | None, chars: int) -> None:
-    _close_soon(upstream)
+    close_soon(upstream)
     if ctx.upstream_started is not None:
         ctx.upstream_ms = (time.perf_counter() - ctx.upstream_started) * 1000
     if usage is not None:
@@ -169,18 +172,23 @@ def _filtered(last: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shutdown_event(ctx: RequestContext) -> bytes:
+    return _error_event(shutdown_error(ctx))
+
+
+def shutdown_error(ctx: RequestContext) -> WardenError:
+    """A stream the server's drain cut: its row says `shutdown`, the client is told to retry."""
     error = ServiceUnavailable("the gateway is shutting down and ended this stream before the answer was complete; retry",
                                code="shutting_down")
     ctx.fail(error)
     ctx.status = "shutdown"
-    return _error_event(error)
+    return error
 
 
 def _error_event(exc: WardenError) -> bytes:
     return b"data: " + exc.body() + b"\n\n"
 
 
-def _close_soon(upstream: ChunkStream) -> None:
+def close_soon(upstream: ChunkStream) -> None:
     # Closing may await; inside a cancelled scope an await would be interrupted, so it runs as its own task.
     try:
         task = asyncio.get_running_loop().create_task(upstream.aclose())

@@ -12,6 +12,9 @@ from gateway.providers.cost import Prices
 Transport = Literal["native", "litellm", "demo"]
 DeploymentMode = Literal["chat", "embedding", "image_generation", "audio_speech", "audio_transcription"]
 """What a deployment serves (LiteLLM's `model_info.mode` names): the endpoints that may call it."""
+NativeApi = Literal["anthropic_messages", "responses"]
+"""Wire formats a deployment may be called in besides chat completions: Anthropic's Messages API (Anthropic
+deployments) and OpenAI's Responses API (deployments that declare `model_info.supports_native_responses`)."""
 FailureKind = Literal["timeout", "connection", "status", "malformed", "config"]
 
 
@@ -49,6 +52,8 @@ class Deployment:
     tags: tuple[str, ...] = ()
     unavailable: str | None = None
     """Why this deployment cannot be called (e.g. a missing secret), or None."""
+    native_apis: frozenset[NativeApi] = frozenset()
+    """The native wire formats this deployment is called in when a request arrives in one of them."""
 
     @property
     def is_demo(self) -> bool:
@@ -72,6 +77,26 @@ class RawAnswer:
     content: bytes
     media_type: str
     upstream_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class NativeCompletion(Completion):
+    """A whole upstream answer in the API's own shape (an Anthropic message, a Response), not a chat completion."""
+
+    api: NativeApi = "anthropic_messages"
+    usage: dict[str, Any] = field(default_factory=dict)
+    """The answer's usage in OpenAI's shape (what `token_details` reads), whatever the API's own shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class NativeCall:
+    """A request in a native wire format. `body` is built by the pipeline from an allow-list (never the client's
+    bytes as such); `headers` are the allow-listed client headers that go upstream (`anthropic-beta`)."""
+
+    api: NativeApi
+    body: dict[str, Any]
+    stream: bool
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class ProviderError(Exception):
@@ -111,6 +136,12 @@ class ChunkStream(ABC):
     async def aclose(self) -> None: ...
 
 
+class NativeStream(ChunkStream):
+    """Parsed events of a native stream (each the JSON of one SSE `data:` line, its `type` naming the event)."""
+
+    api: NativeApi
+
+
 class Provider(ABC):
     """A transport to upstream models: Warden's pooled OpenAI-compatible client, litellm, or the demo."""
 
@@ -136,6 +167,9 @@ class Provider(ABC):
         """`payload` holds the form's fields and `file` (`AudioFile` as JSON: name, type, base64 data)."""
         raise ProviderError("config", f"{deployment.id}: transcription passes through to OpenAI-compatible "
                                       "deployments only")
+    async def native(self, deployment: Deployment, call: NativeCall) -> NativeCompletion | NativeStream:
+        """Call the deployment in a native wire format; a transport that has none refuses (not retried)."""
+        raise ProviderError("config", f"{deployment.id} is not called through the {call.api} API")
 
     async def start(self) -> None:
         return None

@@ -6,7 +6,7 @@ import logging
 import os
 
 from gateway.config import GatewayConfig, ModelDeployment
-from gateway.providers.base import Deployment, Prices, Transport
+from gateway.providers.base import Deployment, NativeApi, Prices, Transport
 from gateway.providers.pricing import PriceMap, with_overrides
 
 log = logging.getLogger("warden.providers")
@@ -60,6 +60,8 @@ def _build(index: int, entry: ModelDeployment, prices: PriceMap, timeout: float,
     transport = _transport(provider, info.transport, secrets["api_base"])
     if transport == "native" and provider not in OPENAI_COMPATIBLE:
         problems.append(f"{where}: transport 'native' needs an OpenAI-compatible provider, not {provider!r}")
+    if info.supports_native_responses and transport != "native":
+        problems.append(f"{where}: supports_native_responses needs an OpenAI-compatible provider, not {provider!r}")
     api_base = secrets["api_base"] or OPENAI_COMPATIBLE.get(provider)
     if transport == "native" and not api_base:
         problems.append(f"{where}: provider {provider!r} needs an api_base")
@@ -101,7 +103,18 @@ def _build(index: int, entry: ModelDeployment, prices: PriceMap, timeout: float,
         registry_version=info.registry_version,
         tags=tuple(params.tags),
         unavailable="; ".join(problems) or None,
+        native_apis=_native_apis(provider, transport, info.supports_native_responses),
     )
+
+
+def _native_apis(provider: str, transport: Transport, responses: bool) -> frozenset[NativeApi]:
+    """Anthropic deployments take Anthropic's own Messages body; others only what their config declares."""
+    apis: set[NativeApi] = set()
+    if provider == "anthropic" and transport == "litellm":
+        apis.add("anthropic_messages")
+    if responses and transport == "native":
+        apis.add("responses")
+    return frozenset(apis)
 
 
 def _transport(provider: str, wanted: str, api_base: str | None) -> Transport:

@@ -10,13 +10,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
 import orjson
 
-from gateway.providers.base import RawAnswer, ChunkStream, Completion, Deployment, Provider, ProviderError, usage_of
+from gateway.providers.base import (
+    ChunkStream,
+    Completion,
+    Deployment,
+    NativeCall,
+    NativeCompletion,
+    NativeStream,
+    Provider,
+    ProviderError,
+    RawAnswer,
+    usage_of,
+)
 
 
 class OpenAICompatProvider(Provider):
@@ -72,8 +84,17 @@ class OpenAICompatProvider(Provider):
         if response.status >= 400:
             body = await response.read()
             response.release()
-            raise _status_error(deployment, response.status, body, response.headers.get("retry-after"))
+            raise status_error(deployment, response.status, body, response.headers.get("retry-after"))
         return _SSEStream(response, deployment)
+
+    async def native(self, deployment: Deployment, call: NativeCall) -> NativeCompletion | NativeStream:
+        """OpenAI's Responses API, for a deployment that declares it (`model_info.supports_native_responses`)."""
+        if call.api != "responses" or call.api not in deployment.native_apis:
+            return await super().native(deployment, call)
+        from gateway.providers.native_http import post_native
+
+        session = await self._ensure_session()
+        return await post_native(session, deployment, _url(deployment, "/responses"), self._headers(deployment), call)
 
     async def transcribe(self, deployment: Deployment, payload: dict[str, Any]) -> RawAnswer:
         form = aiohttp.FormData()
@@ -103,7 +124,7 @@ class OpenAICompatProvider(Provider):
             ) as response:
                 raw = await response.read()
                 if response.status >= 400:
-                    raise _status_error(deployment, response.status, raw, response.headers.get("retry-after"))
+                    raise status_error(deployment, response.status, raw, response.headers.get("retry-after"))
                 media_type = response.content_type
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.timeout}s") from None
@@ -113,12 +134,7 @@ class OpenAICompatProvider(Provider):
 
     async def _post_json(self, deployment: Deployment, path: str, payload: dict[str, Any]) -> Completion:
         raw, _, upstream_ms = await self._post(deployment, path, payload)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
-        if not isinstance(body, dict):
-            raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
+        body = json_object(deployment, raw)
         prompt_tokens, completion_tokens = usage_of(body)
         return Completion(body, prompt_tokens, completion_tokens, upstream_ms)
 
@@ -141,7 +157,7 @@ class _SSEStream(ChunkStream):
         self._deployment = deployment
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        try:
+        with stream_errors(self._deployment.id):
             async for raw_line in self._response.content:
                 line = raw_line.strip()
                 if not line.startswith(b"data:"):
@@ -156,17 +172,35 @@ class _SSEStream(ChunkStream):
                 if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
                     raise ProviderError("status", f"{self._deployment.id} sent an error event mid-stream", status=502)
                 yield chunk
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise ProviderError("timeout", f"{self._deployment.id} stalled mid-stream") from None
-        except aiohttp.ClientPayloadError:
-            raise ProviderError("connection", f"{self._deployment.id} cut the stream") from None
-        except aiohttp.ClientError as exc:
-            raise ProviderError("connection", f"{self._deployment.id} stream failed: {exc}") from None
         # The upstream closed without [DONE]: a cut stream.
         raise ProviderError("connection", f"{self._deployment.id} closed the stream before [DONE]")
 
     async def aclose(self) -> None:
         self._response.close()
+
+
+def json_object(deployment: Deployment, raw: bytes) -> dict[str, Any]:
+    """An answer's body, which must be a JSON object (a malformed one is worth another attempt)."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ProviderError("malformed", f"{deployment.id} returned a body that is not JSON") from None
+    if not isinstance(body, dict):
+        raise ProviderError("malformed", f"{deployment.id} returned JSON that is not an object")
+    return body
+
+
+@contextmanager
+def stream_errors(name: str) -> Iterator[None]:
+    """What can go wrong reading a stream, as the router's failure kinds (all of them retryable)."""
+    try:
+        yield
+    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        raise ProviderError("timeout", f"{name} stalled mid-stream") from None
+    except aiohttp.ClientPayloadError:
+        raise ProviderError("connection", f"{name} cut the stream") from None
+    except aiohttp.ClientError as exc:
+        raise ProviderError("connection", f"{name} stream failed: {exc}") from None
 
 
 def _url(deployment: Deployment, path: str) -> str:
@@ -184,7 +218,7 @@ def _headers(deployment: Deployment) -> dict[str, str]:
     return headers
 
 
-def _status_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
+def status_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
     message = body[:500].decode("utf-8", "replace")
     code: str | None = None
     try:

@@ -157,6 +157,9 @@ class Router:
             if limit is not None:
                 scope &= limit
         return scope
+    def reachable(self, model_name: str) -> list[Deployment]:
+        """Every deployment a request for `model_name` may reach, its fallbacks' included."""
+        return [d for name in self._chain(model_name) for d in self.group(name)]
 
     def _chain(self, model_name: str) -> list[str]:
         fallbacks = self._fallbacks.get(model_name, self.settings.default_fallbacks)

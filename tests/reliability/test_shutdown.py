@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import openai
 from sqlmodel import Session, select
 
@@ -111,3 +112,39 @@ def test_stop_waits_for_the_write_in_progress(tmp_path: Path) -> None:
         assert asyncio.run(scenario()) == 40
     finally:
         engine.dispose()
+
+
+def test_sigterm_ends_a_native_anthropic_stream_with_an_error_event(upstream: FakeUpstream, tmp_path: Path) -> None:
+    claude = {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5",
+                                                          "api_base": upstream.base_url, "api_key": "sk-ant-x"}}
+    upstream.set_behaviour(reply=LONG, chunk_delay=100)
+    with served_warden({"model_list": [claude], "server": {"shutdown_grace_s": 2}}, tmp_path) as served:
+        results: dict[str, Any] = {}
+
+        def long_stream() -> None:
+            api = anthropic.Anthropic(base_url=served.base_url, api_key=served.key, max_retries=0)
+            text = ""
+            try:
+                with api.messages.stream(model="claude", max_tokens=500,
+                                         messages=[{"role": "user", "content": "long"}]) as stream:
+                    for piece in stream.text_stream:
+                        text += piece
+                        results["started"] = True
+            except anthropic.APIStatusError as exc:
+                results["error"] = str(exc)
+            results["text"] = text
+
+        thread = threading.Thread(target=long_stream)
+        thread.start()
+        end = time.monotonic() + 30
+        while "started" not in results and time.monotonic() < end:
+            time.sleep(0.02)
+        served.terminate()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the stream hung through the shutdown"
+        served.wait()
+        [row] = _rows(served).values()
+
+    assert upstream.requests_to("/v1/messages") and "shutting down" in results["error"]
+    assert 0 < len(results["text"].split()) < 200
+    assert (row.status, row.error_type, row.stream) == ("shutdown", "shutting_down", True)

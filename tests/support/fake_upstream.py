@@ -27,10 +27,12 @@ from aiohttp import web
 
 try:
     from . import fake_media as media
+    from . import fake_native as native
     from . import fake_openai as payloads
     from .fake_behaviour import Behaviour, behaviour_from_kwargs, parse_cli_behaviour, parse_directives
 except ImportError:  # run as a script: siblings are top-level modules
     import fake_media as media  # type: ignore[no-redef]
+    import fake_native as native  # type: ignore[no-redef]
     import fake_openai as payloads  # type: ignore[no-redef]
     from fake_behaviour import (  # type: ignore[no-redef]
         Behaviour,
@@ -82,6 +84,7 @@ class FakeUpstream:
         self._queue: deque[Behaviour] = deque()
         self._failures: Counter[str] = Counter()
         self._ids = itertools.count(1)
+        self._cached_prefixes: set[str] = set()
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
 
@@ -105,6 +108,7 @@ class FakeUpstream:
             self.requests.clear()
             self._queue.clear()
             self._failures.clear()
+            self._cached_prefixes.clear()
             self._default = Behaviour()
 
     def requests_to(self, suffix: str) -> list[RecordedRequest]:
@@ -119,6 +123,8 @@ class FakeUpstream:
             app.router.add_post(f"{prefix}/audio/speech", self._media)
             app.router.add_post(f"{prefix}/audio/transcriptions", self._transcription)
             app.router.add_get(f"{prefix}/models", self._models)
+            app.router.add_post(f"{prefix}/messages", self._native)
+            app.router.add_post(f"{prefix}/responses", self._native)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -212,6 +218,9 @@ class FakeUpstream:
         events.append(b"data: [DONE]\n\n")
         if behaviour.malformed_json:
             events[min(1, len(events) - 1)] = b'data: {"id": "chatcmpl-broken", "choices": [\n\n'
+        return await self._send_events(request, events, behaviour)
+
+    async def _send_events(self, request: web.Request, events: list[bytes], behaviour: Behaviour) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
         )
@@ -225,6 +234,28 @@ class FakeUpstream:
             await response.write(event)
         await response.write_eof()
         return response
+
+    async def _native(self, request: web.Request) -> web.StreamResponse:
+        """Anthropic's Messages API (`/messages`) or OpenAI's Responses API (`/responses`), see fake_native.py."""
+        anthropic = request.path.endswith("/messages")
+        body = await self._read(request)
+        if not isinstance(body, dict):
+            return error_response(400, "request body must be a JSON object", None)
+        text = native.anthropic_user_text(body) if anthropic else native.responses_user_text(body)
+        behaviour = self._behaviour_for(f"{body.get('model', '')} {text}")
+        early = await self._prelude(behaviour, f"{request.path}\n{text}")
+        if early is not None:
+            return early
+        number = next(self._ids)
+        if anthropic:
+            answer = native.anthropic_message(body, behaviour, f"msg_fake{number}", self._cached_prefixes)
+        else:
+            answer = native.response_body(body, behaviour, f"resp_fake{number}")
+        if not body.get("stream"):
+            return web.Response(body=orjson.dumps(answer), content_type="application/json")
+        events = native.anthropic_events(answer) if anthropic else native.response_events(answer)
+        sse = [b"event: " + e["type"].encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n" for e in events]
+        return await self._send_events(request, sse, behaviour)
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         try:
