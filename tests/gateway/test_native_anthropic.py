@@ -30,7 +30,9 @@ HISTORY = [{"role": "user", "content": "hello there"},
                                              {"type": "text", "text": "Hello!"}]}]
 POLICIES = {"words": {"input": [{"guardrail": BannedWord.name, "mode": "block"}],
                       "output": [{"guardrail": BannedWord.name, "mode": "block"}]},
-            "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]}}
+            "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]},
+            "outpii": {"output": [{"guardrail": "pii", "mode": "mask", "restore_output": False}]},
+            "piiblock": {"output": [{"guardrail": "pii", "mode": "block"}]}}
 
 
 def claude(up: FakeUpstream, name: str = "claude") -> dict[str, Any]:
@@ -42,7 +44,8 @@ def claude(up: FakeUpstream, name: str = "claude") -> dict[str, Any]:
 def gw(make_gateway: GatewayFactory, upstream: FakeUpstream) -> Iterator[RunningGateway]:
     config = {"model_list": [claude(upstream)], "guardrail_policies": POLICIES, "prompts": None,
               "router_settings": {"num_retries": 0, "retry_backoff_s": 0.01, "timeout": 5}}
-    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "pii": {"guardrail_policy": "pii"}}
+    teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "pii": {"guardrail_policy": "pii"},
+             "outpii": {"guardrail_policy": "outpii"}, "piiblock": {"guardrail_policy": "piiblock"}}
     with make_gateway(config, teams) as running:
         yield running
 
@@ -234,3 +237,26 @@ def test_masking_reaches_tool_calls_and_results_in_the_history(gw: RunningGatewa
     assert result["content"] == [{"type": "text", "text": "owner <EMAIL_ADDRESS_1>"}]
     assert result["cache_control"] == {"type": "ephemeral"} and body["tools"][0]["cache_control"]
     assert body["messages"][0] == history[0] and body["messages"][2]["content"][1] == history[2]["content"][1]
+
+
+MAIL_TOOL = {"name": "send_mail", "input_schema": {"type": "object", "properties": {"body": {"type": "string"}}}}
+
+
+def test_output_guardrails_read_tool_use_inputs(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(reply=f"Write to {EMAIL} today")
+    with pytest.raises(anthropic.BadRequestError):
+        client(gw, "piiblock").messages.create(model="claude", max_tokens=100, tools=[MAIL_TOOL],
+                                                  tool_choice={"type": "any"},
+                                               messages=[{"role": "user", "content": "Write the mail."}])
+    [row] = gw.rows()
+    assert row.status == "blocked" and len(upstream.requests_to("/v1/messages")) == 1
+
+
+def test_output_masking_reaches_tool_use_inputs(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(reply=f"Write to {EMAIL} today")
+    answer = client(gw, "outpii").messages.create(
+        model="claude", max_tokens=100, tools=[MAIL_TOOL], tool_choice={"type": "tool", "name": "send_mail"},
+        messages=[{"role": "user", "content": "Write the mail."}])
+    [call] = [block for block in answer.content if block.type == "tool_use"]
+    assert call.name == "send_mail" and answer.stop_reason == "tool_use"
+    assert EMAIL not in call.input["body"] and call.input["body"].startswith("Write to ")

@@ -21,7 +21,8 @@ EMAIL = "jean.dupont@example.com"
 POLICIES = {"words": {"input": [{"guardrail": BannedWord.name, "mode": "block"}],
                       "output": [{"guardrail": BannedWord.name, "mode": "block"}]},
             "pii": {"input": [{"guardrail": "pii", "mode": "mask"}]},
-            "outpii": {"output": [{"guardrail": "pii", "mode": "mask", "restore_output": False}]}}
+            "outpii": {"output": [{"guardrail": "pii", "mode": "mask", "restore_output": False}]},
+            "piiblock": {"output": [{"guardrail": "pii", "mode": "block"}]}}
 
 
 @pytest.fixture()
@@ -30,7 +31,7 @@ def gw(make_gateway: GatewayFactory, upstream: FakeUpstream) -> Iterator[Running
               "guardrail_policies": POLICIES, "prompts": None,
               "router_settings": {"num_retries": 0, "retry_backoff_s": 0.01, "timeout": 5}}
     teams = {"alpha": {}, "words": {"guardrail_policy": "words"}, "pii": {"guardrail_policy": "pii"},
-             "outpii": {"guardrail_policy": "outpii"}}
+             "outpii": {"guardrail_policy": "outpii"}, "piiblock": {"guardrail_policy": "piiblock"}}
     with make_gateway(config, teams) as running:
         yield running
 
@@ -147,3 +148,25 @@ def test_a_failing_native_deployment_falls_back_to_a_translated_one(
         assert chat["messages"][0] == {"role": "system", "content": "Short."}
         row = gw.row(raw.headers["x-request-id"])
         assert (row.served_model, row.fallback_from) == ("chat-b", "gpt-r")
+
+
+MAIL_TOOL = {"type": "function", "name": "send_mail",
+             "parameters": {"type": "object", "properties": {"body": {"type": "string"}}}}
+
+
+def test_output_guardrails_read_function_call_arguments(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(reply=f"Write to {EMAIL} today")
+    with pytest.raises(openai.BadRequestError):
+        gw.client("piiblock").responses.create(model="gpt-r", input="Write the mail.", tools=[MAIL_TOOL],
+                                               tool_choice="required")
+    [row] = gw.rows()
+    assert row.status == "blocked" and len(upstream.requests_to("/v1/responses")) == 1
+
+
+def test_output_masking_reaches_function_call_arguments(gw: RunningGateway, upstream: FakeUpstream) -> None:
+    upstream.set_behaviour(reply=f"Write to {EMAIL} today")
+    answer = gw.client("outpii").responses.create(model="gpt-r", input="Write the mail.", tools=[MAIL_TOOL],
+                                                  tool_choice="required")
+    [call] = [item for item in answer.output if item.type == "function_call"]
+    body = json.loads(call.arguments)["body"]
+    assert call.name == "send_mail" and EMAIL not in body and body.startswith("Write to ")

@@ -8,18 +8,23 @@ later ones read it (`cache_read_input_tokens`); `input_tokens` counts the rest. 
 
 Responses: the answer echoes the last user text; `reasoning` in the request adds a reasoning item (a summary and
 `encrypted_content`), a built-in `web_search` tool a `web_search_call` item before the message.
+
+Both: a request that forces a tool (Anthropic's `tool_choice` `any` or `tool`, the Responses API's `required` or a
+named function) is answered with that one call alone, its arguments a sample of the tool's schema whose strings
+are the answer's text (as the chat fake does).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 try:
     from .fake_behaviour import Behaviour, strip_directives
-    from .fake_openai import split_text, word_count
+    from .fake_openai import sample_schema, split_text, word_count
 except ImportError:  # run as a script: siblings are top-level modules
     from fake_behaviour import Behaviour, strip_directives  # type: ignore[no-redef]
-    from fake_openai import split_text, word_count  # type: ignore[no-redef]
+    from fake_openai import sample_schema, split_text, word_count  # type: ignore[no-redef]
 
 JsonObj = dict[str, Any]
 SIGNATURE = "sig-fake-thinking-0001"
@@ -37,6 +42,8 @@ def _block_text(block: JsonObj) -> str:
         return str(block.get("text", ""))
     if block.get("type") == "tool_result":
         return " ".join(_block_text(b) for b in _texts(block.get("content")))
+    if block.get("type") == "tool_use":
+        return json.dumps(block.get("input"))
     return ""
 
 
@@ -66,15 +73,31 @@ def anthropic_content(body: JsonObj, behaviour: Behaviour) -> list[JsonObj]:
     content: list[JsonObj] = []
     if isinstance(body.get("thinking"), dict) and body["thinking"].get("type") == "enabled":
         content.append({"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE})
-    content.append({"type": "text", "text": text})
+    tool = _forced_tool(body.get("tools"), body.get("tool_choice"), ("any", "tool"))
+    if tool is not None:
+        content.append({"type": "tool_use", "id": f"toolu_{word_count(text)}", "name": tool["name"],
+                        "input": sample_schema(tool.get("input_schema") or {}, text)})
+    else:
+        content.append({"type": "text", "text": text})
     return content
+
+
+def _forced_tool(tools: Any, choice: Any, forcing: tuple[str, ...]) -> JsonObj | None:
+    """The tool a request forces: the one `choice` names, else the first when `choice` forces any."""
+    named = [t for t in tools or () if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    kind = choice.get("type") if isinstance(choice, dict) else choice
+    if not named or kind not in (*forcing, "function"):
+        return None
+    wanted = choice.get("name") if isinstance(choice, dict) else None
+    return next((t for t in named if wanted in (None, t["name"])), None)
 
 
 def anthropic_message(body: JsonObj, behaviour: Behaviour, message_id: str, seen: set[str]) -> JsonObj:
     content = anthropic_content(body, behaviour)
     usage = {**anthropic_usage(body, seen), "output_tokens": sum(word_count(_block_text(b)) for b in content)}
     return {"id": message_id, "type": "message", "role": "assistant", "model": str(body.get("model", "")),
-            "content": content, "stop_reason": "end_turn", "stop_sequence": None, "usage": usage}
+            "content": content, "stop_sequence": None, "usage": usage,
+            "stop_reason": "tool_use" if content[-1]["type"] == "tool_use" else "end_turn"}
 
 
 def anthropic_events(message: JsonObj) -> list[JsonObj]:
@@ -89,13 +112,18 @@ def anthropic_events(message: JsonObj) -> list[JsonObj]:
                         "delta": {"type": "thinking_delta", "thinking": piece}} for piece in split_text(THOUGHT, None)]
             events.append({"type": "content_block_delta", "index": index,
                            "delta": {"type": "signature_delta", "signature": block["signature"]}})
+        elif block["type"] == "tool_use":
+            events.append({"type": "content_block_start", "index": index,
+                           "content_block": {**block, "input": {}}})
+            events.append({"type": "content_block_delta", "index": index,
+                           "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}})
         else:
             events.append({"type": "content_block_start", "index": index,
                            "content_block": {"type": "text", "text": ""}})
             events += [{"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
                        for piece in split_text(block["text"], None)]
         events.append({"type": "content_block_stop", "index": index})
-    events.append({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+    events.append({"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
                    "usage": {"output_tokens": usage["output_tokens"]}})
     events.append({"type": "message_stop"})
     return events
@@ -125,8 +153,14 @@ def response_body(body: JsonObj, behaviour: Behaviour, response_id: str) -> Json
     if any(isinstance(t, dict) and t.get("type") == "web_search" for t in body.get("tools") or ()):
         output.append({"type": "web_search_call", "id": f"ws_{response_id}", "status": "completed",
                        "action": {"type": "search", "query": text}})
-    output.append({"type": "message", "id": f"msg_{response_id}", "role": "assistant", "status": "completed",
-                   "content": [{"type": "output_text", "text": text, "annotations": []}]})
+    tool = _forced_tool(body.get("tools"), body.get("tool_choice"), ("required",))
+    if tool is not None:
+        output.append({"type": "function_call", "id": f"fc_{response_id}", "call_id": f"call_{response_id}",
+                       "name": tool["name"], "status": "completed",
+                       "arguments": json.dumps(sample_schema(tool.get("parameters") or {}, text))})
+    else:
+        output.append({"type": "message", "id": f"msg_{response_id}", "role": "assistant", "status": "completed",
+                       "content": [{"type": "output_text", "text": text, "annotations": []}]})
     history = body.get("input")
     prompt = word_count(str(body.get("instructions") or "")) + (
         word_count(history) if isinstance(history, str) else sum(word_count(_item_text(i)) for i in history or ()))

@@ -97,7 +97,7 @@ def _plan_choice(body: JsonObj, messages: list[JsonObj], behaviour: Behaviour, r
     tool = _chosen_tool(body)
     if tool is not None and last_role != "tool":
         text = strip_directives(last_user_text(body)) or "ok"
-        arguments = json.dumps(_sample(tool.get("parameters") or {}, text), separators=(",", ":"))
+        arguments = json.dumps(sample_schema(tool.get("parameters") or {}, text), separators=(",", ":"))
         call = ToolCall(
             id=f"call_{_digest(request_id + tool['name'])[:24]}", name=str(tool["name"]), arguments=arguments
         )
@@ -136,11 +136,11 @@ def _structured(response_format: Any, text: str) -> str | None:
         return json.dumps({"echo": text})
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {}
-        return json.dumps(_sample(schema, text))
+        return json.dumps(sample_schema(schema, text))
     return None
 
 
-def _sample(schema: JsonObj, text: str, depth: int = 0) -> Any:
+def sample_schema(schema: JsonObj, text: str, depth: int = 0) -> Any:
     """A deterministic value that satisfies simple JSON schemas (types, enum, properties, items)."""
     if "enum" in schema and schema["enum"]:
         return schema["enum"][0]
@@ -151,10 +151,10 @@ def _sample(schema: JsonObj, text: str, depth: int = 0) -> Any:
         if depth > 5:
             return {}
         props = schema.get("properties") or {}
-        return {name: _sample(sub, text, depth + 1) for name, sub in props.items() if isinstance(sub, dict)}
+        return {name: sample_schema(sub, text, depth + 1) for name, sub in props.items() if isinstance(sub, dict)}
     if kind == "array":
         items = schema.get("items")
-        return [_sample(items, text, depth + 1)] if isinstance(items, dict) and depth <= 5 else []
+        return [sample_schema(items, text, depth + 1)] if isinstance(items, dict) and depth <= 5 else []
     return {"integer": word_count(text), "number": float(word_count(text)), "boolean": True, "null": None}.get(
         kind, text
     )
