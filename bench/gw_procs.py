@@ -77,18 +77,24 @@ def descendants(pid: int) -> list[int]:
     return tree
 
 
+def _cpu_ticks(pid: int, reaped_children: bool) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0
+    # After the ")" field 0 is the state: utime, stime, cutime, cstime are fields 11..14.
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks + int(fields[13]) + int(fields[14]) if reaped_children else ticks
+
+
+def process_cpu_s(pid: int) -> float:
+    """User+system CPU seconds of one process (any user's: /proc/PID/stat is world-readable); 0 once it is gone."""
+    return _cpu_ticks(pid, False) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_s(pid: int) -> float:
     """User+system CPU seconds of the tree, plus what the root's reaped children used (robust to CPU contention)."""
-    ticks = 0
-    for index, current in enumerate(descendants(pid)):
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the ")" field 0 is the state: utime, stime, cutime, cstime are fields 11..14.
-        ticks += int(fields[11]) + int(fields[12])
-        if index == 0:
-            ticks += int(fields[13]) + int(fields[14])
+    ticks = sum(_cpu_ticks(current, index == 0) for index, current in enumerate(descendants(pid)))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

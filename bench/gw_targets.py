@@ -86,9 +86,9 @@ class WardenCommands:
     env: dict[str, str]
 
 
-def warden_commands(config: Path, port: int, workdir: Path) -> WardenCommands:
-    """The one place that knows Warden's command lines."""
-    env = {**_base_env(), "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "WARDEN_CONFIG": str(config)}
+def warden_commands(config: Path, port: int, workdir: Path, database_url: str | None = None) -> WardenCommands:
+    """The one place that knows Warden's command lines; the registry is a SQLite file in ``workdir`` by default."""
+    env = {**_base_env(), "DATABASE_URL": database_url or f"sqlite:///{workdir}/bench.db", "WARDEN_CONFIG": str(config)}
     cli, conf = str(WARDEN_BIN), ["--config", str(config)]
     return WardenCommands(
         serve=[cli, "serve", *conf, "--port", str(port), "--workers", "1"],
@@ -138,6 +138,8 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden-policy": None,
     # No guardrails, the native API families (NATIVE): Responses and Anthropic Messages sent as they are.
     "warden-native": None,
+    # No guardrails, usage rows queued but never written while it serves (USAGE): `warden` minus logging.
+    "warden-nolog": None,
 }
 USAGE_POLICY: dict[str, dict[str, object]] = {
     "warden-policy": {
@@ -148,6 +150,10 @@ USAGE_POLICY: dict[str, dict[str, object]] = {
     },
 }
 """Targets served with a `usage_policy` section: data classes with a marker detector, attribution notices."""
+USAGE: dict[str, dict[str, object]] = {"warden-nolog": {"batch_size": 1_000_000, "flush_interval_s": 3600}}
+"""Targets with their own `usage` section. `warden-nolog` builds and queues every usage row as `warden` does, but
+its writer wakes only for a batch of a million rows or once an hour, so no row is written during a run (they
+are all written when the server stops): the difference to `warden` is what writing the rows costs."""
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
 REDIS_LIMITS = ("warden-redis",)
 TRACED = ("warden-traced",)
@@ -182,18 +188,20 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
         config |= {"guardrail_policies": {"bench": policy}, "default_policy": "bench"}
     if name in USAGE_POLICY:
         config["usage_policy"] = USAGE_POLICY[name]
+    if name in USAGE:
+        config["usage"] = USAGE[name]
     path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def start_warden(upstream_base: str, workdir: Path, name: str = "warden") -> Target:
+def start_warden(upstream_base: str, workdir: Path, name: str = "warden", database_url: str | None = None) -> Target:
     if not WARDEN_BIN.exists():
         raise FileNotFoundError(f"Warden CLI not found at {str(WARDEN_BIN)!r}; install the project into .venv")
     port = free_port()
     workdir = workdir / name
     workdir.mkdir(exist_ok=True)
-    commands = warden_commands(write_warden_config(upstream_base, workdir, name), port, workdir)
+    commands = warden_commands(write_warden_config(upstream_base, workdir, name), port, workdir, database_url)
     if name in TRACED:
         commands.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = upstream_base.removesuffix("/v1") + "/v1/traces"
     key = _bootstrap_key(commands, workdir)

@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
+import gw_pg
 import gw_targets
 import gw_wrk
 import replicas_checks as checks
@@ -33,24 +34,7 @@ from gw_procs import free_port, spawn, stop, tree_cpu_s, wait_healthy
 from registry.db import make_engine
 from registry.keys import revoke_key
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MODES = ("workers1", "workers2", "replicas2")
-
-
-def _database() -> str:
-    name = f"warden_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name
-
-
-def _drop(name: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _config(upstream: gw_targets.Target, workdir: Path) -> Path:
@@ -108,17 +92,10 @@ def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
     return proc, port
 
 
-def _usage_rows(url: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        count = int(conn.scalar(text("SELECT count(*) FROM usage")) or 0)
-    engine.dispose()
-    return count
-
-
 def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, workdir: Path) -> dict[str, object]:
-    db = _database()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    db = gw_pg.create_database("warden_bench")
+    url = gw_pg.database_url(db)
+    counter = create_engine(url)
     env = {**gw_targets._base_env(), "DATABASE_URL": url}
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -145,14 +122,14 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
             proc, front = _serve(config, env, workdir / mode, int(mode[-1]), "one")
             procs.append(proc)
         servers = procs[:2] if mode == "replicas2" else procs
-        rows_before = _usage_rows(url)
+        rows_before = gw_pg.usage_rows(counter)
         cpu_before = sum(tree_cpu_s(p.pid) for p in servers)
         started = time.monotonic()
         result = gw_wrk.run(f"http://127.0.0.1:{front}/v1/chat/completions", key, args.concurrency, args.duration,
                             workdir)
         cpu = sum(tree_cpu_s(p.pid) for p in servers) - cpu_before
         time.sleep(1.5)  # the last usage batches land
-        rows = _usage_rows(url) - rows_before
+        rows = gw_pg.usage_rows(counter) - rows_before
         out: dict[str, object] = {
             "rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "errors": result.errors,
             "cpu_ms_per_req": round(cpu * 1000 / max(1, result.ok), 3),
@@ -165,7 +142,8 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
     finally:
         for proc in procs:
             stop(proc)
-        _drop(db)
+        counter.dispose()
+        gw_pg.drop_database(db)
 
 
 def main() -> None:
