@@ -76,10 +76,12 @@ def test_usage_based_prefers_the_deployment_with_tpm_headroom(make_gateway: Any,
     small = deployment("chat-a", upstream, tpm=100)
     large = deployment("chat-a", second_upstream, tpm=100_000)
     with make_gateway(_config("usage-based-routing-v2", small, large)) as gw:
-        for _ in range(10):
+        for _ in range(20):
             gw.client().chat.completions.create(model="chat-a", messages=USER)
         served = _shares(gw, "usage-based-routing-v2, tpm 100 vs 100000")
-        assert served["chat-a#0"] <= 1 and served["chat-a#1"] >= 9
+        # The small one may take the first pick (both empty) and one more if the test crosses into a new minute
+        # (counts are per wall-clock minute); a random choice would give it about half.
+        assert served["chat-a#0"] <= 2 and served["chat-a#1"] >= 18
 
 
 def test_usage_based_alternates_equal_deployments(make_gateway: Any, upstream: FakeUpstream,
