@@ -38,6 +38,9 @@ class Segment:
     part_index: int | None = None
     source: str | None = None
     """Free label of the origin, e.g. a tool name or a document id."""
+    returned: bool = False
+    """An assistant turn whose exact text the gateway itself returned to the same team: not forged by the client,
+    so detectors that check history for forged turns (injection) may pass over it (`trust_returned_answers`)."""
 
 
 @dataclass(frozen=True, slots=True)
