@@ -41,6 +41,9 @@ class Segment:
     returned: bool = False
     """An assistant turn whose exact text the gateway itself returned to the same team: not forged by the client,
     so detectors that check history for forged turns (injection) may pass over it (`trust_returned_answers`)."""
+    entities: tuple[tuple[int, int, str], ...] = ()
+    """For a `returned` turn: (start, end, type) of the personal data the gateway put back into it when it
+    returned it (restored placeholders), so PII masking can mask them again without analysing the text."""
 
 
 @dataclass(frozen=True, slots=True)

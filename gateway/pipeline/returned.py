@@ -10,6 +10,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.native_output import text_slots
 from gateway.providers.base import Completion, NativeCompletion
 from guardrails.base import Segment
+from guardrails.pii.vault import VAULT_KEY, PlaceholderVault
 
 if TYPE_CHECKING:
     from gateway.state import Gateway
@@ -35,9 +36,13 @@ def wants_answers(gw: Gateway, ctx: RequestContext) -> bool:
 
 
 def remember(gw: Gateway, ctx: RequestContext, texts: Sequence[str]) -> None:
+    """Remember answers as returned, with where the request's personal data was put back into them."""
     team = _team(gw, ctx)
-    if team is not None and gw.answers is not None and ctx.status == "ok":
-        gw.answers.remember(team, texts)
+    if team is None or gw.answers is None or ctx.status != "ok":
+        return
+    vault = ctx.checks.state.get(VAULT_KEY)
+    spans = vault.restored_spans if isinstance(vault, PlaceholderVault) and vault.restore_output else None
+    gw.answers.remember(team, [(text, spans(text) if spans else []) for text in texts])
 
 
 def remember_answer(gw: Gateway, ctx: RequestContext, answer: object) -> None:

@@ -6,6 +6,7 @@ assistant turn: returned by the gateway, it is the model's own words; typed by a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,9 @@ import openai
 import pytest
 import redis
 
+from guardrails.base import CheckContext, Segment
+from guardrails.pii.guardrail import PiiGuardrail, PiiOptions
+from guardrails.pii.vault import PlaceholderVault
 from tests.gateway.conftest import GatewayFactory, deployment
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_server import RunningGateway
@@ -107,3 +111,16 @@ def test_replicas_share_returned_answers_through_redis(make_gateway: GatewayFact
         client = redis.Redis.from_url(REDIS_URL)
         for name in client.scan_iter(prefix + "*"):
             client.delete(name)
+
+
+def test_a_returned_answer_is_masked_from_its_spans_without_analysis() -> None:
+    vault = PlaceholderVault()
+    name, mail = vault.placeholder_for("PERSON", "Jean Dupont"), vault.placeholder_for("EMAIL_ADDRESS", "j@d.fr")
+    answer = vault.restore(f"Dear {name}, we wrote to {mail}. Regards, {name}.")
+    spans = vault.restored_spans(answer)
+    assert [answer[s:e] for s, e, _ in spans] == ["Jean Dupont", "j@d.fr", "Jean Dupont"]
+    guardrail = PiiGuardrail(PiiOptions(mode="mask"))
+    guardrail._engine = object()  # type: ignore[assignment]  # any analysis would fail on it
+    turn = Segment(answer, "assistant", 1, returned=True, entities=tuple(spans))
+    verdict = asyncio.run(guardrail.check([turn], CheckContext()))
+    assert verdict.rewritten == ("Dear <PERSON_1>, we wrote to <EMAIL_ADDRESS_1>. Regards, <PERSON_1>.",)
