@@ -6,7 +6,7 @@ Cold: the bench's four-message chat turn (`gw_loadgen._chat_turn`, every message
 the injection detector in the calling thread, with each stage's thread CPU time added up (the stages are wrapped
 for the count only). Warm: conversations that grow turn by turn (turn k resends turns 1..k-1), CPU per request.
 Replayed: the gateway bench's conversations (`gw_conversation.py`, each turn resending the answers returned),
-with every assistant turn checked, then with returned answers skipping the injection check.
+with every assistant turn checked, then with returned answers recognised (no injection check, no PII analysis).
 Thread CPU time is less sensitive to other jobs than wall time; print the load average next to the figures.
 """
 
@@ -51,10 +51,10 @@ def timed(owner: object, attr: str, label: str) -> None:
 
 def check(pii: PiiEngine, injection: InjectionDetector, messages: Messages,
           returned: frozenset[str] = frozenset()) -> None:
-    pii.analyze_batch([m["content"] for m in messages], None, DEFAULT_ENTITIES, 0.5)
-    # The default thresholds leave system unchecked; answers the gateway returned skip the check when sent back.
-    checked = [m for m in messages
-               if m["role"] != "system" and not (m["role"] == "assistant" and m["content"] in returned)]
+    # Answers the gateway returned are masked from their recorded spans and skip the injection check when sent back.
+    fresh = [m for m in messages if not (m["role"] == "assistant" and m["content"] in returned)]
+    pii.analyze_batch([m["content"] for m in fresh], None, DEFAULT_ENTITIES, 0.5)
+    checked = [m for m in fresh if m["role"] != "system"]  # the default thresholds leave system unchecked
     injection.score_batch([m["content"] for m in checked], [m["role"] for m in checked], [""] * len(checked))
 
 
