@@ -42,8 +42,8 @@ class ReturnedAnswers:
         self._writes: set[asyncio.Task[None]] = set()
 
     def key(self, team: str, text: str) -> str:
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20, person=b"warden-answer",
-                                 key=team.encode("utf-8", "surrogatepass")[:64])
+        digest = hashlib.blake2b(digest_size=20, person=b"warden-answer")
+        digest.update(team.encode("utf-8", "surrogatepass") + b"\x00" + text.encode("utf-8", "surrogatepass"))
         return self._prefix + digest.hexdigest()
 
     def remember(self, team: str, answers: Sequence[tuple[str, Spans]]) -> None:
