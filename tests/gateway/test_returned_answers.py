@@ -124,3 +124,16 @@ def test_a_returned_answer_is_masked_from_its_spans_without_analysis() -> None:
     turn = Segment(answer, "assistant", 1, returned=True, entities=tuple(spans))
     verdict = asyncio.run(guardrail.check([turn], CheckContext()))
     assert verdict.rewritten == ("Dear <PERSON_1>, we wrote to <EMAIL_ADDRESS_1>. Regards, <PERSON_1>.",)
+
+
+def test_a_returned_answer_is_recognised_through_the_responses_api(memory_gw: RunningGateway,
+                                                                    upstream: FakeUpstream) -> None:
+    client = memory_gw.client("alpha")
+    upstream.enqueue(reply=ANSWER)
+    answer = client.responses.create(model="chat-a", input="Hello, can you help me?", store=False).output_text
+    assert answer == ANSWER
+    history: list[Any] = [{"role": "user", "content": "Hello, can you help me?"}, {"role": "assistant", "content": answer}]
+    client.responses.create(model="chat-a", input=[*history, {"role": "user", "content": "Thanks."}], store=False)
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model="chat-a", store=False, input=[
+            history[0], {"role": "assistant", "content": answer + " Now."}, {"role": "user", "content": "Thanks."}])
