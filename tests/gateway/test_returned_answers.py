@@ -91,7 +91,8 @@ def test_names_in_a_returned_answer_are_still_masked(memory_gw: RunningGateway, 
     assert "Jean Dupont" in answer
     _turn(client, [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": answer}], "Thanks.")
     sent = upstream.requests[-1].json["messages"]
-    assert sent[1]["role"] == "assistant" and "Jean Dupont" not in json.dumps(sent) and "<PERSON_1>" in sent[1]["content"]
+    assert sent[1]["role"] == "assistant" and "<PERSON_1>" in sent[1]["content"]
+    assert "Jean Dupont" not in json.dumps(sent)
 
 
 def test_replicas_share_returned_answers_through_redis(make_gateway: GatewayFactory, upstream: FakeUpstream) -> None:
@@ -132,7 +133,8 @@ def test_a_returned_answer_is_recognised_through_the_responses_api(memory_gw: Ru
     upstream.enqueue(reply=ANSWER)
     answer = client.responses.create(model="chat-a", input="Hello, can you help me?", store=False).output_text
     assert answer == ANSWER
-    history: list[Any] = [{"role": "user", "content": "Hello, can you help me?"}, {"role": "assistant", "content": answer}]
+    history: list[Any] = [{"role": "user", "content": "Hello, can you help me?"},
+                          {"role": "assistant", "content": answer}]
     client.responses.create(model="chat-a", input=[*history, {"role": "user", "content": "Thanks."}], store=False)
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="chat-a", store=False, input=[
