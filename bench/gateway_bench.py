@@ -37,7 +37,7 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
 TARGET_ORDER = ("upstream", "floor", "warden", "warden-native", "warden-redis", "warden-traced", "warden-policy", "warden-default",
-                "warden-input", "warden-guarded", "litellm")
+                "warden-convo", "warden-convo-checked", "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 API_TARGETS = ("warden", "warden-native")
 """The targets also measured through the other API families (`--apis`), as rows `<target>/<api>`."""
@@ -69,6 +69,7 @@ def loadgen(
         str(args.warmup),
         *(["--vary"] if target.name in gw_targets.GUARDED else []),
         *(["--shape", "chat4"] if target.name in gw_targets.CHAT_TURN else []),
+        *(["--shape", "conversation"] if target.name in gw_targets.CONVERSATION else []),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
     if done.returncode != 0:

@@ -5,6 +5,8 @@
 Cold: the bench's four-message chat turn (`gw_loadgen._chat_turn`, every message new) through the PII engine and
 the injection detector in the calling thread, with each stage's thread CPU time added up (the stages are wrapped
 for the count only). Warm: conversations that grow turn by turn (turn k resends turns 1..k-1), CPU per request.
+Replayed: the gateway bench's conversations (`gw_conversation.py`, each turn resending the answers returned),
+with every assistant turn checked, then with returned answers recognised (no injection check, no PII analysis).
 Thread CPU time is less sensitive to other jobs than wall time; print the load average next to the figures.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gw_conversation import TURNS, WRAP, Conversation  # noqa: E402
 from gw_loadgen import _chat_turn  # noqa: E402
 
 from gateway.guardrail_engine import _one_blas_thread  # noqa: E402
@@ -46,13 +49,16 @@ def timed(owner: object, attr: str, label: str) -> None:
     setattr(owner, attr, wrapper)
 
 
-def check(pii: PiiEngine, injection: InjectionDetector, messages: Messages) -> None:
-    pii.analyze_batch([m["content"] for m in messages], None, DEFAULT_ENTITIES, 0.5)
-    checked = [m for m in messages if m["role"] != "system"]  # the default thresholds leave system unchecked
+def check(pii: PiiEngine, injection: InjectionDetector, messages: Messages,
+          returned: frozenset[str] = frozenset()) -> None:
+    # Answers the gateway returned are masked from their recorded spans and skip the injection check when sent back.
+    fresh = [m for m in messages if not (m["role"] == "assistant" and m["content"] in returned)]
+    pii.analyze_batch([m["content"] for m in fresh], None, DEFAULT_ENTITIES, 0.5)
+    checked = [m for m in fresh if m["role"] != "system"]  # the default thresholds leave system unchecked
     injection.score_batch([m["content"] for m in checked], [m["role"] for m in checked], [""] * len(checked))
 
 
-def cold(pii: PiiEngine, injection: InjectionDetector, requests: int, base: int) -> None:
+def instrument(pii: PiiEngine, injection: InjectionDetector) -> None:
     nlp = pii._analyzer.nlp_engine  # type: ignore[union-attr]
     timed(pii._analyzer, "analyze", "pii: Presidio recognizers and context")
     timed(nlp._tagger, "_run", "pii: name tagger ONNX (with its feeds)")
@@ -62,6 +68,35 @@ def cold(pii: PiiEngine, injection: InjectionDetector, requests: int, base: int)
     timed(detector_module, "match_rules", "injection: rules")
     timed(LexicalModel, "score", "injection: n-gram stage")
     timed(injection._model, "_score", "injection: cross-encoder (tokenise and ONNX)")
+
+
+def report(title: str, totals: Counter[str], requests: int) -> None:
+    print(f"{title}, {requests} requests, CPU ms per request:")
+    for label, spent in [*totals.items(), *sorted(SPENT.items())]:
+        print(f"  {label:48s} {spent / requests * 1000:6.2f}")
+
+
+def replay(pii: PiiEngine, injection: InjectionDetector, conversations: int, base: int, trust: bool) -> None:
+    """Conversations as apps send them (gw_conversation.py): each turn resends the answers returned before,
+    which skip the injection check when `trust` (the gateway recognises them)."""
+    SPENT.clear()
+    totals: Counter[str] = Counter()
+    returned: set[str] = set()
+    for c in range(conversations):
+        chat = Conversation(0)
+        for _ in range(TURNS):
+            messages = chat.next_messages(base + c)
+            start = time.thread_time()
+            check(pii, injection, messages, frozenset(returned) if trust else frozenset())
+            totals["total"] += time.thread_time() - start
+            answer = WRAP.replace("{}", messages[-1]["content"])  # the fake upstream's answer, names restored
+            returned.add(answer)
+            chat.answered(answer)
+    title = "replayed conversations" + (", returned answers recognised" if trust else ", every turn checked")
+    report(title, totals, conversations * TURNS)
+
+
+def cold(pii: PiiEngine, injection: InjectionDetector, requests: int, base: int) -> None:
     for n in range(10):
         check(pii, injection, _chat_turn(base - 1 - n))
     SPENT.clear()
@@ -71,9 +106,7 @@ def cold(pii: PiiEngine, injection: InjectionDetector, requests: int, base: int)
         start = time.thread_time()
         check(pii, injection, messages)
         totals["total"] += time.thread_time() - start
-    print(f"cold four-message turn, {requests} requests, CPU ms per request:")
-    for label, spent in [*totals.items(), *sorted(SPENT.items())]:
-        print(f"  {label:48s} {spent / requests * 1000:6.2f}")
+    report("cold four-message turn", totals, requests)
 
 
 def warm(pii: PiiEngine, injection: InjectionDetector, conversations: int, turns: int, base: int) -> None:
@@ -105,7 +138,10 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f}")
     base = time.time_ns() % 10**12 * 10**4  # new serials every run: no cache answers
     warm(pii, injection, args.conversations, args.turns, base)
+    instrument(pii, injection)
     cold(pii, injection, args.requests, base + 10**9)
+    replay(pii, injection, args.conversations, base + 2 * 10**9, trust=False)
+    replay(pii, injection, args.conversations, base + 3 * 10**9, trust=True)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

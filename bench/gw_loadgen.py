@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import re
 import secrets
@@ -17,6 +18,8 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import aiohttp
+
+from gw_conversation import Conversation
 
 Mode = Literal["latency", "throughput", "stream"]
 Api = Literal["chat", "responses", "messages"]
@@ -88,12 +91,13 @@ def _chat_turn(serial: int) -> list[dict[str, str]]:
 
 
 def request_body(
-    stream: bool, model: str, serial: int | None = None, shape: str = "single", api: Api = "chat"
+    stream: bool, model: str, serial: int | None = None, shape: str = "single", api: Api = "chat",
+    messages: list[dict[str, str]] | None = None,
 ) -> bytes:
-    """The same conversation in the shape of API family `api`."""
-    if shape == "chat4":
+    """The same conversation in the shape of API family `api` (`messages`: a replayed conversation's)."""
+    if messages is None and shape == "chat4":
         messages = _chat_turn(serial if serial is not None else 0)
-    else:
+    elif messages is None:
         content = PROMPT if serial is None else f"{PROMPT} Ticket {serial}: reply to customer{serial}@example.com."
         messages = [{"role": "user", "content": content}]
     body: dict[str, object]
@@ -128,6 +132,8 @@ class Runner:
         self.errors = 0
         self.first_error: str | None = None
         self.issued = 0
+        self.chat_serials = itertools.count(_SERIAL_BASE)
+        """A new conversation's serial (it keeps it for all its turns)."""
         self.deadline = 0.0
         self.headers = request_headers(args.api, args.key)
         self.signs = STREAM_SIGNS[args.api]
@@ -137,23 +143,34 @@ class Runner:
         self.errors += 1
         self.first_error = self.first_error or message
 
-    async def one(self, session: aiohttp.ClientSession, record: bool) -> None:
+    async def one(self, session: aiohttp.ClientSession, record: bool, chat: Conversation | None = None) -> None:
         started = time.perf_counter()
         first_token: float | None = None
+        stream = self.args.mode == "stream"
+        answer: list[str] = []
         try:
-            body = (request_body(self.args.mode == "stream", self.args.model, _SERIAL_BASE + self.issued,
-                                 self.args.shape, self.args.api) if self.args.vary else self.body)
+            if chat is not None:
+                messages = chat.next_messages(next(self.chat_serials))
+                body = request_body(stream, self.args.model, api=self.args.api, messages=messages)
+            else:
+                serial = _SERIAL_BASE + self.issued
+                body = request_body(stream, self.args.model, serial, self.args.shape, self.args.api) if self.args.vary \
+                    else self.body
             async with session.post(self.args.url, data=body, headers=self.headers) as response:
                 if response.status != 200:
                     self._error(f"HTTP {response.status}: {(await response.text())[:200]}")
                     return
                 if self.args.mode != "stream":
-                    await response.read()
+                    payload = await response.read()
+                    if chat is not None:
+                        answer.append(json.loads(payload)["choices"][0]["message"]["content"] or "")
                 else:
                     done = False
                     async for line in response.content:
                         if first_token is None and self.signs.first_token.search(line):
                             first_token = time.perf_counter()
+                        if chat is not None and line.startswith(b"data: {"):
+                            answer.extend(c["delta"].get("content") or "" for c in json.loads(line[6:])["choices"])
                         done = done or line.startswith(self.signs.done)
                     if not done or first_token is None:
                         self._error(f"stream ended without content or {self.signs.done.decode()!r}")
@@ -161,23 +178,28 @@ class Runner:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self._error(f"{type(exc).__name__}: {exc}")
             return
+        finally:
+            if chat is not None:
+                chat.answered("".join(answer) if answer or first_token else None)
         if record:
             self.latencies.append((time.perf_counter() - started) * 1000)
             if first_token is not None:
                 self.ttfts.append((first_token - started) * 1000)
 
     async def worker(self, session: aiohttp.ClientSession) -> None:
+        chat = Conversation(0) if self.args.shape == "conversation" else None
         while self.issued < self.args.requests and time.perf_counter() < self.deadline:
             self.issued += 1
-            await self.one(session, record=True)
+            await self.one(session, record=True, chat=chat)
 
     async def run(self) -> Result:
         args = self.args
         connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            chat = Conversation(0) if args.shape == "conversation" else None
             for _ in range(args.warmup):
-                await self.one(session, record=False)
+                await self.one(session, record=False, chat=chat)
             self.errors, self.first_error = 0, None
             started = time.perf_counter()
             self.deadline = started + args.duration
@@ -213,8 +235,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--vary", action="store_true",
                         help="make every prompt unique (defeats caches in guardrails that embed text)")
-    parser.add_argument("--shape", choices=["single", "chat4"], default="single",
-                        help="one user message, or a typical four-message chat turn")
+    parser.add_argument("--shape", choices=["single", "chat4", "conversation"], default="single",
+                        help="one user message, a typical four-message chat turn (every message new), or "
+                             "conversations replayed turn by turn with the gateway's answers (gw_conversation.py)")
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         sys.exit(f"refusing non-local target {args.url!r}")

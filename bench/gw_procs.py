@@ -7,6 +7,7 @@ summed over the process and its descendants in case a server forks workers.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,9 +20,16 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port: any, or one in `BENCH_PORTS` (`19100-19199`) when a shared machine gives each user a range."""
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in random.sample(range(int(low), int(high or low) + 1), int(high or low) + 1 - int(low)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']!r}")
 
 
 def spawn(cmd: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from gw_conversation import WRAP
 from gw_procs import free_port, spawn, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,6 +131,10 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden-input": {"input": INPUT_GUARDRAILS},
     # The shipped default policy (PII masked, injection blocked) on a typical four-message chat turn.
     "warden-default": {"input": INPUT_GUARDRAILS[:2]},
+    # The same policy on conversations replayed turn by turn, each resending the answers the gateway returned.
+    "warden-convo": {"input": INPUT_GUARDRAILS[:2]},
+    # The same, every assistant turn checked as if the client wrote it (before returned answers were recognised).
+    "warden-convo-checked": {"input": INPUT_GUARDRAILS[:2], "trust_returned_answers": False},
     # The same plus PII masking of the answer (streams released sentence by sentence once checked).
     "warden-guarded": {"input": INPUT_GUARDRAILS, "output": [{"guardrail": "pii", "mode": "mask"}]},
     # No guardrails, tracing on (TRACED).
@@ -166,6 +171,8 @@ API_MODELS: dict[str, dict[str, str]] = {"warden-native": {"messages": "bench-cl
 """The model a target is asked for per API family, when not `bench-model`."""
 CHAT_TURN = ("warden-default",)
 """Targets loaded with the four-message chat turn instead of one user message."""
+CONVERSATION = ("warden-convo", "warden-convo-checked")
+"""Targets loaded with replayed conversations (gw_conversation.py); their upstream wraps its echo in an answer."""
 
 
 def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden") -> Path:
@@ -177,6 +184,8 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
             }
         ],
     }
+    if name in CONVERSATION:
+        config["model_list"][0]["litellm_params"]["model"] += f"[[fake:wrap={WRAP}]]"  # type: ignore[index]
     if name in NATIVE:
         config["model_list"][0]["model_info"] = {"supports_native_responses": True}  # type: ignore[index]
         config["model_list"].append({"model_name": "bench-claude", "litellm_params": {  # type: ignore[attr-defined]

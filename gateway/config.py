@@ -213,6 +213,20 @@ class CacheConfig(Strict):
     """Also cache requests that sample (temperature unset or above 0), whose answers would differ if asked again."""
 
 
+class ReturnedAnswersConfig(Strict):
+    """Where digests of returned answers are kept (`gateway/returned_answers.py`), for policies with
+    `trust_returned_answers`. A miss only means an assistant turn is checked again, so this is a cache."""
+
+    backend: Literal["memory", "redis"] | None = None
+    """Unset: where limits are kept (`limits.backend`): with Redis, every replica knows what the others returned."""
+    redis_url: str | None = None
+    """Unset: the limits store's `redis_url` (and its timeouts and pool size)."""
+    key_prefix: str = "warden:answers:"
+    ttl_s: float = Field(default=86_400.0, gt=0)
+    max_entries: int = Field(default=100_000, ge=1)
+    """For the in-process store (a few hundred bytes each: 100,000 weigh about 35 MB)."""
+
+
 class RegistryLinkConfig(Strict):
     """How routing follows the model registry (for deployments that name a registry model and version)."""
 
@@ -249,6 +263,7 @@ class GatewayConfig(Strict):
     """The Git-backed prompt store; `null` turns it off. A missing local folder turns it off with a warning."""
     eval: EvalConfig = EvalConfig()
     cache: CacheConfig = CacheConfig()
+    returned_answers: ReturnedAnswersConfig = ReturnedAnswersConfig()
     judge: JudgeConfig | None = None
     """The judge tier (off unless set, and only for guardrails whose policy entry has a `judge` band)."""
     usage_policy: UsagePolicyConfig | None = None

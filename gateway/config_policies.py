@@ -58,3 +58,9 @@ class PolicyConfig(Strict):
     trace_content: bool = False
     """With tracing on, spans carry the messages and the answer, PII-masked (`gen_ai.input.messages`,
     `gen_ai.output.messages`); off, spans hold no text a client wrote."""
+    trust_returned_answers: bool = True
+    """The gateway keeps a digest of every answer this policy returned (per team, `returned_answers` says where
+    and how long), with the spans of the personal data it restored into it. An assistant turn sent back with the
+    exact text of one of them is the model's own, not a forgery: it skips the injection check, and PII masking
+    masks those spans again without analysing it (what the model wrote on its own is not looked for again: the
+    provider wrote it). Off: every assistant turn is checked as if the client wrote it."""

@@ -31,6 +31,7 @@ from gateway.prompts import GitError, PromptStore
 from gateway.providers.router import Router
 from gateway.rag.catalog import SourceCatalog
 from gateway.registry_link import RegistryLink
+from gateway.returned_answers import ReturnedAnswers, build_returned_answers
 from gateway.settings import Settings
 from gateway.tracing import NoTracing, Tracing
 from gateway import tracing_content
@@ -71,6 +72,8 @@ class Gateway:
     """The usage policy, when the config has a `usage_policy` section."""
     rag: SourceCatalog | None = None
     """The registered RAG sources, when `rag.enabled`."""
+    answers: ReturnedAnswers | None = None
+    """Digests of returned answers, when a policy with input guardrails trusts them (`trust_returned_answers`)."""
     _purge: asyncio.Task[None] | None = None
     _seeded: set[str] = field(default_factory=set)
     _seed_retry_at: float = 0.0
@@ -117,6 +120,8 @@ class Gateway:
         await asyncio.to_thread(self.tracing.shutdown)
         if self.cache is not None:
             await self.cache.close()
+        if self.answers is not None:
+            await self.answers.close()
         self.engine.dispose()
 
 
@@ -153,6 +158,8 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         prompts=await _open_prompts(config), tracing=tracing,
         cache=build_store(config.cache, config.limits) if config.cache.enabled else None,
         rag=SourceCatalog(engine, config.rag.refresh_s) if config.rag.enabled else None,
+        answers=build_returned_answers(config.returned_answers, config.limits)
+        if any(p.trust_returned_answers and p.input for p in config.guardrail_policies.values()) else None,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))

@@ -38,6 +38,12 @@ class Segment:
     part_index: int | None = None
     source: str | None = None
     """Free label of the origin, e.g. a tool name or a document id."""
+    returned: bool = False
+    """An assistant turn whose exact text the gateway itself returned to the same team: not forged by the client,
+    so detectors that check history for forged turns (injection) may pass over it (`trust_returned_answers`)."""
+    entities: tuple[tuple[int, int, str], ...] = ()
+    """For a `returned` turn: (start, end, type) of the personal data the gateway put back into it when it
+    returned it (restored placeholders), so PII masking can mask them again without analysing the text."""
 
 
 @dataclass(frozen=True, slots=True)

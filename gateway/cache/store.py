@@ -28,6 +28,9 @@ class CacheStore(ABC):
     @abstractmethod
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
     async def close(self) -> None:
         return None
 
@@ -73,6 +76,17 @@ class RedisStore(CacheStore):
             log.warning("response cache read failed (%s): answered upstream", type(exc).__name__)
             return None
         return value if isinstance(value, bytes) else None
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """One round trip for all keys (MGET); a Redis error reads as all misses."""
+        from redis.exceptions import RedisError
+
+        try:
+            values = await self._redis.mget(keys)
+        except (RedisError, OSError) as exc:
+            log.warning("cache read failed (%s): read as misses", type(exc).__name__)
+            return [None] * len(keys)
+        return [value if isinstance(value, bytes) else None for value in values]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         from redis.exceptions import RedisError

@@ -28,6 +28,7 @@ from gateway.pipeline.enforce_limits import enforce_limits, enforce_prompt_budge
 from gateway.pipeline.filter_chunks import attach_chunks, filter_chunks
 from gateway.pipeline.record_usage import record_usage
 from gateway.pipeline.resolve_prompt import resolve_prompt
+from gateway.pipeline.returned import remember_answer
 from gateway.pipeline.streaming import SseStream
 from gateway.providers.base import RawAnswer, Completion
 
@@ -51,6 +52,7 @@ async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body
         result = await call_provider(gw, ctx)
         answer = await check_output(gw, ctx, mark_stream(gw, ctx, result))
         mark_answer(gw, ctx, answer)
+        remember_answer(gw, ctx, answer)
     except BaseException as exc:
         ctx.fail(exc)
         record_usage(gw, ctx)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.returned import mark_returned
 from gateway.pipeline.segments import apply_rewrites, request_documents, request_segments
 from gateway.schemas import ChatRequest
 from gateway.tracing import traced
@@ -35,7 +36,8 @@ async def check_input(gw: Gateway, ctx: RequestContext) -> None:
     if policy is None or not policy.input:
         return
     ctx.checks.stage = "input"
-    result = await policy.input.run(request_segments(request, ctx.prompt_variables), ctx.checks)
+    segments = await mark_returned(gw, ctx, request_segments(request, ctx.prompt_variables))
+    result = await policy.input.run(segments, ctx.checks)
     ctx.verdicts.extend(result.verdicts)
     blocked = result.blocked
     if blocked is not None:

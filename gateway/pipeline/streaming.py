@@ -16,6 +16,7 @@ from gateway.pipeline.call_provider import account
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.enforce_limits import estimate_prompt_tokens
 from gateway.pipeline.record_usage import record_usage
+from gateway.pipeline.returned import remember, wants_answers
 from gateway.pipeline.stream_guard import StreamGuard
 from gateway.providers.base import ChunkStream, NativeApi, ProviderError
 from gateway.providers.cost import token_details
@@ -42,6 +43,8 @@ async def sse_stream(
     usage: dict[str, Any] | None = None
     chars = 0
     last: dict[str, Any] = {}
+    answer: list[str] = ctx.answer_texts if keep_answer else []
+    collect = keep_answer or wants_answers(gw, ctx)
     gw.drain.track(ctx, upstream)
     try:
         async for chunk in chunks:
@@ -55,10 +58,14 @@ async def sse_stream(
             chars += _content_chars(chunk)
             if chars and ctx.first_chunk_at is None:
                 ctx.first_chunk_at = time.perf_counter()
-            if keep_answer:
-                _keep(ctx.answer_texts, chunk)
+            if collect:
+                _keep(answer, chunk)
             yield sse(chunk)
-        yield _shutdown_event(ctx) if gw.drain.was_cut(ctx) else DONE
+        if gw.drain.was_cut(ctx):
+            yield _shutdown_event(ctx)
+        else:
+            remember(gw, ctx, answer)
+            yield DONE
     except ProviderError as exc:
         if gw.drain.was_cut(ctx):
             yield _shutdown_event(ctx)

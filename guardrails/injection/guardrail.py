@@ -35,10 +35,13 @@ class InjectionGuardrail(Guardrail):
 
     async def check(self, segments: Sequence[Segment], context: CheckContext) -> Verdict:
         started = time.perf_counter()
+        # An assistant turn is checked because a client can forge one; a turn the gateway itself returned (the
+        # pipeline marks it when the policy trusts returned answers) is the model's own words, not a forgery.
         picked = [
             (i, seg, threshold)
             for i, seg in enumerate(segments)
-            if self.applies_to(seg) and (threshold := self.opts.thresholds.for_role(seg.role)) is not None
+            if self.applies_to(seg) and not (seg.returned and seg.role == "assistant")
+            and (threshold := self.opts.thresholds.for_role(seg.role)) is not None
         ]
         if not picked:
             return self.verdict(False, 0.0, started=started)

@@ -66,9 +66,13 @@ class PiiGuardrail(Guardrail):
         started = time.perf_counter()
         if self._engine is None:
             await self.setup()
-        indexes = [i for i, segment in enumerate(segments) if self.applies_to(segment) and segment.text.strip()]
-        found = await asyncio.to_thread(self._analyze, [segments[i].text for i in indexes], context)
-        per_segment: dict[int, list[Entity]] = dict(zip(indexes, found, strict=True))
+        wanted = [i for i, segment in enumerate(segments) if self.applies_to(segment) and segment.text.strip()]
+        # An answer the gateway returned comes back with the spans of the personal data it restored into it:
+        # masked again from those, without analysing the text (see `Segment.entities`).
+        known = {i: _known(segments[i], self.options.entities) for i in wanted if segments[i].returned}
+        indexes = [i for i in wanted if i not in known]
+        found = await asyncio.to_thread(self._analyze, [segments[i].text for i in indexes], context) if indexes else []
+        per_segment: dict[int, list[Entity]] = dict(sorted({**dict(zip(indexes, found, strict=True)), **known}.items()))
         findings = [
             Finding(kind=e.entity_type, score=e.score, segment=i, start=e.start, end=e.end)
             for i, entities in per_segment.items()
@@ -102,6 +106,10 @@ class PiiGuardrail(Guardrail):
                 text = vault.restore(text)
             texts.append(text)
         return texts
+
+
+def _known(segment: Segment, types: Sequence[str]) -> list[Entity]:
+    return [Entity(kind, start, end, 1.0) for start, end, kind in segment.entities if kind in types]
 
 
 def _message(findings: Sequence[Finding]) -> str:

@@ -63,6 +63,20 @@ class PlaceholderVault:
     def value_of(self, placeholder: str) -> str | None:
         return self._values.get(placeholder) if placeholder in self._restorable else None
 
+    def restored_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, type) of each restorable value found in `text` (an answer after `restore`), longest
+        values first, never overlapping: what masking the text again must cover."""
+        spans: list[tuple[int, int, str]] = []
+        for placeholder in sorted(self._restorable, key=lambda p: -len(self._values[p])):
+            value, kind = self._values[placeholder], placeholder[1:].rsplit("_", 1)[0]
+            start = text.find(value)
+            while value and start >= 0:
+                end = start + len(value)
+                if not any(s < end and start < e for s, e, _ in spans):
+                    spans.append((start, end, kind))
+                start = text.find(value, end)
+        return sorted(spans)
+
     def restore(self, text: str, escape: Callable[[str], str] | None = None) -> str:
         """Put the original values back in place of every restorable placeholder; others are left as is.
 

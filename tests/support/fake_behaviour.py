@@ -19,7 +19,7 @@ _INT_FIELDS = frozenset(
      "audio_output_tokens", "image_output_tokens", "context_limit"}
 )
 _FLAG_FIELDS = frozenset({"malformed_json", "no_usage"})
-_TEXT_FIELDS = frozenset({"reply"})
+_TEXT_FIELDS = frozenset({"reply", "wrap"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class Behaviour:
     slow: milliseconds to wait before answering. status: answer with this HTTP error. retry_after: seconds for the
     ``retry-after`` header (implies 429 when no status). cut_stream_after: drop the connection after N SSE events.
     malformed_json: send a broken body/event. fail_first: the first N calls with the same message get a 500.
-    reply: answer exactly this text. chunk_size: characters per streamed content delta (default: one word per delta).
+    reply: answer exactly this text. wrap: answer this text with `{}` replaced by the echo (an answer that differs from
+    the question but repeats what it said, as a support answer does). chunk_size: characters per streamed content delta (default: one word per delta).
     chunk_delay: milliseconds between streamed events. cached_tokens, reasoning_tokens, audio_*_tokens,
     image_*_tokens: reported in the usage's `prompt_tokens_details` / `completion_tokens_details`;
     cache_write_tokens: as litellm reports Anthropic's cache creation (`cache_creation_input_tokens`).
@@ -44,6 +45,7 @@ class Behaviour:
     malformed_json: bool | None = None
     fail_first: int | None = None
     reply: str | None = None
+    wrap: str | None = None
     chunk_size: int | None = None
     chunk_delay: int | None = None
     cached_tokens: int | None = None

@@ -104,6 +104,8 @@ def _plan_choice(body: JsonObj, messages: list[JsonObj], behaviour: Behaviour, r
         return PlannedChoice(content=None, tool_call=call, finish_reason="tool_calls")
     source = text_of(messages[-1].get("content")) if last_role == "tool" else last_user_text(body)
     text = behaviour.reply if behaviour.reply is not None else (strip_directives(source) or "ok")
+    if behaviour.reply is None and behaviour.wrap is not None:
+        text = behaviour.wrap.replace("{}", text)
     structured = _structured(body.get("response_format"), text)
     if structured is not None:
         return PlannedChoice(content=structured, tool_call=None, finish_reason="stop")
