@@ -5,7 +5,6 @@ again, and both get there (the bound itself is measured by bench/replicas_bench.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
+from gateway.prompts.git import GitRepo, run_git
 from registry.db import session_scope
 from registry.governance import Actor, ModelIn, RolloutPlan, VersionIn, register_model, register_version, set_rollout
 from registry.governance.tables import GovModel, GovModelVersion
@@ -41,17 +41,13 @@ Say hello.
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def _commit(repo: Path, marker: str, labels: str | None = None) -> str:
+    """Commit `greet` with `marker` in its system prompt (and `labels` as labels.yaml); the new HEAD."""
     (repo / "greet.md").write_text(PROMPT.format(marker=marker))
     if labels is not None:
         (repo / "labels.yaml").write_text(labels)
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", f"prompt {marker}")
-    return _git(repo, "rev-parse", "HEAD")
+    return GitRepo(repo, "").commit_paths([n for n in ("greet.md", "labels.yaml") if (repo / n).exists()],
+                                       f"prompt {marker}")
 
 
 def _follows(replicas: list[ServedWarden], ask: Callable[[ServedWarden], str], old: str, new: str) -> None:
@@ -72,9 +68,8 @@ def _follows(replicas: list[ServedWarden], ask: Callable[[ServedWarden], str], o
 def test_replicas_follow_a_prompt_label_move(upstream: FakeUpstream, tmp_path: Path) -> None:
     repo = tmp_path / "prompts"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "qa@example.com")
-    _git(repo, "config", "user.name", "QA")
+    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "qa@example.com"], ["config", "user.name", "QA"]):
+        run_git(args, repo)
     first = _commit(repo, "ONE")
     second = _commit(repo, "TWO", labels=f"greet:\n  production: {first}\n")
     prompts = {"path": str(repo), "poll_interval_s": POLL_S}
