@@ -71,7 +71,9 @@ def _scan(conn: psycopg.Connection, source: PostgresSource, profile: ReferencePr
     assert row is not None  # an aggregate without GROUP BY always returns one row
     sketch, with_nan = parse_sketch(row, query.features)
     if with_nan:  # rare: NaN stored in a float column spoils that feature's plain moments
-        statement, params = moment_query(source, [columns[name] for name in with_nan], start, end, mark)
+        # Over the rows the first scan read: not past its largest watermark, whatever was added since.
+        upto = None if mark is None else replace(mark, upto=row[-1])
+        statement, params = moment_query(source, [columns[name] for name in with_nan], start, end, upto)
         moments = conn.execute(statement, params).fetchone()
         assert moments is not None
         for i, name in enumerate(with_nan):

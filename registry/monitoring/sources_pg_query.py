@@ -34,12 +34,13 @@ PRESENT = "< 'NaN'::float8"  # PostgreSQL sorts NaN above every number: "neither
 
 @dataclass(frozen=True, slots=True)
 class Watermark:
-    """Read only rows whose `column` is past `after` (all rows when None) and report the largest value read.
-    `cast` is the column's own type, one of the fixed names in sources_pg, so `after` compares as that type."""
+    """Read only rows whose `column` is past `after` (all rows when None) and, when set, not past `upto`; report the
+    largest value read. `cast` is the column's own type, one of the fixed names in sources_pg, so both compare as it."""
 
     column: str
     cast: str
     after: str | None = None
+    upto: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +171,12 @@ def _select(source: PostgresSource, aggregates: list[sql.Composable], start: dat
 def _where(source: PostgresSource, start: datetime | None, end: datetime | None, params: list[object],
            watermark: Watermark | None) -> sql.Composable:
     clauses = []
-    if watermark is not None and watermark.after is not None:
-        # The cast is one of sources_pg's fixed type names, never text from the config.
-        clauses.append(sql.SQL("{} > %s::" + watermark.cast).format(sql.Identifier(watermark.column)))
-        params.append(watermark.after)
+    for bound, value in (("{} > %s::", None if watermark is None else watermark.after),
+                         ("{} <= %s::", None if watermark is None else watermark.upto)):
+        if watermark is not None and value is not None:
+            # The cast is one of sources_pg's fixed type names, never text from the config.
+            clauses.append(sql.SQL(bound + watermark.cast).format(sql.Identifier(watermark.column)))
+            params.append(value)
     if source.time_column is None or (start is None and end is None):
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
     time = sql.Identifier(source.time_column)
