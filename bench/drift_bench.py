@@ -8,6 +8,8 @@ Evidently runs in its own virtualenv (bench/evidently_env.sh creates it when mis
     .venv/bin/python bench/drift_bench.py --skip-evidently
     .venv/bin/python bench/drift_bench.py --sources       # 10M rows: Parquet stream, PostgreSQL pushdown vs read-out
     .venv/bin/python bench/drift_bench.py --only-sources --source-sides pg-filters,pg-pushdown,pg-readout
+    .venv/bin/python bench/drift_bench.py --only-sources --source-sides pg-incremental --added 100000 \
+        [--readout-after] --pg-dsn postgresql://postgres@127.0.0.1:5432/DB   # a second check after N new rows
 
 With --sources the 10M-row sides of bench/drift_sources.py run too (the data is generated once: Parquet files under
 --data, a table in the --pg-dsn database); the load average is printed with each figure (the machine is shared).
@@ -172,7 +174,10 @@ def main() -> None:
     parser.add_argument("--sources", action="store_true", help="also the 10M-row Parquet and PostgreSQL sides")
     parser.add_argument("--only-sources", action="store_true", help="only the 10M-row sides")
     parser.add_argument("--source-rows", type=int, default=10_000_000)
-    parser.add_argument("--source-sides", default="", help="comma-separated subset of parquet,pg-filters,pg-pushdown,pg-readout")
+    parser.add_argument("--source-sides", default="",
+                        help="comma-separated subset of parquet,pg-filters,pg-pushdown,pg-readout,pg-incremental")
+    parser.add_argument("--added", type=int, default=100_000, help="pg-incremental: rows added before the second check")
+    parser.add_argument("--readout-after", action="store_true", help="pg-incremental: also read the rows out after")
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if args.side:
@@ -217,7 +222,8 @@ def _source_sides(args: argparse.Namespace) -> dict[str, list[str]]:
 
     lake = args.data / "current10m"
     marker = args.data / f"current10m-{args.source_rows}-{args.seed}.ok"
-    if args.regenerate or not marker.exists():
+    wanted = args.source_sides.split(",") if args.source_sides else ["parquet"]
+    if "parquet" in wanted and (args.regenerate or not marker.exists()):
         drift_sources.generate_parquet(lake, args.source_rows, args.seed)
         marker.touch()
     profile = args.data / f"pg-{args.source_rows}.profile.json"
@@ -233,10 +239,20 @@ def _source_sides(args: argparse.Namespace) -> dict[str, list[str]]:
         "pg-filters": [sys.executable, script, "pg-filters", "WARDEN_BENCH_DSN", str(profile)],
         "pg-pushdown": [sys.executable, script, "pg-pushdown", "WARDEN_BENCH_DSN", str(profile)],
         "pg-readout": [sys.executable, script, "pg-readout", "WARDEN_BENCH_DSN", str(profile)],
+        "pg-incremental": [sys.executable, script, "pg-incremental", "WARDEN_BENCH_DSN", str(profile), str(args.added),
+                           *(["--readout-after"] if args.readout_after else [])],
     }
 
 
 def _compare_pg(results: dict[str, dict[str, object]]) -> None:
+    incremental = results.get("pg-incremental")
+    if incremental:
+        second, full = float(incremental["second_s"]), float(incremental["full_after_s"])  # type: ignore[arg-type]
+        readout = incremental.get("readout_after_s")
+        print(f"second check after {incremental['added']:,} new rows ({incremental['rows']:,} in all): incremental "
+              f"{second:.2f}s, full pushdown {full:.2f}s ({full / second:.1f}x)"
+              + (f", read-out {float(readout):.1f}s ({float(readout) / second:.0f}x)" if readout else "")  # type: ignore[arg-type]
+              + f"; first check {float(incremental['first_s']):.2f}s; identical counts: {incremental['identical_counts']}")  # type: ignore[arg-type]
     push = results.get("pg-pushdown")
     for name, what in (("pg-readout", "reading the rows out"), ("pg-filters", "the former filtered-count query")):
         other = results.get(name)

@@ -6,6 +6,10 @@ Sides (each run in its own process by drift_bench.py, so peak RSS is its own):
   pg-filters   the former pushdown query, a filtered count per edge and category (bench/pg_filter_query.py)
   pg-readout   the rows read out of PostgreSQL (COPY ... TO STDOUT as CSV, parsed by pyarrow in streamed batches)
                and sketched in Python: the best a client can do without the pushdown
+  pg-incremental  the pushdown with `watermark_column: id` and the kept sketch in a registry (SQLite, a temporary
+               file): a first check, then `--added` new rows, then a second check (only rows past the watermark)
+               beside a full pushdown of the same rows (and, with --readout-after, the read-out); the added rows
+               are deleted afterwards, so the table is the same for the next run
 """
 
 from __future__ import annotations
@@ -46,20 +50,30 @@ def _nullable(expr: str) -> str:
     return f"CASE WHEN random() < 0.01 THEN NULL ELSE {expr} END"
 
 
-def generate_postgres(dsn: str, rows: int) -> None:
-    """The same families as the Parquet data, generated inside PostgreSQL (generate_series), then frozen and analysed
-    so the timed scans never write hint bits."""
-    import psycopg
-
+def _select_list() -> str:
+    """The generated columns, one random row each: the same families as the Parquet data."""
     from drift_bench import CATEGORICAL, NUMERIC
 
     families = [_normal("10", "2"), "exp(1 + 0.5 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))",
                 _normal("0", "1"), "floor(random() * 9)::float8", "(random() * 10 - 5)"]
     select = [f"{_nullable(families[i % 5])} AS {name}" for i, name in enumerate(NUMERIC)]
     select += [f"'cat{i}_' || floor(random() * {4 + 3 * i})::int AS {name}" for i, name in enumerate(CATEGORICAL)]
+    return ", ".join(select)
+
+
+def generate_postgres(dsn: str, rows: int) -> None:
+    """The rows generated inside PostgreSQL (generate_series), then frozen and analysed so the timed scans never
+    write hint bits."""
+    import psycopg
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        conn.execute(f"CREATE UNLOGGED TABLE {TABLE} AS SELECT {', '.join(select)} FROM generate_series(1, %s)", [rows])
+        conn.execute(f"CREATE UNLOGGED TABLE {TABLE} AS SELECT g::bigint AS id, {_select_list()} "
+                     "FROM generate_series(1, %s) AS g", [rows])
+        # The watermark of pg-incremental: NOT NULL, and a BRIN index (a few pages) so rows past it are found
+        # without reading the rest of the table.
+        conn.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET NOT NULL")
+        conn.execute(f"CREATE INDEX {TABLE}_id_brin ON {TABLE} USING brin (id)")
         conn.execute(f"VACUUM (FREEZE, ANALYZE) {TABLE}")
 
 
@@ -70,8 +84,10 @@ def postgres_profile(dsn: str, out: Path) -> None:
 
     from registry.monitoring.reference import build_profile
 
+    from drift_bench import CATEGORICAL, NUMERIC
+
     with psycopg.connect(dsn) as conn:
-        cursor = conn.execute(f"SELECT * FROM {TABLE} LIMIT 100000")
+        cursor = conn.execute(f"SELECT {', '.join(NUMERIC + CATEGORICAL)} FROM {TABLE} LIMIT 100000")
         names = [d.name for d in cursor.description or []]
         rows = cursor.fetchall()
     columns = {name: pa.array([r[i] for r in rows]) for i, name in enumerate(names)}
@@ -166,6 +182,56 @@ def run_pg_readout(dsn_env: str, profile_path: Path) -> dict[str, object]:
     return {"rows": sketch.rows, "compute_s": done - start, "counts": _counts(sketch)}
 
 
+def run_pg_incremental(dsn_env: str, profile_path: Path, added: int, readout_after: bool) -> dict[str, object]:
+    """First check (a full scan that also keeps the sketch), `added` rows appended, second check (only those)
+    beside a full pushdown of the same rows; the appended rows are deleted again at the end."""
+    import os
+    import tempfile
+
+    import psycopg
+
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+    from registry.monitoring.source_config import PostgresSource
+    from registry.monitoring.sources_pg import sketch_postgres
+    from registry.monitoring.sources_pg_increments import IncrementStore
+
+    profile = _profile(profile_path)
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='drift-incr-')}/registry.db"
+    upgrade(url)
+    store = IncrementStore(make_engine(url))
+    source = PostgresSource(kind="postgres", dsn_env=dsn_env, table=TABLE, watermark_column="id")
+    out: dict[str, object] = {}
+
+    def timed(name: str, run: object) -> object:
+        load, start = os.getloadavg()[0], time.perf_counter()
+        result = run()  # type: ignore[operator]
+        out[f"{name}_s"], out[f"{name}_load"] = round(time.perf_counter() - start, 3), round(load, 2)
+        return result
+
+    timed("first", lambda: sketch_postgres(source, profile, increments=store))  # type: ignore[arg-type]
+    with psycopg.connect(os.environ[dsn_env], autocommit=True) as conn:
+        top = conn.execute(f"SELECT max(id) FROM {TABLE}").fetchone()[0]  # type: ignore[index]
+        conn.execute(f"INSERT INTO {TABLE} SELECT %s + g, {_select_list()} FROM generate_series(1, %s) AS g",
+                     [top, added])
+        conn.execute(f"VACUUM (FREEZE, ANALYZE) {TABLE}")  # both later scans see the rows the same way
+    try:
+        second = timed("second", lambda: sketch_postgres(source, profile, increments=store))  # type: ignore[arg-type]
+        full = timed("full_after", lambda: sketch_postgres(  # type: ignore[arg-type]
+            PostgresSource(kind="postgres", dsn_env=dsn_env, table=TABLE), profile))
+        out["identical_counts"] = _counts(second) == _counts(full)
+        out["rows"], out["added"] = second.rows, added  # type: ignore[attr-defined]
+        if readout_after:
+            readout = timed("readout_after", lambda: run_pg_readout(dsn_env, profile_path))
+            out["readout_identical"] = readout["counts"] == _counts(second)  # type: ignore[index]
+    finally:
+        with psycopg.connect(os.environ[dsn_env], autocommit=True) as conn:
+            conn.execute(f"DELETE FROM {TABLE} WHERE id > %s", [top])
+            conn.execute(f"VACUUM (FREEZE, ANALYZE) {TABLE}")
+    out["compute_s"] = out["second_s"]
+    return out
+
+
 def _counts(sketch: object) -> dict[str, list[int]]:
     return {n: [int(c) for c in s.counts] for n, s in sketch.features.items()}  # type: ignore[attr-defined]
 
@@ -181,6 +247,8 @@ def main(argv: list[str]) -> None:
         result = run_pg_pushdown(argv[1], Path(argv[2]), former=side == "pg-filters")
     elif side == "pg-readout":
         result = run_pg_readout(argv[1], Path(argv[2]))
+    elif side == "pg-incremental":
+        result = run_pg_incremental(argv[1], Path(argv[2]), int(argv[3]), argv[4:] == ["--readout-after"])
     else:
         raise SystemExit(f"unknown side {side!r}")
     print(json.dumps(result | {"vm_hwm_mb": vm_hwm_mb()}))

@@ -5,10 +5,11 @@
 
 Per mode: rps and p50/p99 at c=16 with wrk, the servers' CPU ms per request, and (replicas2) whether the shared
 guarantees hold across both replicas while wrk keeps loading them: a rate limit, a budget and a key revocation
-(bench/replicas_checks.py). Usage rows written per second are read back from PostgreSQL. Loopback only; every run
+(bench/replicas_checks.py), a prompt label move and registry rollouts (bench/replicas_follow.py). Usage rows written per second are read back from PostgreSQL. Loopback only; every run
 is bounded in time.
 
     .venv/bin/python bench/replicas_bench.py [--modes workers1,workers2,replicas2] [--duration 10]
+        [--db-prefix warden_bench]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import gw_pg
 import gw_targets
 import gw_wrk
 import replicas_checks as checks
+import replicas_follow as follow
 from gw_procs import free_port, spawn, stop, tree_cpu_s, wait_healthy
 from registry.db import make_engine
 from registry.keys import revoke_key
@@ -44,6 +46,8 @@ def _config(upstream: gw_targets.Target, workdir: Path) -> Path:
                         "key_prefix": f"bench-replicas-{uuid.uuid4().hex[:8]}:"}
     config["model_list"][0]["litellm_params"].update(checks.PRICES)
     config["server"] = {"key_cache_ttl_s": checks.KEY_TTL_S}
+    config["model_list"] += follow.deployments(upstream.base_url, gw_targets.UPSTREAM_KEY)
+    config.update(follow.config_sections(workdir / "prompts"))
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -62,18 +66,19 @@ def _key(env: dict[str, str], workdir: Path, config: Path, team: str, *options: 
     return lines[0].split(" key ", 1)[1].split()[0], lines[-1].strip()
 
 
-def _checks(front: int, keys: dict[str, tuple[str, str]], url: str, args: argparse.Namespace,
-            workdir: Path) -> dict[str, object]:
+def _checks(front: int, ports: list[int], keys: dict[str, tuple[str, str]], url: str, args: argparse.Namespace,
+            workdir: Path, commits: tuple[str, str]) -> dict[str, object]:
     """The shared guarantees, checked while wrk loads both replicas with the unlimited key."""
     engine = make_engine(url)
     with ThreadPoolExecutor(max_workers=1) as background:
         load = background.submit(gw_wrk.run, f"http://127.0.0.1:{front}/v1/chat/completions", keys["bench"][1],
-                                 args.concurrency, 45, workdir)
+                                 args.concurrency, 60, workdir)
         time.sleep(1.0)
         out: dict[str, object] = {"limit": checks.rate_limit(front, keys["limited"][1]),
                                   "budget": checks.budget(front, keys["budget"][1], "budgeted", url),
                                   "revocation": checks.revocation(front, keys["revoked"][1],
                                                                   lambda: revoke_key(engine, keys["revoked"][0]))}
+        out.update(follow.run(ports, keys["bench"][1], workdir / "prompts", *commits, engine))
         loaded = load.result()
     engine.dispose()
     out["load_during_checks"] = {"rps": loaded.rps, "p99_ms": loaded.p99_ms, "errors": loaded.errors}
@@ -93,15 +98,19 @@ def _serve(config: Path, env: dict[str, str], workdir: Path, workers: int,
 
 
 def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, workdir: Path) -> dict[str, object]:
-    db = gw_pg.create_database("warden_bench")
+    db = gw_pg.create_database(args.db_prefix)
     url = gw_pg.database_url(db)
     counter = create_engine(url)
     env = {**gw_targets._base_env(), "DATABASE_URL": url}
     procs: list[subprocess.Popen[bytes]] = []
     try:
+        commits = follow.prompt_repo(workdir / mode / "prompts")
         config = _config(upstream, workdir / mode)
         for team in ("bench", "budgeted"):
             _cli(env, workdir / mode, "teams", "create", "--config", str(config), team)
+        registry = make_engine(url)
+        follow.register_rollout(registry, "bench")
+        registry.dispose()
         keys = {"bench": _key(env, workdir / mode, config, "bench", "--rpm", gw_targets.BENCH_RPM),
                 "limited": _key(env, workdir / mode, config, "bench", "--rpm", str(checks.LIMITED_RPM)),
                 "budget": _key(env, workdir / mode, config, "budgeted", "--budget", str(checks.BUDGET_USD)),
@@ -137,7 +146,7 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
             "requests": result.ok + result.errors,
         }
         if mode == "replicas2":
-            out.update(_checks(front, keys, url, args, workdir / mode))
+            out.update(_checks(front, ports, keys, url, args, workdir / mode, commits))
         return out
     finally:
         for proc in procs:
@@ -151,6 +160,7 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--db-prefix", default="warden_bench", help="name prefix of the throw-away PostgreSQL database")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     if set(modes) - set(MODES):

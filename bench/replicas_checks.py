@@ -5,7 +5,10 @@ replicas with another key.
 - budget: a key with a budget of B USD, sent many concurrent requests, never spends more than B (the usage rows
   in PostgreSQL say what was spent) and is refused with `budget_exceeded` once B is used up;
 - revocation: a key revoked in the registry while both replicas serve it is refused by both within the key
-  cache's TTL (`server.key_cache_ttl_s`), and never admitted after it.
+  cache's TTL (`server.key_cache_ttl_s`), and never admitted after it;
+- prompt label move and registry rollout (`follow`, set up by replicas_follow.py): after a change made outside
+  the replicas, each replica, asked directly, serves the new version within the polling bound and never the old
+  one past it.
 """
 
 from __future__ import annotations
@@ -85,3 +88,53 @@ def revocation(port: int, key: str, revoke: Callable[[], None]) -> dict[str, obj
             "last_admitted_after_revoke_s": round(max(admitted_after), 3) if admitted_after else None,
             "asked_after_ttl": len(late), "holds": bool(late) and all(s == 401 for s in late)
             and all(t <= KEY_TTL_S + 0.5 for t in admitted_after)}
+
+
+def served(port: int, key: str, model: str, header: str) -> str:
+    """The `header` of one answer from the replica on `port` (`error STATUS` when it failed: neither version).
+    No max_tokens: a stored prompt sets its own parameters and refuses a caller's."""
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body, method="POST",
+                                     headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.headers.get(header, "")
+    except urllib.error.HTTPError as exc:
+        return f"error {exc.code}"
+
+
+def follow(ports: list[int], ask: Callable[[int], str], change: Callable[[], None], old: str, new: str,
+           bound_s: float) -> dict[str, object]:
+    """Ask each replica directly (its own thread, every 20 ms) for 1 s, make `change`, then ask for `bound_s` and
+    2 s more. Per replica: when it first served `new` and last served `old` after the change, and how many answers
+    past the bound were `old` (the guarantee: none) or neither version."""
+    changed = [0.0]
+
+    def sample(port: int) -> list[tuple[float, str]]:
+        seen: list[tuple[float, str]] = []
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0 + bound_s + 2.0:
+            answer = ask(port)
+            seen.append((time.monotonic() - changed[0] if changed[0] else -1.0, answer))
+            time.sleep(0.02)
+        return seen
+
+    with ThreadPoolExecutor(max_workers=len(ports)) as pool:
+        futures = [pool.submit(sample, port) for port in ports]
+        time.sleep(1.0)
+        change()
+        changed[0] = time.monotonic()
+        samples = [f.result() for f in futures]
+    replicas = {}
+    for name, seen in zip("abcdefgh", samples, strict=False):
+        after = [(t, a) for t, a in seen if t >= 0]
+        late = [a for t, a in after if t > bound_s]
+        replicas[name] = {
+            "old_before": sum(a == old for t, a in seen if t < 0), "asked_after": len(after),
+            "first_new_s": next((round(t, 3) for t, a in after if a == new), None),
+            "last_old_s": max((round(t, 3) for t, a in after if a == old), default=None),
+            "asked_after_bound": len(late), "stale_after_bound": late.count(old),
+            "failed_after_bound": sum(a not in (old, new) for a in late)}
+    holds = all(r["asked_after_bound"] and not r["stale_after_bound"] and not r["failed_after_bound"]
+                for r in replicas.values())
+    return {"bound_s": bound_s, "replicas": replicas, "holds": holds}

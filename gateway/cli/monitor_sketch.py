@@ -16,9 +16,11 @@ import click
 @click.option("--until", type=click.DateTime(), help="Window end (UTC, exclusive); default: now.")
 @click.option("--spark", is_flag=True, help="Compute the sketch with a PySpark job (local mode; Parquet sources).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+@click.option("--full", is_flag=True, help="Scan every row of the window even if the source has a watermark_column "
+              "(the kept sketch of the window is left as it is).")
 @click.pass_context
 def sketch_command(ctx: click.Context, source_name: str, model_version: str | None, since: datetime | None,
-                   until: datetime | None, spark: bool, out_path: Path | None) -> None:
+                   until: datetime | None, spark: bool, out_path: Path | None, full: bool) -> None:
     """Sketch a prediction table in place (PostgreSQL pushdown, Parquet streaming, or Spark) and print its drift."""
     from gateway.cli.monitor import _context
     from registry.db import session_scope
@@ -40,6 +42,8 @@ def sketch_command(ctx: click.Context, source_name: str, model_version: str | No
     if reference is None:
         raise click.ClickException(f"no reference registered for model {binding.model!r} version {version!r}")
     start, end = since, until
+    # A sketch is kept per window: one that slides with the clock would leave a row behind on every call.
+    registry = None if full or (since is None and binding.source.window_seconds is not None) else monitor.engine
     if start is None and binding.source.window_seconds is not None:
         end = end or utc_now()
         start = as_utc(end) - timedelta(seconds=binding.source.window_seconds)
@@ -52,7 +56,7 @@ def sketch_command(ctx: click.Context, source_name: str, model_version: str | No
         else:
             from registry.monitoring.sources import sketch_source
 
-            sketch = sketch_source(binding.source, reference.profile, start, end)
+            sketch = sketch_source(binding.source, reference.profile, start, end, registry)
     except SourceError as exc:
         raise click.ClickException(str(exc)) from exc
     drift = sketch.drift(reference.profile, monitor.config.drift)

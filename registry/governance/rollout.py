@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from registry.governance.access import find_version, readable_model, record_change, writable_model
 from registry.governance.errors import Conflict, NotFound
-from registry.governance.tables import GovRollout
+from registry.governance.tables import GovModel, GovRollout
 from registry.governance.types import Actor, VersionStatus, stamp
 from registry.governance.versions import set_alias
 
@@ -86,7 +86,30 @@ def set_rollout(
 ) -> RolloutPlan:
     """Store the plan after checking both versions exist and may take the traffic the strategy gives them."""
     model = writable_model(session, actor, name)
-    plan = plan.model_copy(update={"seed": plan.seed or name})
+    plan = _store(session, actor, model, plan.model_copy(update={"seed": plan.seed or name}), now)
+    if plan.strategy == "blue_green":
+        set_alias(session, actor, name, plan.alias, plan.stable, now)
+    return plan
+
+
+def follow_alias(
+    session: Session, actor: Actor, model: GovModel, alias: str, version: str, now: datetime | None = None
+) -> None:
+    """A blue-green plan serves through its alias: moving that alias to `version` by hand makes `version` the
+    live version and the one it replaces idle, in the alias move's transaction. The gateway routes by plan, so
+    without this every replica would keep serving the old version however long ago the alias moved."""
+    row = session.get(GovRollout, model.id)
+    if row is None:
+        return
+    plan = RolloutPlan.model_validate(row.plan)
+    if plan.strategy != "blue_green" or plan.alias != alias or plan.stable == version:
+        return
+    idle = plan.stable if find_version(session, model, plan.stable).status in CANDIDATE_STATUSES["blue_green"] else None
+    _store(session, actor, model, plan.model_copy(update={"stable": version, "candidate": idle}), now)
+
+
+def _store(session: Session, actor: Actor, model: GovModel, plan: RolloutPlan, now: datetime | None) -> RolloutPlan:
+    name = model.name
     stable = find_version(session, model, plan.stable)
     if stable.status != "production":
         raise Conflict(f"stable version {plan.stable!r} of {name!r} is {stable.status!r}, not 'production'")
@@ -100,8 +123,6 @@ def set_rollout(
     row = session.get(GovRollout, model.id) or GovRollout(model_id=model.id, plan={})
     before, row.plan, row.updated_at = row.plan or None, plan.model_dump(mode="json"), stamp(now)
     session.add(row)
-    if plan.strategy == "blue_green":
-        set_alias(session, actor, name, plan.alias, plan.stable, now)
     record_change(
         session, actor, model, "rollout.set", subject=f"model:{name}/rollout", before=before, after=row.plan, at=now
     )

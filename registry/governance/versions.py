@@ -170,6 +170,9 @@ def set_alias(
     record_change(
         session, actor, model, "alias.set", subject=f"model:{name}#{alias}", before=before, after=after, at=now
     )
+    from registry.governance.rollout import follow_alias  # noqa: PLC0415 - rollout imports this module
+
+    follow_alias(session, actor, model, alias, version, now)
     return _out(session, model, target)
 
 

@@ -59,6 +59,10 @@ class PostgresSource(_Columns):
     """Name of the environment variable holding the DSN (the DSN is a secret: never in the file)."""
     table: str = Field(min_length=1, max_length=63)
     schema_name: str = Field(default="public", min_length=1, max_length=63, alias="schema")
+    watermark_column: str | None = Field(default=None, min_length=1, max_length=63)
+    """A NOT NULL column that only grows as rows are added (an id, an insert timestamp). Set, a repeated check of
+    the same window reads only the rows past the last one it saw and merges them into the sketch kept in the
+    registry (`monitoring_source_sketch`); rows must become visible in its order (see sources_pg_increments)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -33,6 +33,17 @@ PRESENT = "< 'NaN'::float8"  # PostgreSQL sorts NaN above every number: "neither
 
 
 @dataclass(frozen=True, slots=True)
+class Watermark:
+    """Read only rows whose `column` is past `after` (all rows when None) and, when set, not past `upto`; report the
+    largest value read. `cast` is the column's own type, one of the fixed names in sources_pg, so both compare as it."""
+
+    column: str
+    cast: str
+    after: str | None = None
+    upto: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SketchQuery:
     statement: sql.Composed
     params: list[object]
@@ -40,8 +51,9 @@ class SketchQuery:
 
 
 def sketch_query(source: PostgresSource, profile: ReferenceProfile, columns: Mapping[str, str],
-                 start: datetime | None, end: datetime | None) -> SketchQuery:
-    """The one-scan aggregate: count(*), then per feature its moments (numeric only) and its packed bins."""
+                 start: datetime | None, end: datetime | None, watermark: Watermark | None = None) -> SketchQuery:
+    """The one-scan aggregate: count(*), then per feature its moments (numeric only) and its packed bins; with a
+    watermark, last, the largest watermark value of the rows read (as text)."""
     aggregates: list[sql.Composable] = [sql.SQL("count(*)")]
     params: list[object] = []
     chosen = [f for f in profile.features if f.name in columns]
@@ -52,18 +64,20 @@ def sketch_query(source: PostgresSource, profile: ReferenceProfile, columns: Map
             aggregates += [*_moments(value, None), _numeric_bins(value, feature.bins.edges, params)]
         else:
             aggregates.append(_category_bins(sql.SQL("{}::text").format(column), feature.bins.categories, params))
-    return SketchQuery(_select(source, aggregates, start, end, params), params, chosen)
+    if watermark is not None:
+        aggregates.append(sql.SQL("max({})::text").format(sql.Identifier(watermark.column)))
+    return SketchQuery(_select(source, aggregates, start, end, params, watermark), params, chosen)
 
 
 def moment_query(source: PostgresSource, columns: Sequence[str], start: datetime | None,
-                 end: datetime | None) -> tuple[sql.Composed, list[object]]:
+                 end: datetime | None, watermark: Watermark | None = None) -> tuple[sql.Composed, list[object]]:
     """Moments of `columns` over the values that are neither NULL nor NaN (four per column, in order)."""
     aggregates: list[sql.Composable] = []
     for column in columns:
         value = sql.SQL("{}::float8").format(sql.Identifier(column))
         aggregates += _moments(value, sql.SQL("{} " + PRESENT).format(value))
     params: list[object] = []
-    return _select(source, aggregates, start, end, params), params
+    return _select(source, aggregates, start, end, params, watermark), params
 
 
 def parse_sketch(row: Sequence[object], features: Sequence[FeatureReference]) -> tuple[SourceSketch, list[str]]:
@@ -148,17 +162,24 @@ def _category_bins(text: sql.Composable, categories: Sequence[str], params: list
 
 
 def _select(source: PostgresSource, aggregates: list[sql.Composable], start: datetime | None, end: datetime | None,
-            params: list[object]) -> sql.Composed:
-    where = _where(source, start, end, params)
+            params: list[object], watermark: Watermark | None = None) -> sql.Composed:
+    where = _where(source, start, end, params, watermark)
     return sql.SQL("SELECT {} FROM {}.{}{}").format(
         sql.SQL(", ").join(aggregates), sql.Identifier(source.schema_name), sql.Identifier(source.table), where)
 
 
-def _where(source: PostgresSource, start: datetime | None, end: datetime | None, params: list[object]) -> sql.Composable:
-    if source.time_column is None or (start is None and end is None):
-        return sql.SQL("")
-    time = sql.Identifier(source.time_column)
+def _where(source: PostgresSource, start: datetime | None, end: datetime | None, params: list[object],
+           watermark: Watermark | None) -> sql.Composable:
     clauses = []
+    for bound, value in (("{} > %s::", None if watermark is None else watermark.after),
+                         ("{} <= %s::", None if watermark is None else watermark.upto)):
+        if watermark is not None and value is not None:
+            # The cast is one of sources_pg's fixed type names, never text from the config.
+            clauses.append(sql.SQL(bound + watermark.cast).format(sql.Identifier(watermark.column)))
+            params.append(value)
+    if source.time_column is None or (start is None and end is None):
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+    time = sql.Identifier(source.time_column)
     if start is not None:
         clauses.append(sql.SQL("{} >= %s").format(time))
         params.append(as_utc(start))

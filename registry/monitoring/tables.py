@@ -162,6 +162,26 @@ class RetrainRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
 
+class SourceSketchState(SQLModel, table=True):
+    """The merged sketch of one PostgreSQL source over one window and the watermark it was read up to, so the next
+    check of that window reads only newer rows (`sources_pg_increments`)."""
+
+    __tablename__ = "monitoring_source_sketch"
+
+    key: str = Field(primary_key=True, max_length=64)
+    """SHA-256 of the source (DSN, table, columns) and the window."""
+    fingerprint: str = Field(max_length=64)
+    """SHA-256 of the reference profile and column mapping the sketch was binned with: another one invalidates it."""
+    source: str = Field(max_length=300)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    watermark: str | None = Field(default=None, max_length=100)
+    """The largest watermark value read, as PostgreSQL prints it (None: no row yet)."""
+    rows: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    sketch: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
 MONITORING_TABLES = [
     PredictionLog.__table__,
     GroundTruth.__table__,
@@ -171,4 +191,5 @@ MONITORING_TABLES = [
     CheckRun.__table__,
     AlertRecord.__table__,
     RetrainRequest.__table__,
+    SourceSketchState.__table__,
 ]

@@ -35,12 +35,13 @@ def _call(replica: ServedWarden, key: str, **body: object) -> int:
 
 
 @contextmanager
-def two_replicas(upstream: FakeUpstream, tmp_path: Path) -> Iterator[tuple[Engine, list[ServedWarden]]]:
-    """The registry's engine (team alpha made) and two replicas on it and on one Redis key space."""
-    limits = {"backend": "redis", "redis_url": "redis://127.0.0.1:6379/0",
-              "key_prefix": f"test-replicas-{uuid.uuid4().hex[:8]}:"}
+def two_replicas(upstream: FakeUpstream, tmp_path: Path, redis_url: str = "redis://127.0.0.1:6379/0",
+                 **extra: object) -> Iterator[tuple[Engine, list[ServedWarden]]]:
+    """The registry's engine (team alpha made) and two replicas on it and on one Redis key space; `extra`
+    replaces or adds top-level config sections."""
+    limits = {"backend": "redis", "redis_url": redis_url, "key_prefix": f"test-replicas-{uuid.uuid4().hex[:8]}:"}
     config = {"model_list": [deployment("chat-a", upstream)], "limits": limits,
-              "server": {"key_cache_ttl_s": KEY_TTL_S}}
+              "server": {"key_cache_ttl_s": KEY_TTL_S}, **extra}
     with temporary_pg_database() as url, ExitStack() as stack:
         upgrade(url)
         engine = make_engine(url)

@@ -91,6 +91,30 @@ def test_blue_green_switch_moves_alias_and_plan_together(engine: Engine) -> None
     assert stored is not None and stored.stable == "2.0" and stored.seed == "m"
 
 
+def test_moving_a_blue_green_alias_by_hand_moves_the_plan(engine: Engine) -> None:
+    _two_versions(engine, "production")
+    with session_scope(engine) as s:
+        rollout.set_rollout(s, ALICE, "m", RolloutPlan(strategy="blue_green", stable="1.0", candidate="2.0"))
+    with session_scope(engine) as s:
+        versions.set_alias(s, ALICE, "m", "champion", "2.0")
+    with session_scope(engine) as s:
+        plan = rollout.get_rollout(s, ALICE, "m")
+        assert plan is not None and (plan.stable, plan.candidate) == ("2.0", "1.0")
+        versions.set_alias(s, ALICE, "m", "production", "1.0")  # not the alias the plan serves through
+    with session_scope(engine) as s:
+        plan = rollout.get_rollout(s, ALICE, "m")
+    assert plan is not None and plan.choose("any") == ("2.0", None)
+
+
+def test_a_blue_green_alias_cannot_move_to_a_version_not_in_production(engine: Engine) -> None:
+    _two_versions(engine, "staging")
+    with session_scope(engine) as s:
+        rollout.set_rollout(s, ALICE, "m", RolloutPlan(strategy="blue_green", stable="1.0", candidate="2.0"))
+    with pytest.raises(Conflict, match="not 'production'"), session_scope(engine) as s:
+        versions.set_alias(s, ALICE, "m", "champion", "2.0")
+    with session_scope(engine) as s:
+        assert versions.get_version(s, ALICE, "m", "champion").version == "1.0"
+
 @pytest.mark.parametrize(
     ("strategy", "status", "allowed"),
     [

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -31,6 +33,11 @@ sources:
     version: "1"
     source: {{kind: postgres, dsn_env: {env}, table: preds, prediction_column: prediction, score_column: score,
               time_column: ts, window_seconds: 900}}
+  ledger:
+    model: churn
+    version: "1"
+    source: {{kind: postgres, dsn_env: {env}, table: preds_ids, prediction_column: prediction, score_column: score,
+              time_column: ts, watermark_column: id}}
 """
 
 
@@ -75,6 +82,26 @@ def test_sketch_command_parquet_and_postgres_agree(invoke: object, tmp_path: Pat
     # No --since: the source's window_seconds back from now, where this table has no rows.
     recent, _ = _drifted(invoke("sketch", "--source", "warehouse"))  # type: ignore[operator]
     assert recent["sketch"]["rows"] == 0  # type: ignore[index]
+
+
+def test_sketch_command_continues_the_kept_sketch(invoke: object, source_db: str, tmp_path: Path) -> None:  # noqa: F811
+    half = START + timedelta(seconds=900)
+    with psycopg.connect(source_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE preds_ids AS SELECT (row_number() OVER (ORDER BY ts))::bigint AS id, * "
+                     "FROM preds WHERE ts < %s", [half])
+        conn.execute("ALTER TABLE preds_ids ALTER COLUMN id SET NOT NULL")
+    first = json.loads(invoke("sketch", "--source", "ledger"))  # type: ignore[operator]
+    with psycopg.connect(source_db, autocommit=True) as conn:
+        conn.execute("INSERT INTO preds_ids SELECT 5000 + row_number() OVER (ORDER BY ts), * FROM preds WHERE ts >= %s",
+                     [half])
+    second = json.loads(invoke("sketch", "--source", "ledger"))  # type: ignore[operator]
+    full = json.loads(invoke("sketch", "--source", "ledger", "--full"))  # type: ignore[operator]
+    assert (first["sketch"]["rows"], second["sketch"]["rows"]) == (1500, 3000)
+    assert {n: f["counts"] for n, f in second["sketch"]["features"].items()} == {
+        n: f["counts"] for n, f in full["sketch"]["features"].items()}
+    assert [d["psi"] for d in second["drift"]] == pytest.approx([d["psi"] for d in full["drift"]], rel=1e-12)
+    with sqlite3.connect(tmp_path / "w.db") as registry:
+        assert registry.execute("SELECT watermark, rows FROM monitoring_source_sketch").fetchall() == [("6500", 3000)]
 
 
 def test_sketch_command_errors(invoke: object) -> None:
