@@ -34,9 +34,13 @@ class GroundingOptions(GuardrailOptions):
     citations: CitationPolicy = "off"
     """Answers must cite their sources: a missing or invalid citation flags the answer, or blocks it."""
     engine: Literal["entailment", "head", "lexical"] = "lexical"
-    """`entailment` (experimental): the shipped cross-encoder over BM25-chosen evidence (under-trained, see its card);
+    """`entailment` (opt-in): the shipped cross-encoder over BM25-chosen evidence, blended with the lexical support
+    (weights/MODEL_CARD.md: better on summaries and paraphrases, worse than `lexical` on QA and dialogue);
     `head`: the pair head over the shared MiniLM embeddings and the lexical features (weights/HEAD_CARD.md);
     `lexical`: the word-overlap features alone (no model, well under a millisecond, flags paraphrases)."""
+    lexical_weight: float | None = Field(default=None, ge=0.0, le=1.0)
+    """`entailment` only: share of the lexical support in a claim's score (0 = the model alone); None takes the
+    blend shipped in weights/nli.json. Set `threshold` with it: the card gives the dev-chosen one for each."""
 
 
 def findings_for(result: GroundingResult, segment: int, threshold: float, n_sources: int) -> list[Finding]:
@@ -80,7 +84,7 @@ class GroundingGuardrail(Guardrail):
         if options.engine == "entailment":
             from guardrails.grounding.nli import NliModel
 
-            scorer = EntailmentScorer(await asyncio.to_thread(NliModel))
+            scorer = EntailmentScorer(await asyncio.to_thread(NliModel), lexical_weight=options.lexical_weight)
             self._scorer, self._threshold = scorer, scorer.threshold
         elif options.engine == "head":
             head = await asyncio.to_thread(load_head_scorer)

@@ -68,3 +68,14 @@ async def test_the_guardrail_runs_the_entailment_engine() -> None:
     verdict = await guardrail.check([Segment("Revenue from SMEs rose 45% in Q3 [1].", "output")],
                                     CheckContext(stage="output", documents=tuple(CONTEXT)))
     assert verdict.action == "flag" and any(f.kind == "ungrounded" for f in verdict.findings)
+
+
+async def test_a_policy_can_set_the_lexical_blend() -> None:
+    from guardrails.grounding import GroundingGuardrail, GroundingOptions
+
+    alone = GroundingGuardrail(GroundingOptions(engine="entailment", lexical_weight=0.0))
+    await alone.setup()
+    shipped = GroundingGuardrail(GroundingOptions(engine="entailment"))
+    await shipped.setup()
+    assert alone._scorer.lexical_weight == 0.0  # noqa: SLF001
+    assert shipped._scorer.lexical_weight == NliModel().meta.lexical_weight > 0  # noqa: SLF001
