@@ -191,3 +191,29 @@ async def test_watch_survives_a_bad_commit(workspace, prompt_text) -> None:
         await asyncio.sleep(0.01)
     await store.stop()
     assert await _user_text(store, PromptRef("greet")) == ("Q / fixed", good)
+
+
+async def test_freshness_records_failed_and_successful_refreshes(workspace, prompt_text) -> None:
+    """What /metrics reports as `warden_snapshot_*{source="prompts"}`: a refresh that fails keeps the last
+    snapshot and counts a failure without moving the last success; the next good refresh moves it."""
+    workspace.commit({"greet.md": prompt_text.simple(), "labels.yaml": "{}\n"})
+    store = PromptStore(workspace.prompts, poll_interval_s=0.01, default_label="latest")
+    await store.start()
+    first = store.freshness.refreshed_at
+    assert first is not None and store.freshness.failures == 0
+    workspace.commit({"labels.yaml": "[not, a, mapping]\n"})
+    for _ in range(200):
+        if store.freshness.failures >= 2:
+            break
+        await asyncio.sleep(0.01)
+    stuck = store.freshness.refreshed_at
+    assert store.freshness.failures >= 2 and stuck is not None
+    await asyncio.sleep(0.05)
+    assert store.freshness.refreshed_at == stuck  # failing refreshes never count as fresh
+    good = workspace.commit({"labels.yaml": "{}\n", "greet.md": prompt_text.simple(marker="fixed")})
+    for _ in range(200):
+        if store.head_commit == good:
+            break
+        await asyncio.sleep(0.01)
+    await store.stop()
+    assert store.head_commit == good and (store.freshness.refreshed_at or 0) > stuck
