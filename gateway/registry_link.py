@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from gateway.config import RegistryLinkConfig
 from gateway.errors import PermissionDenied
 from gateway.providers.base import Deployment
+from gateway.snapshot_metrics import Freshness
 from registry.governance import Actor, RolloutPlan, check_servable, get_rollout
 from registry.governance.tables import GovModel
 
@@ -52,6 +53,7 @@ class RegistryLink:
                 self._linked.setdefault(deployment.model_name, []).append(deployment)
         self._state: dict[str, _ModelState] = {}
         self._task: asyncio.Task[None] | None = None
+        self.freshness = Freshness()
 
     @property
     def active(self) -> bool:
@@ -73,6 +75,7 @@ class RegistryLink:
         versions = {name: {d.registry_version or "" for g in self._linked.values() for d in g
                            if d.registry_model == name} for name in names}
         self._state = await asyncio.to_thread(self._load, versions)
+        self.freshness.succeeded()
 
     def select(self, model_name: str, request_key: str) -> Selection:
         """Raises 403 when no deployment of `model_name` may serve."""
@@ -107,6 +110,7 @@ class RegistryLink:
             try:
                 await self.refresh()
             except Exception as exc:  # keep routing on the last snapshot
+                self.freshness.failed()
                 log.warning("registry refresh failed, keeping the last snapshot: %s", type(exc).__name__)
 
     def _load(self, versions: dict[str, set[str]]) -> dict[str, _ModelState]:

@@ -32,6 +32,7 @@ from gateway.providers.router import Router
 from gateway.rag.catalog import SourceCatalog
 from gateway.registry_link import RegistryLink
 from gateway.returned_answers import ReturnedAnswers, build_returned_answers
+from gateway.snapshot_metrics import SnapshotCollector
 from gateway.settings import Settings
 from gateway.tracing import NoTracing, Tracing
 from gateway import tracing_content
@@ -163,6 +164,10 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
     )
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))
+    fresh = {"registry": link.freshness} if link.active else {}
+    if gateway.prompts is not None:
+        fresh["prompts"] = gateway.prompts.freshness
+    gateway.metrics.registry.register(SnapshotCollector(fresh))
     gateway.metrics.usage_quarantined.set_function(lambda: usage.quarantined)
     if config.usage_policy is not None:
         gateway.policy = PolicyEngine(config.usage_policy, engine)

@@ -34,6 +34,7 @@ from gateway.prompts.model import RenderedPrompt, ResolvedPrompt
 from gateway.prompts.refs import LATEST, PromptRef
 from gateway.prompts.remote import RemoteConfig, RemoteSync
 from gateway.prompts.render import render_prompt
+from gateway.snapshot_metrics import Freshness
 
 log = logging.getLogger(__name__)
 _EMPTY: Mapping[str, object] = {}
@@ -79,6 +80,7 @@ class PromptStore:
         self._snapshot: Snapshot | None = None
         self._versions: OrderedDict[str, PromptIndex | None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self.freshness = Freshness()
 
     @classmethod
     def from_config(cls, config: PromptStoreConfig) -> PromptStore:
@@ -112,11 +114,13 @@ class PromptStore:
             try:
                 await self.refresh()
             except Exception as exc:  # the poll loop must survive anything a refresh raises
+                self.freshness.failed()
                 log.error("prompt store refresh failed, keeping commit %s: %s", self.head_commit, exc)
 
     async def refresh(self) -> bool:
         """Rebuild the snapshot if HEAD moved; returns whether it was replaced."""
         new = await asyncio.to_thread(self._build_snapshot, self._snapshot)
+        self.freshness.succeeded()
         if new is None:
             return False
         self._snapshot = new  # the atomic swap: one reference assignment

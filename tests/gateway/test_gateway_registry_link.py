@@ -4,12 +4,14 @@ the openai SDK; versions that may not serve are refused or never routed to."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import openai
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from registry.governance import Actor, ModelIn, RolloutPlan, VersionIn, register_model, register_version, set_rollout
@@ -118,3 +120,45 @@ def test_decommission_migration_check_reads_usage_rows(make_gateway: Any, upstre
         gw.flush()
         stats = lookup("support-llm")
         assert stats.requests_last_n_days == 3 and stats.last_request_at is not None
+
+
+def _series(text: str, name: str, source: str) -> float | None:
+    prefix = f'{name}{{source="{source}"}} '
+    values = [float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)]
+    return values[0] if values else None
+
+
+def test_snapshot_freshness_on_metrics_shows_a_failing_refresh(
+        make_gateway: Any, upstream: FakeUpstream, second_upstream: FakeUpstream) -> None:
+    """A replica whose registry refresh fails keeps its last snapshot; /metrics shows it: the age grows past the
+    refresh interval and the failure count rises, until a refresh succeeds again."""
+    with _gateway_with(make_gateway, _config(upstream, second_upstream), {"1": "production", "2": "production"}) as gw:
+        before = gw.http().get("/metrics").text
+        assert _series(before, "warden_snapshot_age_seconds", "registry") is not None
+        assert _series(before, "warden_snapshot_age_seconds", "registry") < 5
+        assert _series(before, "warden_snapshot_refresh_failures_total", "registry") == 0
+        with gw.engine.begin() as conn:  # a real fault: the table the refresh reads is gone
+            conn.execute(text("ALTER TABLE gov_models RENAME TO gov_models_away"))
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                during = gw.http().get("/metrics").text
+                failures = _series(during, "warden_snapshot_refresh_failures_total", "registry") or 0
+                if failures >= 2 and (_series(during, "warden_snapshot_age_seconds", "registry") or 0) > 1.5:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the failing refreshes never showed on /metrics")
+            gw.client().chat.completions.create(model="support", messages=USER)  # still routed on the last snapshot
+        finally:
+            with gw.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE gov_models_away RENAME TO gov_models"))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            after = gw.http().get("/metrics").text
+            if (_series(after, "warden_snapshot_age_seconds", "registry") or 99) < 1.0:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the age never fell back after the refresh recovered")
+        assert _series(after, "warden_snapshot_age_seconds", "prompts") is None  # no prompt store in this config

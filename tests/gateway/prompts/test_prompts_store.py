@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,14 @@ async def _started(path: Path, **kwargs: object) -> PromptStore:
     store = PromptStore(path, poll_interval_s=0, **kwargs)  # type: ignore[arg-type]
     await store.start()
     return store
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait, bounded at 2 s, for a watcher to reach a state."""
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 async def _user_text(store: PromptStore, ref: PromptRef) -> tuple[str, str]:
@@ -185,9 +194,26 @@ async def test_watch_survives_a_bad_commit(workspace, prompt_text) -> None:
     await asyncio.sleep(0.1)
     assert store.head_commit != bad
     good = workspace.commit({"labels.yaml": "{}\n", "greet.md": prompt_text.simple(marker="fixed")})
-    for _ in range(200):
-        if store.head_commit == good:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: store.head_commit == good)
     await store.stop()
     assert await _user_text(store, PromptRef("greet")) == ("Q / fixed", good)
+
+
+async def test_freshness_records_failed_and_successful_refreshes(workspace, prompt_text) -> None:
+    """What /metrics reports as `warden_snapshot_*{source="prompts"}`: a refresh that fails keeps the last
+    snapshot and counts a failure without moving the last success; the next good refresh moves it."""
+    workspace.commit({"greet.md": prompt_text.simple(), "labels.yaml": "{}\n"})
+    store = PromptStore(workspace.prompts, poll_interval_s=0.01, default_label="latest")
+    await store.start()
+    first = store.freshness.refreshed_at
+    assert first is not None and store.freshness.failures == 0
+    workspace.commit({"labels.yaml": "[not, a, mapping]\n"})
+    await _until(lambda: store.freshness.failures >= 2)
+    stuck = store.freshness.refreshed_at
+    assert store.freshness.failures >= 2 and stuck is not None
+    await asyncio.sleep(0.05)
+    assert store.freshness.refreshed_at == stuck  # failing refreshes never count as fresh
+    good = workspace.commit({"labels.yaml": "{}\n", "greet.md": prompt_text.simple(marker="fixed")})
+    await _until(lambda: store.head_commit == good)
+    await store.stop()
+    assert store.head_commit == good and (store.freshness.refreshed_at or 0) > stuck
