@@ -13,7 +13,6 @@ import gzip
 import random
 import re
 
-from evals import names_synth_eu as eu
 from evals.pii_corpora import Row, Span
 from guardrails.pii.gazetteer import DATA
 
@@ -143,9 +142,8 @@ def _gazetteer_names(seed: int) -> tuple[list[str], list[str]]:
 
 
 class _Filler:
-    def __init__(self, language: str, rng: random.Random, extra: tuple[list[str], list[str]],
-                 places: list[str]) -> None:  # fmt: skip
-        self.lang, self.rng, self.extra, self.places = language, rng, extra, places
+    def __init__(self, language: str, rng: random.Random, extra: tuple[list[str], list[str]]) -> None:
+        self.lang, self.rng, self.extra = language, rng, extra
 
     def first(self) -> str:
         pool = FIRST[self.lang].split() if self.rng.random() < 0.6 else self.extra[0]
@@ -154,10 +152,6 @@ class _Filler:
     def last(self) -> str:
         pool = LAST[self.lang].split() if self.rng.random() < 0.6 else self.extra[1]
         return self.rng.choice(pool).replace("_", " ")
-
-    def _plain(self, pattern: str) -> str:
-        """A pattern's slots filled, the whole taken as one entity (or none)."""
-        return _SLOT.sub(lambda m: self.value(m.group(1))[0], pattern)
 
     def value(self, slot: str) -> tuple[str, str | None]:
         rng = self.rng
@@ -175,23 +169,11 @@ class _Filler:
         if slot == "INIT":
             return f"{rng.choice('ABCDEFGHJLMNPRST')}. {self.last()}", "PERSON"
         if slot == "L":
-            # Mostly places of the training corpora, so the context ("nato a", "nach") marks a place, not a list.
-            pool = self.places if self.places and rng.random() < 0.6 else PLACES[self.lang].split()
-            return rng.choice(pool), "LOCATION"
+            return rng.choice(PLACES[self.lang].split()), "LOCATION"
         if slot == "O":
             return rng.choice(ORGS[self.lang]), "ORGANIZATION"
         if slot == "N":
             return rng.choice(NOUNS_DE), None
-        if slot == "C":
-            return rng.choice(eu.COMMON[self.lang].split()), None
-        if slot in ("NL", "NO"):
-            kind = "LOCATION" if slot == "NL" else "ORGANIZATION"
-            pattern = rng.choice([p for p, k in eu.NAMED[self.lang] if k == kind])
-            return self._plain(pattern), kind
-        if slot == "TITLE":
-            return self._plain(rng.choice(eu.TITLES[self.lang])), None
-        if slot == "ROMAN":
-            return rng.choice(eu.ROMAN), "PERSON"  # "Giovanni Paolo II": the numeral belongs to the name
         if slot == "J":
             return rng.choice(JOBS[self.lang].split()), None
         if slot == "Y":
@@ -204,18 +186,14 @@ class _Filler:
 _SLOT = re.compile(r"\{([A-Z]+)\}")
 
 
-def generate(per_language: int = 1200, seed: int = 7, eu_languages: int = 1800,
-             places: list[str] | None = None) -> list[Row]:  # fmt: skip
-    """`per_language` sentences in English and `eu_languages` in each of DE, ES, IT, FR (with the templates of
-    `names_synth_eu`), joined in pairs half of the time; `places` (from the training corpora) fill most place
-    slots."""
+def generate(per_language: int = 1200, seed: int = 7) -> list[Row]:
+    """`per_language` sentences for each of DE, ES, IT, FR, EN, joined in pairs half of the time."""
     rng = random.Random(seed)
     extra = _gazetteer_names(seed)
     rows: list[Row] = []
-    for language, own in TEMPLATES.items():
-        filler = _Filler(language, rng, extra, sorted(set(places or [])))
-        templates = own + eu.TEMPLATES.get(language, []) + eu.BARE.get(language, [])
-        for _ in range(per_language if language == "en" else eu_languages):
+    for language, templates in TEMPLATES.items():
+        filler = _Filler(language, rng, extra)
+        for _ in range(per_language):
             parts = [rng.choice(templates) for _ in range(1 if rng.random() < 0.5 else 2)]
             rows.append(_fill(" ".join(parts), filler))
     return rows

@@ -150,23 +150,8 @@ def training_rows(data_dir: Path, rng: random.Random) -> dict[str, list[Row]]:
     sets["meddocan_es_train"] = with_spans + rng.sample(without, min(len(without), len(with_spans)))
     synth = json.loads((data_dir / "pii" / "presidio_synth_v2.json").read_text(encoding="utf-8"))[:750]
     sets["presidio_synth_v2[:750]"] = [{"full_text": r["full_text"], "spans": r["spans"]} for r in synth]
-    sets["names_synth"] = generate(places=_places([*sets.values()]))
+    sets["names_synth"] = generate()
     return sets
-
-
-def _places(sets: list[list[Row]]) -> list[str]:
-    """Place names of the training rows (Europeana's and MEDDOCAN's towns, regions, streets), for the templates:
-    one or two words, letters only, capitalised."""
-    out = []
-    for rows in sets:
-        for row in rows:
-            for span in row["spans"]:
-                value = row["full_text"][span["start_position"] : span["end_position"]]
-                parts = value.split()
-                if span["entity_type"] == "LOCATION" and 1 <= len(parts) <= 2 and all(
-                        len(p) >= 3 and p.isalpha() and p[0].isupper() and not p.isupper() for p in parts):
-                    out.append(value)
-    return out
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
