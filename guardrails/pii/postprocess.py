@@ -28,7 +28,12 @@ _STREET = re.compile(
     r"strasse|straße|str|rue|via|calle|plaza|platz|gade|vej|katu|tie)\.?$",
     re.IGNORECASE,
 )
-_TITLE = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|madam|mme|mlle|m|me)\.?\s+", re.IGNORECASE)
+# English, French, German, Spanish and Italian titles: the public sets leave them out of the name.
+_TITLE = re.compile(
+    r"^(?:mr|mrs|ms|miss|dr|prof|sir|madam|mme|mlle|mm|m|me|maître|monsieur|madame|mademoiselle|herr|frau|"
+    r"sr|sra|srta|señor|señora|dña|doña|sig|sig\.ra|signor|signora|dott|dott\.ssa|dr\.ssa|avv|ing)\.?\s+",
+    re.IGNORECASE,
+)
 _CONTEXT_BONUS = 0.15
 
 

@@ -1,16 +1,18 @@
-"""The name finder's rules on a tiny hand-made gazetteer (no spaCy), the shipped gazetteer, and the
-phone recognizer's context rules."""
+"""The name finder's rules on a tiny hand-made gazetteer (no spaCy), the shipped gazetteer, the titles cut from a
+tagged name, and the phone recognizer's context rules."""
 
 from __future__ import annotations
 
 import pytest
 
+from guardrails.pii.entities import Entity
 from guardrails.pii.gazetteer import Gazetteer, Kind, load
 from guardrails.pii.name_shapes import fold_accents, surname_shaped
 from guardrails.pii.names import NameFinder
 from guardrails.pii.names_context import against, cue_after, cue_before, in_address
 from guardrails.pii.names_span import ACCEPT, NameSpan
 from guardrails.pii.phone import STRONG_SCORE, WEAK_SCORE, context_score
+from guardrails.pii.postprocess import _trim_ner
 
 TINY = Gazetteer(
     first={"anna": 10, "john": 5, "will": 100, "may": 50, "paris": 200, "jordan": 40, "olga": 900},
@@ -255,3 +257,20 @@ def test_shipped_demonyms() -> None:
 )
 def test_cue_after_vocative_and_person_words(after: str, opens: bool, expected: float) -> None:
     assert cue_after(after, opens=opens) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Sig.ra Rossi", "Rossi"),
+        ("Dott.ssa Bianchi", "Bianchi"),
+        ("Herr Müller", "Müller"),
+        ("Dña. Pilar Alonso", "Pilar Alonso"),
+        ("Maître Dupont", "Dupont"),
+        ("Marco Rossi", "Marco Rossi"),
+        ("Herr", "Herr"),  # a title alone is left to the other checks
+    ],
+)
+def test_titles_are_cut_from_a_tagged_name(text: str, name: str) -> None:
+    trimmed = _trim_ner(text, Entity("PERSON", 0, len(text), 0.9))
+    assert trimmed is not None and text[trimmed.start : trimmed.end] == name
