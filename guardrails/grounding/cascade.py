@@ -22,9 +22,10 @@ from guardrails.grounding.passages import Bm25
 from guardrails.grounding.scorer import ClaimScore, GroundingResult
 
 DEFAULT_BAND = (0.2, 0.4)
-"""Lexical supports sent to the model, and the blend threshold (lexical weight 0.5, the shipped blend) that judges
-them: both chosen by evals/grounding_cascade.py on the dev splits, QA and dialogue held within 0.01 of lexical."""
+"""Lexical supports sent to the model, and the blend (lexical weight) and its threshold that judge them: all three
+chosen by evals/grounding_cascade.py on the dev splits, QA and dialogue held within 0.01 of lexical."""
 DEFAULT_MODEL_THRESHOLD = 0.525
+DEFAULT_LEXICAL_WEIGHT = 0.5
 
 
 def rescale(blend: np.ndarray, threshold: float, target: float) -> np.ndarray:
@@ -40,8 +41,8 @@ class CascadeScorer:
     `claims_sent` counts the claims that reached the model since construction (what the cascade saves).
     """
 
-    def __init__(self, model: NliModel, band: tuple[float, float] = DEFAULT_BAND, lexical_weight: float | None = None,
-                 model_threshold: float = DEFAULT_MODEL_THRESHOLD) -> None:
+    def __init__(self, model: NliModel, band: tuple[float, float] = DEFAULT_BAND,
+                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT, model_threshold: float = DEFAULT_MODEL_THRESHOLD) -> None:
         if not 0.0 <= band[0] <= band[1] <= 1.0:
             raise ValueError(f"cascade band must satisfy 0 <= lo <= hi <= 1, got {band!r}")
         self._entail = EntailmentScorer(model, lexical_weight, model_threshold)
