@@ -1,16 +1,17 @@
 """Grounding guardrail evaluation, one line per file: balanced accuracy, AUROC, p50/p95 latency.
 
-Engines: `entailment` (the shipped cross-encoder, threshold from weights/nli.json), `head` (the pair head over
-MiniLM embeddings and lexical features, weights/head.json) and `lexical` (the overlap combiner, shipped
-weights.json). None of the files here was trained on: HaluEval and BEGIN never are, SummEdits
-dev documents, FEVER-symmetric and DACCORD dev rows are held out by `grounding_data.held_out`, RTE-3 and SICK
-French are measure-only, and the paraphrase sets are the project's own (evals/data/grounding).
+Engines: `cascade` (lexical, and the entailment blend for the claims in its uncertain band), `entailment` (the
+shipped cross-encoder, threshold from weights/nli.json), `head` (the pair head over MiniLM embeddings and lexical
+features, weights/head.json) and `lexical` (the overlap combiner, shipped weights.json). None of the files here
+was trained on: HaluEval and BEGIN never are, SummEdits dev documents, FEVER-symmetric and DACCORD dev rows are
+held out by `grounding_data.held_out`, RTE-3 and SICK French are measure-only, and the paraphrase sets are the
+project's own (evals/data/grounding).
 
 The judge tier: with no LLM offline, `--judge oracle` answers with the gold label for every verdict whose score
 falls in the band, which bounds what any judge could add, and reports the share of answers it would be sent
 (what the tier costs). A real judge does no better than this bound; measure one with the gateway's `judge` section.
 
-    python -m evals.grounding_eval [--engine entailment|head|lexical] [--files a,b] [--limit N] [--judge oracle]
+    python -m evals.grounding_eval [--engine cascade|entailment|head|lexical] [--files a,b] [--limit N] [--judge oracle]
         [--band 0.3,0.7] [--data-dir DIR]
 """
 
@@ -36,6 +37,12 @@ def _scorer(engine: str, lexical_weight: float | None):  # noqa: ANN202 - either
 
         lexical = GroundingScorer()
         return lexical, lexical.combiner.threshold
+    if engine == "cascade":
+        from guardrails.grounding.cascade import CascadeScorer
+        from guardrails.grounding.nli import NliModel
+
+        cascade = CascadeScorer(NliModel())
+        return cascade, cascade.threshold
     if engine == "head":
         from guardrails.grounding.headscore import load_head_scorer
 
@@ -85,7 +92,7 @@ def evaluate(name: str, items: Sequence[Item], scorer, threshold: float, band: t
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--engine", choices=("entailment", "head", "lexical"), default="entailment")
+    parser.add_argument("--engine", choices=("cascade", "entailment", "head", "lexical"), default="entailment")
     parser.add_argument("--files", default=",".join(EVAL_FILES))
     parser.add_argument("--limit", type=int, default=0, help="items per file, spread evenly (0 = all)")
     parser.add_argument("--judge", choices=("none", "oracle"), default="none")
