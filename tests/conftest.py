@@ -18,8 +18,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from registry.db import make_engine  # noqa: E402
-from registry.migrate import upgrade  # noqa: E402
 from tests.support.fake_upstream import FakeUpstream, running_upstream  # noqa: E402
+from tests.support.migrated import migrated_pg_database, migrated_sqlite  # noqa: E402
 from tests.support.services import temporary_pg_database  # noqa: E402
 
 
@@ -45,10 +45,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like `database_url`, but already at the head revision (a copy of a database migrated once per run)."""
+    if request.param == "sqlite":
+        yield migrated_sqlite(tmp_path / "registry.db")
+    else:
+        with migrated_pg_database() as url:
+            yield url
+
+
 @pytest.fixture()
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on `database_url`, migrated to head (directories with their own `engine` fixture override it)."""
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def engine(migrated_url: str) -> Iterator[Engine]:
+    """An engine on `migrated_url`, at the head revision (directories with their own `engine` fixture override it)."""
+    engine = make_engine(migrated_url)
     yield engine
     engine.dispose()

@@ -25,8 +25,8 @@ from gateway.settings import Settings
 from gateway.tracing import Tracing
 from registry.db import make_engine
 from registry.keys import create_key, create_team
-from registry.migrate import upgrade
 from registry.tables import UsageRecord
+from tests.support.migrated import bring_to_head
 
 
 @dataclass
@@ -88,7 +88,7 @@ def running_gateway(
         },
     }
     parsed = parse_config(config, "test-config")
-    upgrade(database_url)
+    bring_to_head(database_url)
     engine = make_engine(database_url)
     _, admin = create_key(engine, team=None, role="admin")
     keys = {}

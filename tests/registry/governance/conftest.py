@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from registry.db import make_engine
 from registry.governance.tables import GOVERNANCE_TABLES
 from registry.migrate import upgrade
+from tests.support.migrated import migrated_sqlite
 
 PG_URL = os.environ.get("WARDEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -44,8 +45,7 @@ def pg_engine(pg_schema: str) -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        upgrade(f"sqlite:///{tmp_path / 'gov.db'}")
-        sqlite = make_engine(f"sqlite:///{tmp_path / 'gov.db'}")
+        sqlite = make_engine(migrated_sqlite(tmp_path / "gov.db"))
         yield sqlite
         sqlite.dispose()
         return
