@@ -35,7 +35,9 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx, model, content=gw.tracing.enabled and _content_allowed(gw, ctx))
     if ctx.reservation is not None:
-        _background(gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd))
+        tokens = row.prompt_tokens + row.completion_tokens
+        if not gw.limiter.settle_now(ctx.reservation, tokens, row.cost_usd):  # in memory: no task to schedule
+            _background(gw.limiter.settle(ctx.reservation, tokens, row.cost_usd))
     if ctx.stream and ctx.served is not None:
         # The router counted a plain answer's tokens as it came back; a stream's are known only now.
         _background(gw.router.count_tokens(ctx.served.deployment.id, ctx.prompt_tokens + ctx.completion_tokens))

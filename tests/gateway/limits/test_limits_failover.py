@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from limits_support import Clock, OwnRedis, free_port
+from limits_support import Clock, OwnRedis, count_passing, free_port
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
 from gateway.limits.failover import FailoverLimiter, FailureMode
@@ -114,6 +114,23 @@ async def test_settle_goes_to_the_limiter_that_charged(clock: Clock) -> None:
     primary.up = True
     await limiter.settle(on_primary, 0, 0.125)
     assert primary.settled == [0.125]
+
+
+async def test_settle_now_only_where_the_counts_are_in_this_process(clock: Clock) -> None:
+    """The request path settles in-memory reservations at once and schedules the rest (`record_usage`)."""
+    primary, fallback = Flaky(clock), MemoryLimiter(clock=clock)
+    limiter = FailoverLimiter(primary, fallback, "open", retry_interval_s=5, clock=clock)
+    budget = BudgetRule("key", "k", 1.0)
+    on_primary = await limiter.acquire([], [budget], 0, 0.5)
+    primary.up = False
+    on_fallback = await limiter.acquire([], [budget], 0, 0.5)
+    assert limiter.settle_now(on_primary, 0, 0.125) is False and primary.settled == []
+    assert limiter.settle_now(on_fallback, 0, 0.25) is True
+    assert await fallback.spent(budget) == 0.25
+    alone = MemoryLimiter(clock=clock)
+    held = await alone.acquire([RateRule("key", "k", tpm=100)], [budget], 90, 0.5)
+    assert alone.settle_now(held, 10, 0.0625) is True and await alone.spent(budget) == 0.0625
+    assert await count_passing(alone, [RateRule("key", "k", tpm=100)], 5, tokens=20) == 4  # 10 of 100 taken
 
 
 async def test_seed_reaches_the_fallback_too(clock: Clock) -> None:
