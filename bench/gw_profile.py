@@ -63,11 +63,7 @@ def main() -> None:
     if shutil.which("py-spy") is None and not (gw_targets.PROJECT_PYTHON.parent / "py-spy").exists():
         sys.exit("py-spy is not installed: pip install py-spy")
     pyspy = shutil.which("py-spy") or str(gw_targets.PROJECT_PYTHON.parent / "py-spy")
-    workdir = Path(tempfile.mkdtemp(prefix="gwprof-"))
-    upstream = gw_targets.start_upstream(workdir, 0)
-    target = None
-    try:
-        target = gw_targets.start_warden(upstream.base_url, workdir, args.target)
+    with gw_targets.serving(args.target, "gwprof-") as (target, workdir):
         assert target.proc is not None
         url = f"{target.base_url}/chat/completions"
         gw_wrk.run(url, target.key, args.concurrency, 3, workdir)  # warm-up: caches, pools, first imports
@@ -81,12 +77,6 @@ def main() -> None:
               f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
         print(summarise(args.out, args.top))
         print(f"collapsed stacks: {args.out}")
-    finally:
-        if target is not None:
-            target.close()
-        upstream.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,12 @@ How Warden is launched and how its API key is made live in ``warden_commands`` o
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +56,23 @@ def _base_env() -> dict[str, str]:
            if k not in {"DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY"} and not k.startswith("OTEL_")}
     env["NO_PROXY"] = "127.0.0.1,localhost"
     return env
+
+
+@contextmanager
+def serving(name: str, prefix: str) -> Iterator[tuple[Target, Path]]:
+    """Target `name` (`floor`, or a Warden target of POLICIES) in front of the fake upstream, in a new work folder
+    (`prefix`); both stopped and the folder removed on the way out."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    upstream = start_upstream(workdir, 0)
+    target = None
+    try:
+        target = start_floor(upstream, workdir) if name == "floor" else start_warden(upstream.base_url, workdir, name)
+        yield target, workdir
+    finally:
+        if target is not None:
+            target.close()
+        upstream.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def start_upstream(workdir: Path, latency_ms: int) -> Target:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from gateway.api import (admin, anthropic_routes, completions, health, media_routes, moderations, openai_routes,
                          registry_routes, responses_routes, usage_policy_routes)
 from gateway.api.deps import response_headers
-from gateway.api.hot_routes import HotRoutes, hot_routes
+from gateway.api.hot_routes import HotApp, HotRoutes, hot_routes
 from gateway.api.registry_common import RegistryApiConfig
 from gateway.api.request_id import RequestIdMiddleware
 from gateway.api.unprefixed import without_prefix
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     # No trailing-slash redirects: Starlette builds their absolute `Location` from the Host header a client sends.
     # FastAPI's own OpenTelemetry hooks off: Warden traces requests itself (gateway/tracing.py), and the hooks'
     # per-request provider checks cost ~5% of a request's CPU even when nothing is configured.
-    app = FastAPI(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+    app = HotApp(title="Warden", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None,
                   redirect_slashes=False, telemetry={"tracing": False, "metrics": False, "logs": False})
     app.include_router(openai_routes.router)
     app.include_router(anthropic_routes.router)
@@ -77,9 +77,11 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(OverflowError, _unstorable_value)
     # Innermost: the pipeline's POST routes skip FastAPI's routing layers (gateway/api/hot_routes.py).
-    app.add_middleware(HotRoutes, routes=hot_routes((*openai_style, unprefixed), HOT_PATHS))
+    hot = hot_routes((*openai_style, unprefixed), HOT_PATHS)
+    app.add_middleware(HotRoutes, routes=hot)
     app.add_middleware(UnexpectedErrors)  # unmapped exceptions: answered without dropping the connection
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer, errors included, names its request
+    app.answer_first(hot)  # the same routes ahead of the whole stack, doing the two layers above themselves
     return app
 
 

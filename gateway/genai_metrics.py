@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.metric_children import Children
+from gateway.providers.cost import NO_DETAILS
 from gateway.tracing import operation_name
 
 if TYPE_CHECKING:
@@ -35,8 +37,9 @@ TOKEN_TYPES = {"cached": "cached_input", "cache_write": "cache_write_input", "au
 
 
 class GenAIMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, children: Children | None = None) -> None:
         r = registry
+        self._child = children or Children()
         self.tokens = Histogram("gen_ai_client_token_usage", "Tokens per upstream call, by token type",
                                 [*LABELS, "gen_ai_token_type"], buckets=TOKEN_BUCKETS, registry=r)
         self.duration = Histogram("gen_ai_client_operation_duration_seconds", "Upstream call duration (all attempts)",
@@ -55,22 +58,24 @@ class GenAIMetrics:
         deployment = ctx.served.deployment if ctx.served is not None else None
         labels = (operation_name(ctx.endpoint), deployment.provider if deployment else "-", model,
                   deployment.id if deployment else "-")
-        self.duration.labels(*labels).observe(ctx.upstream_ms / 1000)
+        child = self._child
+        child(self.duration, *labels).observe(ctx.upstream_ms / 1000)
         if deployment is None:
             return
-        self.tokens.labels(*labels, "input").observe(ctx.prompt_tokens)
+        child(self.tokens, *labels, "input").observe(ctx.prompt_tokens)
         if ctx.endpoint != "embeddings":
-            self.tokens.labels(*labels, "output").observe(ctx.completion_tokens)
+            child(self.tokens, *labels, "output").observe(ctx.completion_tokens)
         # Parts of the input and output counts above, kept apart only when the upstream reports them.
-        for name, token_type in TOKEN_TYPES.items():
-            if count := getattr(ctx.token_details, name):
-                self.tokens.labels(*labels, token_type).observe(count)
+        if ctx.token_details is not NO_DETAILS:
+            for name, token_type in TOKEN_TYPES.items():
+                if count := getattr(ctx.token_details, name):
+                    child(self.tokens, *labels, token_type).observe(count)
         if ctx.first_chunk_at is not None:
             first = ctx.first_chunk_at - ctx.upstream_started
-            self.first_token.labels(*labels).observe(first)
+            child(self.first_token, *labels).observe(first)
             if ctx.completion_tokens > 1:
                 after_first = ctx.upstream_ms / 1000 - first
-                self.per_token.labels(*labels).observe(max(0.0, after_first) / (ctx.completion_tokens - 1))
+                child(self.per_token, *labels).observe(max(0.0, after_first) / (ctx.completion_tokens - 1))
 
 
 class CooldownCollector(Collector):

@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from gateway.budget_gauges import BudgetGauges
 from gateway.genai_metrics import GenAIMetrics
+from gateway.metric_children import Children
 from gateway.metrics_multiprocess import render
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -29,7 +30,8 @@ class Metrics:
         self.usage_quarantined = Gauge("warden_usage_quarantined_rows",
                                        "Usage rows the database refused, kept in the spool's quarantine folder",
                                        registry=r)
-        self.genai = GenAIMetrics(r)
+        self.child = Children()
+        self.genai = GenAIMetrics(r, self.child)
         self.budgets = BudgetGauges(r)
 
     def render(self) -> bytes:

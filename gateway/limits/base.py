@@ -118,6 +118,11 @@ class Limiter(ABC):
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         """Replace the reserved tokens and cost with the actual ones (never fails the caller)."""
 
+    def settle_now(self, reservation: Reservation, tokens: int, cost_usd: float) -> bool:
+        """`settle` done before returning when it needs no I/O (the counts are in this process): True. False: call
+        `settle` (in the background), the store is elsewhere."""
+        return False
+
     @abstractmethod
     async def spent(self, budget: BudgetRule) -> float:
         """USD charged to this budget in its current period."""

@@ -22,10 +22,18 @@ IMAGE_TOKENS = 2_000
 """An image part counts as this many tokens, not its bytes: providers bill images by tiles (a high-detail
 2048x2048 image is 1,105 tokens at OpenAI's rates), and a data URL's base64 would inflate the bound a thousandfold."""
 _NOT_SENT_AS_TEXT = ("image_url", "input_image")
+_IMAGE_MARKERS = tuple(f'"{kind}"'.encode() for kind in _NOT_SENT_AS_TEXT)
 
 
 def prompt_token_bound(payload: Mapping[str, Any]) -> int:
     """An upper bound on the prompt tokens of the upstream body `payload` (chat or embeddings)."""
+    try:
+        sent = orjson.dumps(payload)
+    except TypeError:  # an integer beyond 64 bits (or a mapping orjson does not take): the general path says
+        sent = None
+    # No image part can be there unless its type's name is in the JSON: then the body is counted as it is.
+    if sent is not None and not any(marker in sent for marker in _IMAGE_MARKERS):
+        return len(sent)
     images = 0
 
     def strip(value: Any) -> Any:

@@ -80,6 +80,9 @@ class FailoverLimiter(Limiter):
             # The first hold lives on the primary and cannot move: failing open keeps it as it is.
             self._give_up_if_closed(exc)
 
+    def settle_now(self, reservation: Reservation, tokens: int, cost_usd: float) -> bool:
+        return reservation.backend == _FALLBACK and self.fallback.settle_now(reservation, tokens, cost_usd)
+
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
         if reservation.backend == _FALLBACK:
             await self.fallback.settle(reservation, tokens, cost_usd)

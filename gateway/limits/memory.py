@@ -120,10 +120,14 @@ class MemoryLimiter(Limiter):
         reservation.cost_usd = max_cost_usd
 
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
+        self.settle_now(reservation, tokens, cost_usd)
+
+    def settle_now(self, reservation: Reservation, tokens: int, cost_usd: float) -> bool:
         try:
             self._settle(reservation, max(tokens, 0), to_micro(cost_usd))
         except Exception:  # settle must never fail the caller's response
             log.exception("settling a reservation in memory failed")
+        return True
 
     async def spent(self, budget: BudgetRule) -> float:
         key, _ = period_bounds(budget.period, self._clock())

@@ -12,7 +12,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.shadow import mirror
 from gateway.pipeline.native_call import native_or
 from gateway.providers.base import ChunkStream, Completion, Deployment, NativeCompletion, Provider
-from gateway.providers.cost import TokenDetails, token_details
+from gateway.providers.cost import NO_DETAILS, TokenDetails, token_details
 from gateway.tracing import traced
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _request_key(ctx: RequestContext) -> str:
 
 
 def account(ctx: RequestContext, prompt_tokens: int, completion_tokens: int,
-            details: TokenDetails = TokenDetails()) -> None:
+            details: TokenDetails = NO_DETAILS) -> None:
     ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
     # Parts of the totals: an upstream reporting more is not believed past them.
     ctx.token_details = details.capped(prompt_tokens, completion_tokens)

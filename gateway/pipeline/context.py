@@ -13,7 +13,7 @@ from gateway.errors import WardenError, error_type_name
 from gateway.limits.base import BudgetRule, RateRule, Reservation
 from gateway.media_schemas import MediaRequest
 from gateway.prompts import ResolvedPrompt
-from gateway.providers.cost import TokenDetails
+from gateway.providers.cost import NO_DETAILS, TokenDetails
 from gateway.providers.base import NativeApi
 from gateway.providers.router import Served
 from gateway.schemas import ChatRequest, EmbeddingRequest
@@ -88,7 +88,7 @@ class RequestContext:
     reservation: Reservation | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    token_details: TokenDetails = TokenDetails()
+    token_details: TokenDetails = NO_DETAILS
     """The parts of the prompt and completion tokens priced apart (cache reads and writes, reasoning, audio...)."""
     cost_usd: float = 0.0
     cost_known: bool = True

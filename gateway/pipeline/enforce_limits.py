@@ -36,9 +36,10 @@ async def enforce_limits(gw: Gateway, ctx: RequestContext) -> None:
     with _refusals():
         if principal.budgets:
             await gw.seed_budgets(principal.budgets)
-        bound = prompt_token_bound(ctx.payload) + prompt_token_bound(ctx.prompt_variables)
-        ctx.reservation = await gw.limiter.acquire(rates, principal.budgets, estimate_prompt_tokens(request),
-                                                   worst_case_cost(gw, ctx, bound))
+        # Only a budget holds the worst case; rates alone need not bound the prompt.
+        hold = worst_case_cost(gw, ctx, prompt_token_bound(ctx.payload) + prompt_token_bound(ctx.prompt_variables)) \
+            if principal.budgets else 0.0
+        ctx.reservation = await gw.limiter.acquire(rates, principal.budgets, estimate_prompt_tokens(request), hold)
 
 
 async def enforce_prompt_budget(gw: Gateway, ctx: RequestContext) -> None:

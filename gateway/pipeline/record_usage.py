@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.context import RequestContext
 from gateway.rag.attribution import chunks_cited, chunks_removed
 from guardrails.judge import usage_of
-from gateway.providers.cost import DETAIL_NAMES, TokenDetails
+from gateway.providers.cost import DETAIL_NAMES, NO_DETAILS, TokenDetails
 from registry.usage_rows import UsageRow
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def record_usage(gw: Gateway, ctx: RequestContext) -> None:
     _log_exchange(gw, ctx, row)
     gw.tracing.finish(ctx, model, content=gw.tracing.enabled and _content_allowed(gw, ctx))
     if ctx.reservation is not None:
-        _background(gw.limiter.settle(ctx.reservation, row.prompt_tokens + row.completion_tokens, row.cost_usd))
+        tokens = row.prompt_tokens + row.completion_tokens
+        if not gw.limiter.settle_now(ctx.reservation, tokens, row.cost_usd):  # in memory: no task to schedule
+            _background(gw.limiter.settle(ctx.reservation, tokens, row.cost_usd))
     if ctx.stream and ctx.served is not None:
         # The router counted a plain answer's tokens as it came back; a stream's are known only now.
         _background(gw.router.count_tokens(ctx.served.deployment.id, ctx.prompt_tokens + ctx.completion_tokens))
@@ -106,9 +108,15 @@ def usage_row(ctx: RequestContext) -> UsageRow:
     )
 
 
-def token_columns(details: TokenDetails) -> dict[str, int]:
+def token_columns(details: TokenDetails) -> Mapping[str, int]:
     """The usage row's columns of each priced-apart part (`cached_tokens`, `cache_write_tokens`...)."""
-    return {f"{name}_tokens": getattr(details, name) for name in DETAIL_NAMES}
+    if details is NO_DETAILS:
+        return _NO_TOKEN_COLUMNS
+    return {column: getattr(details, name) for name, column in _TOKEN_COLUMNS}
+
+
+_TOKEN_COLUMNS = tuple((name, f"{name}_tokens") for name in DETAIL_NAMES)
+_NO_TOKEN_COLUMNS = {column: 0 for _, column in _TOKEN_COLUMNS}
 
 
 def metric_model(gw: Gateway, name: str | None) -> str:
@@ -119,20 +127,20 @@ def metric_model(gw: Gateway, name: str | None) -> str:
 
 
 def _observe(gw: Gateway, row: UsageRow, model: str) -> None:
-    m = gw.metrics
+    m, child = gw.metrics, gw.metrics.child
     # The team comes from the key's registry row, never from the request.
     team = row.team or "-"
-    m.requests.labels(team, model, row.status).inc()
+    child(m.requests, team, model, row.status).inc()
     if row.error_type:
-        m.errors.labels(team, model, row.error_type).inc()
+        child(m.errors, team, model, row.error_type).inc()
     if row.prompt_tokens:
-        m.tokens.labels(team, model, "prompt").inc(row.prompt_tokens)
+        child(m.tokens, team, model, "prompt").inc(row.prompt_tokens)
     if row.completion_tokens:
-        m.tokens.labels(team, model, "completion").inc(row.completion_tokens)
+        child(m.tokens, team, model, "completion").inc(row.completion_tokens)
     if row.cost_usd:
-        m.cost.labels(team, model).inc(row.cost_usd)
-    m.overhead.labels(row.endpoint).observe(row.overhead_ms / 1000)
+        child(m.cost, team, model).inc(row.cost_usd)
+    child(m.overhead, row.endpoint).observe(row.overhead_ms / 1000)
     if row.upstream_ms:
-        m.upstream.labels(model).observe(row.upstream_ms / 1000)
+        child(m.upstream, model).observe(row.upstream_ms / 1000)
     for verdict in row.guardrails or ():
-        m.guardrail.labels(str(verdict["guardrail"]), str(verdict["action"])).inc()
+        child(m.guardrail, str(verdict["guardrail"]), str(verdict["action"])).inc()

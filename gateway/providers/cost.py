@@ -29,6 +29,8 @@ class TokenDetails:
     def capped(self, prompt_tokens: int, completion_tokens: int) -> TokenDetails:
         """The parts as the totals allow: an upstream reporting more than its totals is not believed past them
         (parts are taken in field order, so cache reads are counted before cache writes, audio and images)."""
+        if self is NO_DETAILS:  # most answers report no parts: nothing to cap
+            return self
         left = {"prompt": max(prompt_tokens, 0), "completion": max(completion_tokens, 0)}
         values: dict[str, int] = {}
         for name, side in _SIDES.items():
@@ -42,6 +44,8 @@ _SIDES = {"cached": "prompt", "cache_write": "prompt", "audio_input": "prompt", 
           "reasoning": "completion", "audio_output": "completion", "image_output": "completion"}
 """Which total each part belongs to, in the order parts are taken from it."""
 DETAIL_NAMES = tuple(f.name for f in fields(TokenDetails))
+NO_DETAILS = TokenDetails()
+"""No part reported: shared (the class is frozen), so the common case builds no object and caps nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,9 @@ class Prices:
     """Transcription priced by the second of audio (OpenAI's `whisper-1`)."""
 
     def cost(self, prompt_tokens: int, completion_tokens: int, details: TokenDetails | None = None) -> float:
-        parts = (details or TokenDetails()).capped(prompt_tokens, completion_tokens)
+        parts = (details or NO_DETAILS).capped(prompt_tokens, completion_tokens)
+        if parts is NO_DETAILS:
+            return max(prompt_tokens, 0) * self.input_per_token + max(completion_tokens, 0) * self.output_per_token
         total = 0.0
         plain = {"prompt": max(prompt_tokens, 0), "completion": max(completion_tokens, 0)}
         for name, side in _SIDES.items():
@@ -119,19 +125,14 @@ def token_details(usage: object) -> TokenDetails:
     """The priced-apart parts of an OpenAI `usage` object, as OpenAI and litellm write them (litellm keeps
     Anthropic's `cache_creation_input_tokens` beside OpenAI's fields); 0 where absent or malformed."""
     if not isinstance(usage, dict):
-        return TokenDetails()
+        return NO_DETAILS
     prompt, completion = _mapping(usage.get("prompt_tokens_details")), _mapping(usage.get("completion_tokens_details"))
     cache_write = (_count(prompt, "cache_write_tokens") or _count(prompt, "cache_creation_tokens")
                    or _count(usage, "cache_creation_input_tokens"))
-    return TokenDetails(
-        cached=_count(prompt, "cached_tokens") or _count(usage, "cache_read_input_tokens"),
-        cache_write=cache_write,
-        audio_input=_count(prompt, "audio_tokens"),
-        image_input=_count(prompt, "image_tokens"),
-        reasoning=_count(completion, "reasoning_tokens"),
-        audio_output=_count(completion, "audio_tokens"),
-        image_output=_count(completion, "image_tokens"),
-    )
+    parts = (_count(prompt, "cached_tokens") or _count(usage, "cache_read_input_tokens"), cache_write,
+             _count(prompt, "audio_tokens"), _count(prompt, "image_tokens"), _count(completion, "reasoning_tokens"),
+             _count(completion, "audio_tokens"), _count(completion, "image_tokens"))
+    return TokenDetails(*parts) if any(parts) else NO_DETAILS
 
 
 def _mapping(value: object) -> dict[str, Any]:

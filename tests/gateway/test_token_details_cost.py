@@ -144,3 +144,16 @@ def test_map_prices_over_http(make_gateway: Any, upstream: FakeUpstream, model: 
         row = gw.rows()[-1]
         assert (row.prompt_tokens, row.completion_tokens) == (5, 1)
         assert row.cost_usd == pytest.approx(expected)
+
+
+def test_an_answer_without_parts_shares_one_empty_details_and_costs_its_plain_tokens() -> None:
+    from gateway.providers.cost import NO_DETAILS, Prices, TokenDetails, token_details
+
+    assert token_details({"prompt_tokens": 10, "completion_tokens": 5}) is NO_DETAILS
+    assert token_details({"prompt_tokens_details": {"cached_tokens": 0}}) is NO_DETAILS
+    assert token_details({"prompt_tokens_details": {"cached_tokens": 3}}) == TokenDetails(cached=3)
+    assert NO_DETAILS.capped(10, 5) is NO_DETAILS
+    prices = Prices(input_per_token=0.5, output_per_token=2.0, cache_read_per_token=0.1, known=True)
+    assert prices.cost(10, 5) == prices.cost(10, 5, TokenDetails()) == 15.0
+    assert prices.cost(-1, 5, NO_DETAILS) == 10.0
+    assert prices.cost(10, 5, TokenDetails(cached=4)) == 6 * 0.5 + 4 * 0.1 + 5 * 2.0

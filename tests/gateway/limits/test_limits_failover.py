@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from limits_support import Clock, OwnRedis, free_port
+from limits_support import Clock, OwnRedis, count_passing, free_port
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
 from gateway.limits.failover import FailoverLimiter, FailureMode
@@ -99,13 +99,23 @@ async def test_fail_open_still_enforces_limits_locally(clock: Clock) -> None:
         await limiter.acquire([RULE], [], 0, 0.0)
 
 
-async def test_settle_goes_to_the_limiter_that_charged(clock: Clock) -> None:
+async def _held_on_each(clock: Clock) -> tuple[Flaky, MemoryLimiter, FailoverLimiter, Reservation, Reservation]:
+    """A failover limiter with one 0.5 USD hold of budget `key:k` on its primary, then one on its fallback (the
+    primary down)."""
     primary, fallback = Flaky(clock), MemoryLimiter(clock=clock)
     limiter = FailoverLimiter(primary, fallback, "open", retry_interval_s=5, clock=clock)
-    budget = BudgetRule("key", "k", 1.0)
-    on_primary = await limiter.acquire([], [budget], 0, 0.5)
+    on_primary = await limiter.acquire([], [BUDGET], 0, 0.5)
     primary.up = False
-    on_fallback = await limiter.acquire([], [budget], 0, 0.5)
+    on_fallback = await limiter.acquire([], [BUDGET], 0, 0.5)
+    return primary, fallback, limiter, on_primary, on_fallback
+
+
+BUDGET = BudgetRule("key", "k", 1.0)
+
+
+async def test_settle_goes_to_the_limiter_that_charged(clock: Clock) -> None:
+    primary, fallback, limiter, on_primary, on_fallback = await _held_on_each(clock)
+    budget = BUDGET
     await limiter.settle(on_fallback, 0, 0.25)
     await limiter.settle(on_primary, 0, 0.125)  # the breaker is open: dropped, never raised
     assert await fallback.spent(budget) == 0.25
@@ -114,6 +124,19 @@ async def test_settle_goes_to_the_limiter_that_charged(clock: Clock) -> None:
     primary.up = True
     await limiter.settle(on_primary, 0, 0.125)
     assert primary.settled == [0.125]
+
+
+async def test_settle_now_only_where_the_counts_are_in_this_process(clock: Clock) -> None:
+    """The request path settles in-memory reservations at once and schedules the rest (`record_usage`)."""
+    primary, fallback, limiter, on_primary, on_fallback = await _held_on_each(clock)
+    budget = BUDGET
+    assert limiter.settle_now(on_primary, 0, 0.125) is False and primary.settled == []
+    assert limiter.settle_now(on_fallback, 0, 0.25) is True
+    assert await fallback.spent(budget) == 0.25
+    alone = MemoryLimiter(clock=clock)
+    held = await alone.acquire([RateRule("key", "k", tpm=100)], [budget], 90, 0.5)
+    assert alone.settle_now(held, 10, 0.0625) is True and await alone.spent(budget) == 0.0625
+    assert await count_passing(alone, [RateRule("key", "k", tpm=100)], 5, tokens=20) == 4  # 10 of 100 taken
 
 
 async def test_seed_reaches_the_fallback_too(clock: Clock) -> None:
