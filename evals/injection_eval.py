@@ -10,6 +10,8 @@ and per document, one message per call.
 
     .venv/bin/python -m evals.injection_eval [--json] [--errors N] [--no-latency]
 
+`--weights DIR` (repeatable) scores the model in DIR (`injection_model.onnx` and its manifest, e.g. a candidate
+trained with `--out`) instead of the shipped one; given twice, both are scored in the same run, one table each.
 `--baseline-root DIR` scores another checkout's detector (e.g. `git archive main | tar -x -C DIR`) on the same
 files: its detector takes no requests, so documents are judged without them.
 """
@@ -103,7 +105,8 @@ def latency(detector: object, files: dict[str, list[Case]], rounds: int = 60) ->
     docs = [c for name, cs in files.items() if name.startswith("dev/doc_") for c in cs][: rounds // 2]
     out: dict[str, float] = {}
     # Timed on a fresh detector: these texts were all scored above, and a cached result costs nothing.
-    detector = type(detector)(layers=detector.layers)  # type: ignore[attr-defined]
+    paths = dict(zip(("model_path", "manifest_path"), getattr(detector, "_paths", ()), strict=False))
+    detector = type(detector)(layers=detector.layers, **paths)  # type: ignore[attr-defined]
     detector.load()  # type: ignore[attr-defined]
     _score(detector, users[:2])
     for label, picked in (("user_p50_cpu_ms", users), ("document_p50_cpu_ms", docs)):
@@ -156,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-cascade", action="store_true", help="send every text to the model")
     parser.add_argument("--baseline-root", type=Path, default=None)
+    parser.add_argument("--weights", type=Path, action="append", default=None,
+                        help="a folder holding injection_model.onnx and injection_model.json (repeatable)")
     args = parser.parse_args(argv)
     if args.baseline_root is not None:
         sys.path.insert(0, str(args.baseline_root.resolve()))
@@ -165,26 +170,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     from guardrails.injection.options import Layers, RoleThresholds
 
     files = eval_files()
-    detector = InjectionDetector(layers=Layers(cascade=not args.no_cascade))
-    detector.load()
     thresholds = RoleThresholds()
-    rows = []
-    for name, cases in files.items():
-        results = _score(detector, cases)
-        rows.append(row(name, cases, results, thresholds))
-        if args.errors:
-            print_errors(name, cases, results, thresholds, args.errors)
-        print(f"  scored {name}", file=sys.stderr, flush=True)
-    report: dict[str, object] = {"thresholds": thresholds.model_dump(), "files": [asdict(r) for r in rows]}
-    if not args.no_latency:
-        report["latency"] = latency(detector, files)
+    folders = args.weights or [None]
+    reports = []
+    for folder in folders:
+        paths = {} if folder is None else {"model_path": folder / "injection_model.onnx",
+                                           "manifest_path": folder / "injection_model.json"}
+        detector = InjectionDetector(layers=Layers(cascade=not args.no_cascade), **paths)
+        detector.load()
+        rows = []
+        for name, cases in files.items():
+            results = _score(detector, cases)
+            rows.append(row(name, cases, results, thresholds))
+            if args.errors:
+                print_errors(name, cases, results, thresholds, args.errors)
+            print(f"  scored {name}", file=sys.stderr, flush=True)
+        report: dict[str, object] = {"weights": str(folder or "shipped"), "thresholds": thresholds.model_dump(),
+                                     "files": [asdict(r) for r in rows]}
+        if not args.no_latency:
+            report["latency"] = latency(detector, files)
+        reports.append(report)
     if args.json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=1))
         return
     print(f"per-role thresholds {thresholds.model_dump()}")
-    print_table(rows)
-    if "latency" in report:
-        print("latency:", {k: round(v, 2) for k, v in report["latency"].items()})  # type: ignore[union-attr]
+    for report in reports:
+        if len(reports) > 1:
+            print(f"weights: {report['weights']}")
+        print_table([Row(**r) for r in report["files"]])  # type: ignore[arg-type, union-attr]
+        if "latency" in report:
+            print("latency:", {k: round(v, 2) for k, v in report["latency"].items()})  # type: ignore[union-attr]
 
 
 if __name__ == "__main__":

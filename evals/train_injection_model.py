@@ -12,6 +12,12 @@ left for `evals/injection_eval.py`. Writes weights/injection_model.onnx and its 
 offsets, data counts, training time).
 
     .venv/bin/python -m evals.train_injection_model [--layers 4] [--max-len 128] [--epochs 1]
+
+Distillation (`--teacher weights/injection_model.onnx`): the teacher's int8 ONNX scores every training window
+once (its raw logits cached under `--cache-dir`, outside the repository), and the student learns a mix of the
+hard labels and the teacher's soft targets, BCE against sigmoid(teacher logit / T) scaled by T^2, with weight
+`--alpha`. `--init-from-teacher 0,1` starts the student's layers from those fine-tuned teacher layers (and its
+head), dequantised from the ONNX initialisers; nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +113,109 @@ def train_window(tokenizer: object, case: Case, max_len: int, rng: random.Random
     return Window(tuple(head) + tuple(body) + (102,), (0,) * len(head) + (1,) * (len(body) + 1))
 
 
+def _bias_of(graph: object, node: object, named: set[str]) -> str | None:
+    """The bias initialiser added to a quantised MatMul's output (a few nodes on: Cast, Mul, Add)."""
+    consumers: dict[str, list[object]] = {}
+    for n in graph.node:  # type: ignore[attr-defined]
+        for name in n.input:
+            consumers.setdefault(name, []).append(n)
+    frontier = list(node.output)  # type: ignore[attr-defined]
+    for _ in range(4):
+        following = []
+        for name in frontier:
+            for n in consumers.get(name, []):
+                bias = [x for x in n.input if x in named] if n.op_type == "Add" else []
+                if bias:
+                    return bias[0]
+                following += list(n.output)
+        frontier = following
+    return None
+
+
+def teacher_state(path: Path) -> dict[str, np.ndarray]:
+    """The teacher's fine-tuned encoder and head, read back from its int8 ONNX initialisers (no pickle): each
+    quantised MatMul weight dequantised per output channel and named after the bias added to its output, in
+    torch's Linear layout (out, in); float initialisers (biases, LayerNorms) under their own names. The
+    embeddings (frozen in training) are left out."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    state = {k: v.astype(np.float32) for k, v in arrays.items()
+             if k.startswith(("bert.encoder.", "head.")) and k.endswith((".weight", ".bias")) and v.ndim == 1}
+    for node in graph.node:
+        if node.op_type != "MatMulInteger" or node.input[1] not in arrays:
+            continue
+        bias = _bias_of(graph, node, set(state))
+        base = node.input[1].removesuffix("_quantized")
+        if bias is None or not bias.endswith(".bias"):
+            continue
+        q = arrays[node.input[1]].astype(np.float32)
+        scale, zero = arrays[f"{base}_scale"].astype(np.float32), arrays[f"{base}_zero_point"].astype(np.float32)
+        state[bias.removesuffix(".bias") + ".weight"] = np.ascontiguousarray(((q - zero) * scale).T)
+    return state
+
+
+def init_from_teacher(model: object, teacher: Path, picks: Sequence[int]) -> int:
+    """Copy the teacher's layers `picks` (in order) into the student's layers 0.., and the teacher's head."""
+    import torch
+
+    state = teacher_state(teacher)
+    moved: dict[str, torch.Tensor] = {}
+    for student, source in enumerate(picks):
+        prefix = f"bert.encoder.layer.{source}."
+        for key, value in state.items():
+            if key.startswith(prefix):
+                moved[f"bert.encoder.layer.{student}.{key.removeprefix(prefix)}"] = torch.from_numpy(value)
+    moved |= {k: torch.from_numpy(v) for k, v in state.items() if k.startswith("head.")}
+    own = model.state_dict()  # type: ignore[attr-defined]
+    wrong = [k for k, v in moved.items() if k not in own or own[k].shape != v.shape]
+    if wrong or len(moved) != 16 * len(picks) + 2:
+        raise ValueError(f"teacher weights do not fit the student: {wrong or sorted(moved)}")
+    model.load_state_dict(moved, strict=False)  # type: ignore[attr-defined]
+    return len(moved)
+
+
+def teacher_logits(teacher: Path, rows: Sequence[Window], cache_dir: Path) -> np.ndarray:
+    """The teacher's raw logit (no calibration offset) for each training window, one window per run as in
+    production; cached in `cache_dir` under the digest of the teacher file and the windows."""
+    import hashlib
+
+    import onnxruntime
+
+    digest = hashlib.sha256(sha256_of(teacher).encode())
+    for r in rows:
+        digest.update(json.dumps([r.ids, r.types]).encode())
+    cached = cache_dir / f"teacher-{digest.hexdigest()[:24]}.npy"
+    if cached.exists():
+        return np.load(cached, allow_pickle=False)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    session = onnxruntime.InferenceSession(str(teacher), options, providers=["CPUExecutionProvider"])
+    out = np.array([float(session.run(None, batch_arrays([r]))[0].reshape(-1)[0]) for r in rows], dtype=np.float32)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(cached, out, allow_pickle=False)
+    return out
+
+
+TEACHER_CACHE = Path(tempfile.gettempdir()) / "warden-distill"
+
+
+@dataclass(frozen=True)
+class Distill:
+    """Distillation settings: the teacher's ONNX, the soft-target weight and temperature, the teacher layers
+    the student starts from (empty: MiniLM's own first layers), where the teacher's logits are cached."""
+
+    teacher: Path
+    alpha: float = 0.7
+    temperature: float = 2.0
+    init_layers: tuple[int, ...] = ()
+    cache_dir: Path = TEACHER_CACHE
+
+
 def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: int, budget_s: float,
-          steps: int | None = None) -> tuple[object, dict[str, float]]:
+          steps: int | None = None, distill: Distill | None = None) -> tuple[object, dict[str, float]]:
     import torch
 
     torch.manual_seed(seed)
@@ -118,6 +226,14 @@ def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: i
     labels = np.array([c.label for c in cases], dtype=np.float32)
     weights = np.array([WEIGHT.get(c.source, 1.0) for c in cases], dtype=np.float32)
     model = _model(layers)
+    soft = None
+    if distill is not None:
+        began = time.time()
+        soft = 1.0 / (1.0 + np.exp(-teacher_logits(distill.teacher, rows, distill.cache_dir) / distill.temperature))
+        print(f"teacher logits for {len(rows)} windows in {time.time() - began:.0f}s", file=sys.stderr)
+        if distill.init_layers:
+            copied = init_from_teacher(model, distill.teacher, distill.init_layers)
+            print(f"student initialised from teacher layers {distill.init_layers} ({copied} tensors)", file=sys.stderr)
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -140,19 +256,28 @@ def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: i
         logits = model(**inputs)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(
             logits, torch.from_numpy(labels[batch]), weight=torch.from_numpy(weights[batch]))
+        if distill is not None and soft is not None:
+            t = distill.temperature
+            matched = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits / t, torch.from_numpy(soft[batch].astype(np.float32)), weight=torch.from_numpy(weights[batch]))
+            loss = (1 - distill.alpha) * loss + distill.alpha * t * t * matched
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimiser.step()
         schedule.step()
         optimiser.zero_grad()
         seen += len(batch)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 20 == 0:
             elapsed = time.time() - started
             print(f"step {step}/{len(plan)} loss {np.mean(losses[-20:]):.4f} {elapsed:.0f}s", file=sys.stderr, flush=True)
     model.eval()
-    return model, {"train_seconds": time.time() - started, "steps": total[0], "planned_steps": len(plan), "lr": LR,
-                   "examples_seen": seen, "final_loss": float(np.mean(losses[-50:]))}
+    stats = {"train_seconds": time.time() - started, "steps": total[0], "planned_steps": len(plan), "lr": LR,
+             "examples_seen": seen, "final_loss": float(np.mean(losses[-50:]))}
+    if distill is not None:
+        stats |= {"distill_teacher_sha256": sha256_of(distill.teacher), "distill_alpha": distill.alpha,
+                  "distill_temperature": distill.temperature, "distill_init_layers": list(distill.init_layers)}
+    return model, stats
 
 
 def export(model: object, path: Path) -> None:
@@ -200,13 +325,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=None, help="a fixed number of steps (reproduces a run exactly)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--manifest", type=Path, default=MANIFEST_PATH)
+    parser.add_argument("--teacher", type=Path, default=None, help="distil from this int8 ONNX model")
+    parser.add_argument("--alpha", type=float, default=Distill.alpha, help="weight of the teacher's soft targets")
+    parser.add_argument("--temperature", type=float, default=Distill.temperature)
+    parser.add_argument("--init-from-teacher", default="", help="teacher layers the student starts from, e.g. 0,1")
+    parser.add_argument("--cache-dir", type=Path, default=TEACHER_CACHE, help="where teacher logits are cached")
     args = parser.parse_args(argv)
+    distill = None
+    if args.teacher is not None:
+        picks = tuple(int(x) for x in args.init_from_teacher.split(",") if x.strip())
+        distill = Distill(args.teacher, args.alpha, args.temperature, picks, args.cache_dir)
     wall = time.time()
     cases = build(seed=args.seed)
     trainset = [c for c in cases if c.split == "train"]
     calib = [c for c in cases if c.split == "calib"]
     model, stats = train(trainset, args.layers, args.max_len, args.epochs, args.seed, args.budget_min * 60,
-                         args.steps)
+                         args.steps, distill)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export(model, args.out)
     manifest = {
