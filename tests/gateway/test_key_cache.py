@@ -48,7 +48,7 @@ def keyed(engine: Engine) -> Keyed:
     return row.id, key, clock, KeyCache(engine, CONFIG, clock=clock)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 def test_past_half_its_ttl_an_entry_is_refreshed_in_the_background(engine: Engine, keyed: Keyed) -> None:
     key_id, key, clock, cache = keyed
 
@@ -67,7 +67,7 @@ def test_past_half_its_ttl_an_entry_is_refreshed_in_the_background(engine: Engin
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 def test_a_lookup_started_before_invalidate_does_not_restore_the_old_entry(engine: Engine, keyed: Keyed) -> None:
     key_id, key, clock, cache = keyed
 
