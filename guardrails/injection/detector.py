@@ -20,7 +20,7 @@ from pathlib import Path
 
 from guardrails.base import Role
 from guardrails.injection.lexical import LEXICAL_PATH, LexicalModel
-from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel
+from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel, shared_model
 from guardrails.injection.options import Layers, RoleThresholds
 from guardrails.injection.rules import RuleHit, match_rules
 from guardrails.lru import Lru
@@ -92,7 +92,7 @@ class InjectionDetector:
     def load(self) -> None:
         if not self.layers.classifier or self._model is not None:
             return
-        self._model = InjectionModel(*self._paths)
+        self._model = shared_model(*self._paths)
         if self.layers.cascade:
             self._lexical = LexicalModel.load(self._lexical_weights)
             # The model's early exit is the cascade's second stage, for the roles at thresholds it was validated at.

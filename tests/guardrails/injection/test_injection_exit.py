@@ -51,17 +51,22 @@ def models() -> tuple[InjectionModel, InjectionModel]:
     return InjectionModel(), InjectionModel(early_exit=False)
 
 
-def test_the_shipped_manifest_carries_a_validated_exit() -> None:
+def test_the_shipped_manifest_carries_validated_exits() -> None:
     section = MANIFEST["exit"]
-    assert len(section["gate"]) == len(section["estimate"]) == 385
+    assert [stage["after_layer"] for stage in section["stages"]] == sorted({s["after_layer"] for s in section["stages"]})
+    assert section["stages"][-1]["after_layer"] < MANIFEST["layers"] - 1
+    for stage in section["stages"]:
+        assert len(stage["gate"]) == len(stage["estimate"]) == 385
+        for kind in ("user", "indirect"):
+            assert stage["report"][kind]["calib_exit_share"] > 0.1
     for kind in ("user", "indirect"):
-        assert section["report"][kind]["train_near_exited"] == 0
         assert 0.0 < section["valid_from"][kind] < (SHIPPED.user if kind == "user" else SHIPPED.document)
 
 
-def test_the_two_parts_compose_to_exactly_the_whole_model() -> None:
+def test_the_parts_compose_to_exactly_the_whole_model() -> None:
     section = MANIFEST["exit"]
-    first, second = (_session(part) for part in split_model(MODEL_PATH.read_bytes(), section["split"], section["carried"]))
+    splits = [stage["split"] for stage in section["stages"]]
+    first, *rest = (_session(part) for part in split_model(MODEL_PATH.read_bytes(), splits, section["carried"]))
     whole = _session(MODEL_PATH.read_bytes())
     tokenizer = load_tokenizer()
     rows = [w for text in (*BENIGN_CHAT, *ATTACKS, " ".join(BENIGN_CHAT) * 6)
@@ -69,9 +74,10 @@ def test_the_two_parts_compose_to_exactly_the_whole_model() -> None:
     for batch in ([rows[0]], rows[:3], rows[-2:]):  # one window, and padded batches of different lengths
         feed = batch_arrays(batch)
         hidden, *carried = first.run(None, feed)
-        (parts,) = second.run(None, dict(zip((section["split"], *section["carried"]), (hidden, *carried), strict=True)))
+        for split, part in zip(splits, rest, strict=True):
+            (hidden,) = part.run(None, dict(zip((split, *section["carried"]), (hidden, *carried), strict=True)))
         (full,) = whole.run(None, feed)
-        np.testing.assert_array_equal(parts, full)
+        np.testing.assert_array_equal(hidden, full)
 
 
 def test_benign_chat_exits_early_and_stays_benign(models: tuple[InjectionModel, InjectionModel]) -> None:
@@ -122,7 +128,7 @@ def test_the_detector_exits_only_where_the_policy_thresholds_were_validated(
 
 def _manifest_with(tmp_path: Path, **changes: object) -> Path:
     data = json.loads(MANIFEST_PATH.read_text())
-    data["exit"].update(changes)
+    data["exit"]["stages"][-1].update(changes)
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(data))
     return path
@@ -135,9 +141,21 @@ def _manifest_with(tmp_path: Path, **changes: object) -> Path:
         ({"estimate_bias": math.nan}, "finite numbers"),
         ({"bound": {"user": 1.0}}, "malformed exit section"),
         ({"split": "/bert/encoder/layer.9/output"}, "no tensor named"),
+        ({"ceiling": None}, "malformed exit section"),
     ],
 )
 def test_a_malformed_exit_section_refuses_the_model(tmp_path: Path, changes: dict[str, object], message: str) -> None:
     with pytest.raises(ModelFileError, match=message):
         InjectionModel(MODEL_PATH, _manifest_with(tmp_path, **changes))
     InjectionModel(MODEL_PATH, _manifest_with(tmp_path, **changes), early_exit=False)  # the exit off: loads
+
+
+def test_batched_windows_that_go_on_are_scored_as_the_whole_model_scores_them() -> None:
+    with_exit, without = InjectionModel(cache_size=1), InjectionModel(cache_size=1, early_exit=False)
+    items = [("user", "", text) for text in (*BENIGN_CHAT, *ATTACKS)]
+    before = with_exit.windows_exited
+    early = with_exit.score(items, batch_size=4, exit_roles=frozenset({"user"}))
+    assert with_exit.windows_exited > before
+    # int8 activations share one scale per batch, so a batch that lost its exited rows scores a little apart.
+    assert early[len(BENIGN_CHAT):] == pytest.approx(without.score(items, batch_size=4)[len(BENIGN_CHAT):], abs=0.05)
+    assert max(early[: len(BENIGN_CHAT)]) < SHIPPED.user <= min(early[len(BENIGN_CHAT):])
