@@ -20,8 +20,8 @@ from pathlib import Path
 
 from guardrails.base import Role
 from guardrails.injection.lexical import LEXICAL_PATH, LexicalModel
-from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel
-from guardrails.injection.options import Layers
+from guardrails.injection.model import MANIFEST_PATH, MODEL_PATH, InjectionModel, shared_model
+from guardrails.injection.options import Layers, RoleThresholds
 from guardrails.injection.rules import RuleHit, match_rules
 from guardrails.lru import Lru
 from guardrails.normalize import Decoded, Normalized, normalize
@@ -74,8 +74,11 @@ class InjectionDetector:
         lexical_weights: Path = LEXICAL_PATH,
         max_windows: int = 24,
         indirect_roles: Sequence[str] = INDIRECT_ROLES,
+        thresholds: RoleThresholds = RoleThresholds(),
     ) -> None:
         self.layers = layers
+        self.thresholds = thresholds
+        self._exit_roles: frozenset[str] = frozenset()
         self._paths = (model_path, manifest_path)
         self._model: InjectionModel | None = None
         self._lexical_weights = lexical_weights
@@ -89,9 +92,13 @@ class InjectionDetector:
     def load(self) -> None:
         if not self.layers.classifier or self._model is not None:
             return
-        self._model = InjectionModel(*self._paths)
+        self._model = shared_model(*self._paths)
         if self.layers.cascade:
             self._lexical = LexicalModel.load(self._lexical_weights)
+            # The model's early exit is the cascade's second stage, for the roles at thresholds it was validated at.
+            model = self._model
+            self._exit_roles = frozenset(role for role in RoleThresholds.model_fields
+                                         if model.may_exit(role, self.thresholds.for_role(role)))  # type: ignore[arg-type]
 
     def prepare(self, text: str, role: str) -> Prepared:
         """Normalise, decode and run the rules; list the texts the model will read."""
@@ -132,7 +139,7 @@ class InjectionDetector:
                 # Decoded payloads are read without the request: they are judged for what they say alone.
                 items += [(role, request if k == 0 else "", t) for k, t in enumerate(work.texts)]
                 owners += [i] * len(work.texts)
-        scores = self._model.score(items, max_windows=self.max_windows) if items else []
+        scores = self._model.score(items, max_windows=self.max_windows, exit_roles=self._exit_roles) if items else []
         best = [0.0] * len(works)
         for owner, score in zip(owners, scores, strict=True):
             best[owner] = max(best[owner], score)

@@ -27,7 +27,8 @@ class InjectionGuardrail(Guardrail):
         super().__init__(options)
         self.opts: InjectionOptions = options  # type: ignore[assignment]
         self.detector = InjectionDetector(
-            layers=self.opts.layers, max_windows=self.opts.max_windows, indirect_roles=self.opts.indirect_roles
+            layers=self.opts.layers, max_windows=self.opts.max_windows, indirect_roles=self.opts.indirect_roles,
+            thresholds=self.opts.thresholds,
         )
 
     async def setup(self) -> None:
