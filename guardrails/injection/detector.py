@@ -75,9 +75,12 @@ class InjectionDetector:
         max_windows: int = 24,
         indirect_roles: Sequence[str] = INDIRECT_ROLES,
         thresholds: RoleThresholds = RoleThresholds(),
+        shared: bool = True,
     ) -> None:
         self.layers = layers
         self.thresholds = thresholds
+        # One model per process by default (`shared_model`); a private one has its own, empty score cache.
+        self._shared = shared
         self._exit_roles: frozenset[str] = frozenset()
         self._paths = (model_path, manifest_path)
         self._model: InjectionModel | None = None
@@ -92,7 +95,7 @@ class InjectionDetector:
     def load(self) -> None:
         if not self.layers.classifier or self._model is not None:
             return
-        self._model = shared_model(*self._paths)
+        self._model = shared_model(*self._paths) if self._shared else InjectionModel(*self._paths)
         if self.layers.cascade:
             self._lexical = LexicalModel.load(self._lexical_weights)
             # The model's early exit is the cascade's second stage, for the roles at thresholds it was validated at.

@@ -16,6 +16,7 @@ scored by a second linear estimate of the full model's logit, capped below the v
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +110,7 @@ def split_model(model_bytes: bytes, splits: Sequence[str], carried: Sequence[str
         raise ValueError(f"no tensor named {missing[0]!r} to split at")
     extractor = Extractor(graph)
     parts = [extractor.extract_model(inputs, [splits[0], *carried])]
-    parts += [extractor.extract_model([a, *carried], [b]) for a, b in zip(splits, splits[1:])]
+    parts += [extractor.extract_model([a, *carried], [b]) for a, b in pairwise(splits)]
     parts.append(extractor.extract_model([splits[-1], *carried], outputs))
     return [part.SerializeToString() for part in parts]
 

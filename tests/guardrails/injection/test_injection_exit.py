@@ -159,3 +159,13 @@ def test_batched_windows_that_go_on_are_scored_as_the_whole_model_scores_them() 
     # int8 activations share one scale per batch, so a batch that lost its exited rows scores a little apart.
     assert early[len(BENIGN_CHAT):] == pytest.approx(without.score(items, batch_size=4)[len(BENIGN_CHAT):], abs=0.05)
     assert max(early[: len(BENIGN_CHAT)]) < SHIPPED.user <= min(early[len(BENIGN_CHAT):])
+
+
+def test_detectors_share_one_model_unless_one_asks_for_its_own() -> None:
+    one, other = InjectionDetector(), InjectionDetector(thresholds=RoleThresholds(user=0.3))
+    own = InjectionDetector(shared=False)
+    for detector in (one, other, own):
+        detector.load()
+    assert one._model is other._model
+    assert own._model is not one._model
+    assert one._exit_roles != other._exit_roles  # the policies differ; the model they share does not
