@@ -391,6 +391,26 @@ async def test_a_stalled_stream_times_out_per_read_not_in_total() -> None:
     assert got == 4  # 0.6 s of chunks each within 0.4 s of the last: only the silence after them timed out
 
 
+async def test_the_read_limit_counts_from_the_last_bytes_or_the_start_of_a_wait() -> None:
+    """aiohttp's `sock_read`: an answer trickling in lives while bytes keep coming, and a reader slower than the
+    limit is not held to account for the time it spent away."""
+    answer = reply(body=b'{"slow": "head"}')
+    server, base = await _serving(_writes(*(answer[i:i + 8] for i in range(0, len(answer), 8)), pause=0.1))
+    client = Http1Client()
+    try:
+        assert await (await client.post(base, {}, b"", read_timeout=0.3)).read() == b'{"slow": "head"}'
+        head, parts, end = chunked(b"data: 1\n\n", b"data: 2\n\n")
+        server.answer = _writes(head + parts[0], parts[1] + end, pause=0.5)
+        stream = await client.post(base, {}, b"", read_timeout=0.3)
+        assert await stream.next_bytes() == b"data: 1\n\n"
+        await asyncio.sleep(0.4)  # away longer than the limit; the next part comes 0.1 s into the wait
+        assert await stream.next_bytes() == b"data: 2\n\n"
+        stream.close()
+    finally:
+        await client.close()
+        await server.stop()
+
+
 def _stall(seconds: float) -> Any:
     async def answer(request: SeenRequest, writer: asyncio.StreamWriter) -> bool:
         await asyncio.sleep(seconds)
