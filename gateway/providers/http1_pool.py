@@ -144,7 +144,10 @@ class Http1Response:
     def __del__(self) -> None:
         # An answer dropped unread must not keep its slot in the pool's limit forever.
         if self._conn is not None:
-            self.close()
+            try:
+                self.close()
+            except RuntimeError:  # its loop is already closed: so are its connections
+                pass
 
 
 class Http1Client:
@@ -196,7 +199,7 @@ class Http1Client:
             if idle is None:
                 idle = self._idle[conn.origin] = deque()
             idle.append(conn)
-            while now - idle[0].idle_since >= self._idle_timeout:  # the oldest first; the one just added is not
+            while idle and now - idle[0].idle_since >= self._idle_timeout:  # the oldest first
                 self._drop(idle.popleft())
         else:
             self._drop(conn)
