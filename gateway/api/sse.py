@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -58,6 +59,8 @@ class SseResponse(Response):
             if not hung_up:
                 raise
             task.uncancel()  # the client's hang-up, told to the body as a cancellation, ends here
+        except OSError:
+            raise ClientDisconnect() from None  # an ASGI 2.4 server's failed send, named as Starlette names it
         finally:
             watcher.cancel()
             # Shielded: this runs while the request is being torn down, possibly inside a cancelled scope.
