@@ -52,11 +52,32 @@ class HttpGone(Exception):
 
 class Http1Connection(asyncio.Protocol):
     __slots__ = (
-        "origin", "closed", "sent", "idle_since", "status", "headers", "keep_alive", "_loop", "_transport",
-        "_parser", "_busy", "_raw", "_head_done", "_complete", "_eof_body", "_received", "_extra", "_whole",
-        "_paused", "_chunks", "_buffered", "_decoder", "_error", "_waiter", "_deadline", "_idle", "_touched",
-        "_timer", "_on_end",
+        "_buffered", "_busy", "_chunks", "_complete", "_deadline", "_decoder", "_eof_body", "_error", "_extra",
+        "_head_done", "_idle", "_loop", "_on_end", "_parser", "_paused", "_raw", "_received", "_timer", "_touched",
+        "_transport", "_waiter", "_whole", "closed", "headers", "idle_since", "keep_alive", "origin", "sent",
+        "status",
     )
+    status: int
+    headers: dict[str, str]
+    keep_alive: bool
+    _busy: bool
+    _raw: list[tuple[bytes, bytes]]
+    _head_done: bool
+    _complete: bool
+    _eof_body: bool
+    _received: bool
+    _extra: bool
+    _whole: bool
+    _paused: bool
+    _chunks: list[bytes]
+    _buffered: int
+    _decoder: Decoder | None
+    _error: Exception | None
+    _waiter: asyncio.Future[None] | None
+    _on_end: Callable[[Http1Connection], None] | None
+    _deadline: float | None
+    _idle: float | None
+    _touched: float
 
     def __init__(self, loop: asyncio.AbstractEventLoop, origin: Origin) -> None:
         self.origin = origin
@@ -236,15 +257,15 @@ class Http1Connection(asyncio.Protocol):
         self._cancel_timer()
         self.status, self.headers, self.keep_alive = 0, {}, False
         self._busy = True
-        self._raw: list[tuple[bytes, bytes]] = []
+        self._raw = []
         self._head_done = self._complete = self._eof_body = self._received = self._extra = False
         self._whole = self._paused = False
-        self._chunks: list[bytes] = []
+        self._chunks = []
         self._buffered = 0
-        self._decoder: Decoder | None = None
-        self._error: Exception | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._on_end: Callable[[Http1Connection], None] | None = None
+        self._decoder = None
+        self._error = None
+        self._waiter = None
+        self._on_end = None
         self._deadline, self._idle = deadline, idle
         self._touched = self._loop.time() if idle is not None else 0.0
 

@@ -96,7 +96,7 @@ class Http1Response:
     """An answer whose head is in. Its body is read whole (`read`) or as it arrives (`next_bytes`); its connection
     goes back to the pool once the body is complete (`read`, `release`), or is closed (`close`)."""
 
-    __slots__ = ("status", "headers", "_client", "_conn")
+    __slots__ = ("_client", "_conn", "headers", "status")
 
     def __init__(self, client: Http1Client, conn: Http1Connection) -> None:
         self.status, self.headers = conn.status, conn.headers

@@ -100,7 +100,8 @@ class _EventStream(NativeStream):
                     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                         raise ProviderError("malformed", f"{name} sent a stream event without a type")
                     if event["type"] == "error":
-                        error = event.get("error") if isinstance(event.get("error"), dict) else event
+                        inner = event.get("error")
+                        error = inner if isinstance(inner, dict) else event
                         raise ProviderError("status",
                                             f"{name} sent an error event mid-stream: {error.get('message')}",
                                             status=502)

@@ -107,7 +107,7 @@ class OpenAICompatProvider(Provider):
                 if response.status >= 400:
                     raise status_error(deployment, response.status, raw, response.headers.get("retry-after"))
                 kind = response.content_type
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise ProviderError("timeout", f"no answer from {deployment.id} within {deployment.timeout}s") from None
         except aiohttp.ClientError as exc:
             raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
