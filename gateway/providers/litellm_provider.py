@@ -12,9 +12,6 @@ import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
 
-import aiohttp
-import orjson
-
 from gateway.errors import BadRequest
 from gateway.providers.base import (
     ChunkStream,
@@ -27,6 +24,7 @@ from gateway.providers.base import (
     ProviderError,
     usage_of,
 )
+from gateway.providers.http1_pool import Http1Client
 from gateway.providers.native_http import anthropic_headers, anthropic_url, post_native
 from gateway.providers.parameters import litellm_chat_arguments, litellm_embedding_arguments, remote_media
 
@@ -47,26 +45,20 @@ class LiteLLMProvider(Provider):
     def __init__(self, inject_trace: Callable[[MutableMapping[str, str]], None] | None = None) -> None:
         # Warden's own span context goes upstream as `traceparent` (among litellm's extra headers); a client's never.
         self._inject_trace = inject_trace
-        self._session: aiohttp.ClientSession | None = None
+        self._http = Http1Client(limit=256)
 
     async def native(self, deployment: Deployment, call: NativeCall) -> NativeCompletion | NativeStream:
         """Anthropic's own Messages API, over a pooled HTTP client: prompt caching, extended thinking and the
         cache counts of its usage survive, which a translation through chat completions would drop."""
         if call.api != "anthropic_messages" or call.api not in deployment.native_apis:
             return await super().native(deployment, call)
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=60, ttl_dns_cache=300),
-                json_serialize=lambda o: orjson.dumps(o).decode())
         headers = anthropic_headers(deployment, call)
         if self._inject_trace is not None:
             self._inject_trace(headers)
-        return await post_native(self._session, deployment, anthropic_url(deployment), headers, call)
+        return await post_native(self._http, deployment, anthropic_url(deployment), headers, call)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def chat(self, deployment: Deployment, payload: dict[str, Any]) -> Completion:
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Native wire formats over a pooled HTTP client: Anthropic's Messages API and OpenAI's Responses API.
+"""Native wire formats over Warden's pooled HTTP client: Anthropic's Messages API and OpenAI's Responses API.
 
 The body is posted as JSON to a URL built from the deployment alone (its `api_base`, never a client's), with the
 deployment's key; the answer comes back in the API's own shape. Streams are read event by event: each SSE `data:`
@@ -8,12 +8,10 @@ writes, the Responses API's cached and reasoning tokens).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 
 from gateway.providers.base import (
@@ -25,7 +23,8 @@ from gateway.providers.base import (
     ProviderError,
     usage_of,
 )
-from gateway.providers.openai_compat import json_object, status_error, stream_errors
+from gateway.providers.http1_pool import Http1Client, Http1Response
+from gateway.providers.upstream_http import SseData, json_object, open_stream, post_whole, stream_errors
 
 ANTHROPIC_BASE = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -46,27 +45,14 @@ def anthropic_headers(deployment: Deployment, call: NativeCall) -> dict[str, str
     return headers
 
 
-async def post_native(session: aiohttp.ClientSession, deployment: Deployment, url: str, headers: dict[str, str],
+async def post_native(client: Http1Client, deployment: Deployment, url: str, headers: dict[str, str],
                       call: NativeCall) -> NativeCompletion | NativeStream:
     """One native call: the whole answer, or (for `call.stream`) a stream once the upstream accepted it."""
     started = time.perf_counter()
-    limit = deployment.stream_timeout if call.stream else deployment.timeout
-    timeout = aiohttp.ClientTimeout(total=None if call.stream else limit, sock_connect=10, sock_read=limit)
-    try:
-        response = await asyncio.wait_for(
-            session.post(url, data=orjson.dumps(call.body), headers=headers, timeout=timeout), timeout=limit)
-        if response.status >= 400:
-            raw = await response.read()
-            response.release()
-            raise status_error(deployment, response.status, raw, response.headers.get("retry-after"))
-        if call.stream:
-            return _EventStream(response, deployment, call.api)
-        raw = await response.read()
-        response.release()
-    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-        raise ProviderError("timeout", f"no answer from {deployment.id} within {limit}s") from None
-    except aiohttp.ClientError as exc:
-        raise ProviderError("connection", f"cannot reach {deployment.id}: {exc}") from None
+    body = orjson.dumps(call.body)
+    if call.stream:
+        return _EventStream(await open_stream(client, deployment, url, headers, body), deployment, call.api)
+    raw, _ = await post_whole(client, deployment, url, headers, body)
     return completion(call.api, json_object(deployment, raw), (time.perf_counter() - started) * 1000)
 
 
@@ -98,30 +84,33 @@ def _int(values: object, name: str) -> int:
 
 
 class _EventStream(NativeStream):
-    def __init__(self, response: aiohttp.ClientResponse, deployment: Deployment, api: NativeApi) -> None:
+    def __init__(self, response: Http1Response, deployment: Deployment, api: NativeApi) -> None:
         self._response, self._deployment, self.api = response, deployment, api
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         name = self._deployment.id
+        events = SseData(self._response)
         with stream_errors(name):
-            async for raw_line in self._response.content:
-                line = raw_line.strip()
-                if not line.startswith(b"data:"):
-                    continue
-                try:
-                    event = orjson.loads(line[5:].strip())
-                except orjson.JSONDecodeError:
-                    raise ProviderError("malformed", f"{name} sent a stream event that is not JSON") from None
-                if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                    raise ProviderError("malformed", f"{name} sent a stream event without a type")
-                if event["type"] == "error":
-                    error = event.get("error") if isinstance(event.get("error"), dict) else event
-                    raise ProviderError("status", f"{name} sent an error event mid-stream: {error.get('message')}",
-                                        status=502)
-                yield event
-                if event["type"] in _TERMINAL:
-                    return
+            while (batch := await events.next()) is not None:
+                for data in batch:
+                    try:
+                        event = orjson.loads(data)
+                    except orjson.JSONDecodeError:
+                        raise ProviderError("malformed", f"{name} sent a stream event that is not JSON") from None
+                    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                        raise ProviderError("malformed", f"{name} sent a stream event without a type")
+                    if event["type"] == "error":
+                        inner = event.get("error")
+                        error = inner if isinstance(inner, dict) else event
+                        raise ProviderError("status",
+                                            f"{name} sent an error event mid-stream: {error.get('message')}",
+                                            status=502)
+                    if event["type"] in _TERMINAL:
+                        self._response.release()
+                        yield event
+                        return
+                    yield event
         raise ProviderError("connection", f"{name} closed the stream before its last event")
 
     async def aclose(self) -> None:
-        self._response.close()
+        self._response.close()  # a no-op once the last event handed the connection back
