@@ -79,17 +79,19 @@ def free_port() -> int:
 @contextmanager
 def running_gateway(
     config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None,
-    tracing: Tracing | None = None, monitor_config: Path | None = None,
+    tracing: Tracing | None = None, monitor_config: Path | None = None, freeze_heap: bool = False,
 ) -> Iterator[RunningGateway]:
+    """`freeze_heap`: the start-up heap freeze of a serving process (Settings.freeze_heap), off here by default:
+    over a test process's heap its collection cost 0.2 s a start, hundreds of starts a run."""
     with contextlib.ExitStack() as cleanup:
         if tmp is None:  # never a shared folder: test processes run side by side (pytest-xdist)
             tmp = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="warden-gw-")))
-        yield from _serve(cleanup, config, database_url, teams, tmp, tracing, monitor_config)
+        yield from _serve(cleanup, config, database_url, teams, tmp, tracing, monitor_config, freeze_heap)
 
 
 def _serve(
     cleanup: contextlib.ExitStack, config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None,
-    tmp: Path, tracing: Tracing | None, monitor_config: Path | None,
+    tmp: Path, tracing: Tracing | None, monitor_config: Path | None, freeze_heap: bool,
 ) -> Iterator[RunningGateway]:
     config = {
         **config,
@@ -112,7 +114,8 @@ def _serve(
     listener = cleanup.enter_context(socket.socket())
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    settings = Settings(database_url=database_url, port=port, monitor_config_path=monitor_config)
+    settings = Settings(database_url=database_url, port=port, monitor_config_path=monitor_config,
+                        freeze_heap=freeze_heap)
     app = create_app(settings, parsed, tracing)
     server = uvicorn.Server(
         uvicorn.Config(
