@@ -20,8 +20,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: install
 	$(BIN)/warden serve
 
+# Two worker processes (pytest-xdist), a test file to one worker: most of the suite waits on sockets, servers and
+# subprocesses, so two workers cut the wall time even on two cores. TEST_WORKERS=0 runs in this process alone.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 lock: install
 	$(BIN)/pip freeze --exclude-editable | grep -viE '^(ruff)==' > requirements.lock.new

@@ -42,12 +42,14 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gateway = await open_gateway(settings, config, tracing)
-        freeze_startup_heap()
+        if settings.freeze_heap:
+            freeze_startup_heap()
         try:
             yield
         finally:
             await app.state.gateway.close()
-            gc.unfreeze()  # collectable again: a process that builds apps over and over (tests) does not pile up
+            if settings.freeze_heap:
+                gc.unfreeze()  # collectable again: a process that builds apps over and over does not pile up
 
     # No trailing-slash redirects: Starlette builds their absolute `Location` from the Host header a client sends.
     # FastAPI's own OpenTelemetry hooks off: Warden traces requests itself (gateway/tracing.py), and the hooks'

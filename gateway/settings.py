@@ -25,6 +25,10 @@ class Settings:
     monitor_config_path: Path | None = None
     """The monitoring config (`WARDEN_MONITOR_CONFIG`, as `warden monitor` reads it): the registry API's ingest
     checks its data-quality expectations, its runs use its thresholds."""
+    freeze_heap: bool = True
+    """Collect and freeze the start-up heap once open (`freeze_startup_heap`): a serving process's p99 optimisation.
+    Tests that start hundreds of short-lived gateways in one process turn it off, the collection costing them 0.2 s
+    a start over a heap of test modules; one test keeps it on."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -25,6 +25,8 @@ from tests.support.services import temporary_pg_database  # noqa: E402
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    """One empty PostgreSQL database for every test of the process that asks for it: only for tests that depend on
+    nothing another test may have left there (whatever runs before them varies with the run's workers)."""
     with temporary_pg_database() as url:
         yield url
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
+from tests.support.migrated import migrated_pg_database
 from tests.support.services import REDIS_URL, require
 
 USER = [{"role": "user", "content": "hi"}]
@@ -21,6 +23,14 @@ def _config(upstream: FakeUpstream, **limits: Any) -> dict[str, Any]:
     return {"model_list": [deployment("chat-a", upstream)], "prompts": None,
             "limits": {"backend": "redis", "redis_url": REDIS_URL, "key_prefix": f"warden-test-{uuid.uuid4().hex}:",
                        **limits}}
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """The two gateways' registry: a PostgreSQL database of this test's own. In the session-wide one, another test
+    may already have made team alpha or beta without the limit set here (create_team keeps an existing team)."""
+    with migrated_pg_database() as url:
+        yield url
 
 
 def test_two_gateways_enforce_one_team_limit(make_gateway: Any, upstream: FakeUpstream, pg_url: str) -> None:

@@ -4,7 +4,9 @@ HTTP with the `openai` SDK."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -77,12 +79,24 @@ def free_port() -> int:
 @contextmanager
 def running_gateway(
     config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None = None, tmp: Path | None = None,
-    tracing: Tracing | None = None, monitor_config: Path | None = None,
+    tracing: Tracing | None = None, monitor_config: Path | None = None, freeze_heap: bool = False,
+) -> Iterator[RunningGateway]:
+    """`freeze_heap`: the start-up heap freeze of a serving process (Settings.freeze_heap), off here by default:
+    over a test process's heap its collection cost 0.2 s a start, hundreds of starts a run."""
+    with contextlib.ExitStack() as cleanup:
+        if tmp is None:  # never a shared folder: test processes run side by side (pytest-xdist)
+            tmp = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="warden-gw-")))
+        yield from _serve(cleanup, config, database_url, teams, tmp, tracing, monitor_config, freeze_heap)
+
+
+def _serve(
+    cleanup: contextlib.ExitStack, config: dict[str, Any], database_url: str, teams: dict[str, dict[str, Any]] | None,
+    tmp: Path, tracing: Tracing | None, monitor_config: Path | None, freeze_heap: bool,
 ) -> Iterator[RunningGateway]:
     config = {
         **config,
         "usage": {
-            "spool_dir": str((tmp or Path("var")) / "spool"),
+            "spool_dir": str(tmp / "spool"),
             "flush_interval_s": 0.05,
             **config.get("usage", {}),
         },
@@ -96,15 +110,20 @@ def running_gateway(
         key_options = options.pop("key", {})
         create_team(engine, team, exist_ok=True, **options)
         keys[team] = create_key(engine, team=team, **key_options)[1]
-    port = free_port()
-    app = create_app(Settings(database_url=database_url, port=port, monitor_config_path=monitor_config), parsed, tracing)
+    # Bound here and handed to uvicorn, never closed in between: no other process can take the port meanwhile.
+    listener = cleanup.enter_context(socket.socket())
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    settings = Settings(database_url=database_url, port=port, monitor_config_path=monitor_config,
+                        freeze_heap=freeze_heap)
+    app = create_app(settings, parsed, tracing)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", timeout_graceful_shutdown=5
         )
     )
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(sockets=[listener]),), daemon=True)
     thread.start()
     # Generous: the first gateway of a run loads the guardrail models, which takes far longer on a busy machine.
     deadline = time.monotonic() + 180
