@@ -24,7 +24,7 @@ from gateway.providers.base import (
     usage_of,
 )
 from gateway.providers.http1_pool import Http1Client, Http1Response
-from gateway.providers.upstream_http import SseData, json_object, open_stream, post_whole, stream_errors
+from gateway.providers.upstream_http import SseData, event_json, json_object, open_stream, post_whole, stream_errors
 
 ANTHROPIC_BASE = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -93,10 +93,7 @@ class _EventStream(NativeStream):
         with stream_errors(name):
             while (batch := await events.next()) is not None:
                 for data in batch:
-                    try:
-                        event = orjson.loads(data)
-                    except orjson.JSONDecodeError:
-                        raise ProviderError("malformed", f"{name} sent a stream event that is not JSON") from None
+                    event = event_json(name, data)
                     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                         raise ProviderError("malformed", f"{name} sent a stream event without a type")
                     if event["type"] == "error":

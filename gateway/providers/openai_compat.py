@@ -8,7 +8,6 @@ alone: the payload is only ever the JSON body, whatever fields it holds.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import ssl
 import time
@@ -33,6 +32,7 @@ from gateway.providers.base import (
 from gateway.providers.http1_pool import Http1Client, Http1Response
 from gateway.providers.upstream_http import (
     SseData,
+    event_json,
     json_object,
     media_type,
     open_stream,
@@ -146,11 +146,7 @@ class _SSEStream(ChunkStream):
                     if data == b"[DONE]":
                         self._response.release()
                         return
-                    try:
-                        chunk = orjson.loads(data)
-                    except orjson.JSONDecodeError:
-                        raise ProviderError("malformed",
-                                            f"{self._deployment.id} sent a stream event that is not JSON") from None
+                    chunk = event_json(self._deployment.id, data)
                     if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
                         raise ProviderError("status", f"{self._deployment.id} sent an error event mid-stream",
                                             status=502)

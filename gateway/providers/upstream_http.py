@@ -94,6 +94,14 @@ def stream_errors(name: str) -> Iterator[None]:
         raise ProviderError("connection", f"{name} cut the stream: {exc}") from None
 
 
+def event_json(name: str, data: bytes) -> Any:
+    """One stream event's JSON payload (a payload that is not JSON is a malformed stream, worth another attempt)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ProviderError("malformed", f"{name} sent a stream event that is not JSON") from None
+
+
 def json_object(deployment: Deployment, raw: bytes) -> dict[str, Any]:
     """An answer's body, which must be a JSON object (a malformed one is worth another attempt)."""
     try:

@@ -165,7 +165,8 @@ class InjectionModel:
         with self._lock:
             known = [self._cache.get(k) for k in keys]
         todo = [i for i, k in enumerate(known) if k is None]
-        fresh = self._score([items[i] for i in todo], [allowed[i] for i in todo], max_windows, batch_size) if todo else []
+        fresh = (self._score([items[i] for i in todo], [allowed[i] for i in todo], max_windows, batch_size)
+                 if todo else [])
         with self._lock:
             for i, value in zip(todo, fresh, strict=True):
                 self._cache.put(keys[i], value)
@@ -182,24 +183,30 @@ class InjectionModel:
                 rows.append(window)
         logits = np.full(len(rows), -40.0, dtype=np.float32)
         order = sorted(range(len(rows)), key=lambda i: len(rows[i].ids))
+        exited = 0
         for start in range(0, len(order), batch_size):
             picked = order[start : start + batch_size]
-            logits[picked] = self._run([rows[i] for i in picked], [items[owners[i]][0] in INDIRECT for i in picked],
-                                       [allowed[owners[i]] for i in picked])
+            logits[picked], stopped = self._run([rows[i] for i in picked],
+                                                [items[owners[i]][0] in INDIRECT for i in picked],
+                                                [allowed[owners[i]] for i in picked])
+            exited += stopped
         with self._lock:
             self.windows_run += len(rows)
+            self.windows_exited += exited
         best = np.full(len(items), -40.0, dtype=np.float32)
         np.maximum.at(best, np.asarray(owners, dtype=np.int64), logits)
         # Calibrated per role class at training time, so the shipped per-role thresholds keep their meaning.
         best += np.array([self._offsets["indirect" if role in INDIRECT else "user"] for role, _, _ in items], np.float32)
         return (1.0 / (1.0 + np.exp(-np.clip(best, -40.0, 40.0)))).tolist()
 
-    def _run(self, rows: Sequence[Window], indirect: Sequence[bool], allowed: Sequence[bool]) -> np.ndarray:
-        """Raw logits of one batch of windows; with exits, the windows a gate is sure of stop at its cut."""
+    def _run(self, rows: Sequence[Window], indirect: Sequence[bool], allowed: Sequence[bool]
+             ) -> tuple[np.ndarray, int]:
+        """Raw logits of one batch of windows, and how many stopped early: with exits, the windows a gate is sure
+        of stop at its cut."""
         feed = batch_arrays(rows)
         if self._exit is None:
             (out,) = self._sessions[0].run(None, feed)
-            return out.reshape(-1)
+            return out.reshape(-1), 0
         logits = np.zeros(len(rows), dtype=np.float32)
         live = list(range(len(rows)))
         mask = feed["attention_mask"]
@@ -210,16 +217,15 @@ class InjectionModel:
             for j, value in enumerate(early):
                 if value is not None:
                     logits[live[j]] = value
-            with self._lock:
-                self.windows_exited += len(live) - len(keep)
             if not keep:
-                return logits
+                return logits, len(rows)
             if len(keep) < len(live):
                 hidden, mask, carried = hidden[keep], mask[keep], [c[keep] for c in carried]
                 live = [live[j] for j in keep]
-            (hidden,) = session.run(None, dict(zip((stage.split, *self._exit.carried), (hidden, *carried), strict=True)))
+            names = (stage.split, *self._exit.carried)
+            (hidden,) = session.run(None, dict(zip(names, (hidden, *carried), strict=True)))
         logits[live] = hidden.reshape(-1)
-        return logits
+        return logits, len(rows) - len(live)
 
 
 def _return_freed_memory() -> None:
