@@ -49,7 +49,7 @@ async def _messages(gw: Gateway, ctx: RequestContext, authorization: str | None,
                         headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
     if answer.api == "anthropic_messages":
-        return SseResponse(answer, headers=headers)
+        return SseResponse(answer.batched(), headers=headers)
     return SseResponse(answer.translated(lambda chunks: events(chunks, wanted.model)), headers=headers)
 
 

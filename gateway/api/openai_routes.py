@@ -28,7 +28,7 @@ async def chat_completions(request: Request) -> Response:
     if isinstance(answer, Completion):
         return Response(orjson.dumps(answer.body), media_type=JSON, headers=response_headers(ctx))
     headers = {**response_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
-    return SseResponse(answer, headers=headers)
+    return SseResponse(answer.batched(), headers=headers)
 
 
 @router.post("/embeddings", openapi_extra=body_schema(EmbeddingRequest))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import GuardrailViolation
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.stream_guard import StreamGuard
-from gateway.pipeline.streaming import SseStream, chunks_of, sse_stream
+from gateway.pipeline.streaming import SseStream, sse_stream
 from gateway.pipeline.tool_arguments import ToolArguments, json_escape, split, text_calls
 from gateway.pipeline.call_provider import account
 from gateway.pipeline.native_output import check_native, text_slots
@@ -41,7 +41,9 @@ async def check_output(gw: Gateway, ctx: RequestContext, result: Completion | Ch
     if isinstance(result, ChunkStream):
         guard = StreamGuard(chain, ctx.checks)
         keep = _keeps_answer(policy)
-        return SseStream(gw, ctx, result, sse_stream(gw, ctx, result, guard.run(chunks_of(result)), guard, keep_answer=keep))
+        chunks = guard.run(aiter(result)) if guard.active else aiter(result)
+        body = sse_stream(gw, ctx, result, chunks, guard, keep_answer=keep)
+        return SseStream(gw, ctx, result, body, relays=not guard.active)
     if ctx.endpoint == "embeddings":
         return result
     choices = result.body.get("choices") or []

@@ -34,7 +34,8 @@ Key = tuple[int, int]
 
 def native_sse(gw: Gateway, ctx: RequestContext, upstream: NativeStream, guard: StreamGuard,
                keep_answer: bool) -> SseStream:
-    return SseStream(gw, ctx, upstream, _Relay(gw, ctx, upstream, guard, keep_answer).events(), upstream.api)
+    return SseStream(gw, ctx, upstream, _Relay(gw, ctx, upstream, guard, keep_answer).events(), upstream.api,
+                     relays=not guard.active)
 
 
 class _Relay:

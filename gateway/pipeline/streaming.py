@@ -99,8 +99,10 @@ class SseStream:
     upstream stream and writes the usage row instead."""
 
     def __init__(self, gw: Gateway, ctx: RequestContext, upstream: ChunkStream, body: AsyncGenerator[bytes, None],
-                 api: NativeApi | None = None) -> None:
+                 api: NativeApi | None = None, *, relays: bool = False) -> None:
         self._gw, self._ctx, self._upstream, self._body = gw, ctx, upstream, body
+        self._relays = relays
+        """The body gives at least one event per upstream event, as it reads it (no stream guard holds text)."""
         self.started = False
         self.api = api
         """The native API whose events the body already is (None: OpenAI chat chunks)."""
@@ -108,6 +110,13 @@ class SseStream:
     def __aiter__(self) -> AsyncIterator[bytes]:
         self.started = True
         return self._body
+
+    def batched(self) -> SseStream:
+        """The same stream for sending as it is: the events of one upstream read go out together (one write to
+        the client instead of one per event). Adapters read the stream itself, one event per item."""
+        if not self._relays:
+            return self
+        return SseStream(self._gw, self._ctx, self._upstream, _batched(self._body, self._upstream), self.api)
 
     def translated(self, render: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]) -> SseStream:
         """The same stream in another API's events: `render` reads this body (an adapter's translation), and must
@@ -121,6 +130,24 @@ class SseStream:
         await self._body.aclose()  # never started: closing runs none of its code
         self._ctx.fail(asyncio.CancelledError())
         _finish(self._gw, self._ctx, self._upstream, None, 0)
+
+
+async def _batched(body: AsyncGenerator[bytes, None], upstream: ChunkStream) -> AsyncGenerator[bytes, None]:
+    held: list[bytes] = []
+    try:
+        async for piece in body:
+            if upstream.pending:
+                held.append(piece)
+                continue
+            if held:
+                held.append(piece)
+                piece = b"".join(held)
+                held.clear()
+            yield piece
+        if held:
+            yield b"".join(held)
+    finally:
+        await body.aclose()
 
 
 async def _rendered(body: AsyncGenerator[bytes, None],
@@ -145,11 +172,6 @@ def _finish(gw: Gateway, ctx: RequestContext, upstream: ChunkStream, usage: dict
         # The stream ended without a usage chunk (cut or cancelled): count what was produced.
         account(ctx, estimate_prompt_tokens(ctx.request), (chars + 3) // 4)
     record_usage(gw, ctx)
-
-
-async def chunks_of(upstream: ChunkStream) -> AsyncIterator[dict[str, Any]]:
-    async for chunk in upstream:
-        yield chunk
 
 
 def _keep(texts: list[str], chunk: dict[str, Any]) -> None:

@@ -129,6 +129,10 @@ class ProviderError(Exception):
 class ChunkStream(ABC):
     """Parsed `chat.completion.chunk` objects from one upstream stream; `aclose` cancels the upstream call."""
 
+    pending: int = 0
+    """Events already read from the socket and not yet yielded, after the one just yielded: while above zero,
+    the next one comes without waiting for the network (a stream that cannot tell leaves it at 0)."""
+
     @abstractmethod
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
 

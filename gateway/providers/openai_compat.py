@@ -142,7 +142,10 @@ class _SSEStream(ChunkStream):
         events = SseData(self._response)
         with stream_errors(self._deployment.id):
             while (batch := await events.next()) is not None:
+                left = len(batch)
                 for data in batch:
+                    left -= 1
+                    self.pending = left
                     if data == b"[DONE]":
                         self._response.release()
                         return
