@@ -17,7 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.limits.base import LimitExceeded, RateRule
 from gateway.limits.redis_limiter import RedisLimiter
-from gateway.limits.resp import RespClient, pack, parse, supports
+from gateway.limits.resp import RespClient, _Connection, pack, parse, supports
 from tests.gateway.limits.limits_support import OwnRedis
 
 REPLIES = [
@@ -50,6 +50,38 @@ def test_commands_are_packed_as_redis_py_packs_them() -> None:
     for args in (("EVALSHA", "ab", 2, "k:1", b"raw", 0.1, -1), ("GET", "ü"), ("SET", "k", 1e-7)):
         assert pack(args) == b"".join(redis.connection.Connection().pack_command(*args))
     assert supports("redis://h:1/0") and not supports("rediss://h:1/0") and not supports("unix:///tmp/r.sock")
+
+
+class _Wire:
+    """A transport that keeps what is written to it."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        pass
+
+
+async def test_commands_of_one_loop_turn_go_out_in_one_write_and_are_answered_in_order() -> None:
+    connection, wire = _Connection(), _Wire()
+    connection.connection_made(wire)  # type: ignore[arg-type]
+    first, second = connection.send(pack(("GET", "a"))), connection.send(pack(("GET", "b")))
+    assert wire.writes == []
+    await asyncio.sleep(0)
+    assert wire.writes == [pack(("GET", "a")) + pack(("GET", "b"))]
+    third = connection.send(pack(("GET", "c")))
+    connection.data_received(b"$1\r\nx\r\n$1\r")
+    assert first.result() == b"x" and not second.done()
+    connection.data_received(b"\ny\r\n")
+    assert second.result() == b"y" and not third.done()
+    await asyncio.sleep(0)
+    assert wire.writes[1:] == [pack(("GET", "c"))]
+    connection.close()
+    with pytest.raises(RedisConnectionError):
+        third.result()
 
 
 async def test_the_urls_database_and_password_are_used() -> None:
