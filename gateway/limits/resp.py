@@ -4,8 +4,8 @@ redis-py's asyncio client spends about 100 µs of CPU on each EVALSHA (a pool ch
 variable, a task per write for its socket timeout, event dispatch on release); this one writes the command
 and waits on a future that the connection's reader resolves, about a fifth of that. Concurrent requests share
 the connection, and the commands sent in one turn of the event loop go out in one write (a loopback send costs
-more CPU than the command's own work: at 16 concurrent calls, 36-38 -> 23-27 µs of CPU per call). Everything else the limiter asks Redis (seeding, reads,
-pings, loading scripts) still goes through redis-py.
+more CPU than the command's own work: at 16 concurrent calls, 36-38 -> 23-27 µs of CPU per call). Everything
+else the limiter asks Redis (seeding, reads, pings, loading scripts) still goes through redis-py.
 
 Failure handling mirrors redis-py's socket timeout: an answer that takes longer than `timeout_s` drops the
 connection (failing the calls queued on it) and the next call connects again; a caller cancelled from outside

@@ -133,6 +133,10 @@ class SseStream:
 
 
 async def _batched(body: AsyncGenerator[bytes, None], upstream: ChunkStream) -> AsyncGenerator[bytes, None]:
+    """The body's pieces, joined while the upstream has more events of the same read to give. A piece is held only
+    while the next one needs no network wait; the exception is a usage-only chunk the client did not ask for,
+    which the body drops: a piece before it waits for the upstream's next read, which OpenAI sends at once
+    ([DONE])."""
     held: list[bytes] = []
     try:
         async for piece in body:
