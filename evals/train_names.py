@@ -221,7 +221,10 @@ def train(model: Tagger, data: list, states: list[torch.Tensor], epochs: int, ba
 
 
 def export(model: Tagger, target: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from evals.conv_as_matmul import rewrite
 
     model.eval()
     sample = _batch([([7592, 2088, 2003], [2, 1, 1], [3, 5, 5], [0, 0, 0]), ([7592], [2], [3], [0])])
@@ -232,8 +235,11 @@ def export(model: Tagger, target: Path) -> None:
         plain = Path(tmp) / "plain.onnx"
         torch.onnx.export(model, tuple(sample[n] for n in inputs), str(plain), input_names=list(inputs),
                           output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)  # fmt: skip
-        # Matrix products and the word-piece table only: ONNX Runtime's CPU provider has no integer Conv kernel,
-        # and the head's two convolutions are small enough to stay float.
+        # ONNX Runtime's CPU provider has no integer Conv kernel: the head's two convolutions become matrix
+        # products over shifted copies of their input (evals/conv_as_matmul.py), quantised like the others.
+        graph = onnx.load(str(plain))
+        rewrite(graph)
+        onnx.save(graph, str(plain))
         quantize_dynamic(str(plain), str(target), per_channel=True, weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul", "Gather"])
 
