@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -64,7 +63,7 @@ class Probe:
             for _ in queue:
                 await self.plain.one(session, True)
 
-        await gather(worker() for _ in range(16))
+        await asyncio.gather(*(worker() for _ in range(16)))
         elapsed = time.perf_counter() - started
         finished = len(self.plain.latencies) - done
         del self.plain.latencies[done:]  # c=16 latencies are not c=1's
@@ -74,10 +73,6 @@ class Probe:
 
     def errors(self) -> int:
         return self.plain.errors + self.stream.errors
-
-
-async def gather(calls: Iterable[Awaitable[None]]) -> None:
-    await asyncio.gather(*calls)
 
 
 def cpu_seconds(pid: int | None) -> float:

@@ -92,10 +92,7 @@ class _EventStream(NativeStream):
         events = SseData(self._response)
         with stream_errors(name):
             while (batch := await events.next()) is not None:
-                left = len(batch)
-                for data in batch:
-                    left -= 1
-                    self.pending = left
+                for self.pending, data in zip(range(len(batch) - 1, -1, -1), batch):  # events still to come
                     event = event_json(name, data)
                     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                         raise ProviderError("malformed", f"{name} sent a stream event without a type")

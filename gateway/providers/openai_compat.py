@@ -142,10 +142,7 @@ class _SSEStream(ChunkStream):
         events = SseData(self._response)
         with stream_errors(self._deployment.id):
             while (batch := await events.next()) is not None:
-                left = len(batch)
-                for data in batch:
-                    left -= 1
-                    self.pending = left
+                for self.pending, data in zip(range(len(batch) - 1, -1, -1), batch):  # events still to come
                     if data == b"[DONE]":
                         self._response.release()
                         return
