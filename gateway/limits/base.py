@@ -7,7 +7,7 @@ Both take the same rules and give the same answers, so a test table runs against
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,6 +75,8 @@ class Reservation:
     """Which limiter charged it, so that a failover wrapper settles with the same one."""
     levels: tuple[RateLevel, ...] = ()
     """Each rate rule's level once this request was charged."""
+    charging: Awaitable[None] | None = None
+    """The charge still on its way to the shared store, for a request admitted without waiting for it."""
 
 
 class LimitExceeded(Exception):

@@ -27,6 +27,9 @@ class LimitsConfig(BaseModel):
     max_connections: int = Field(16, ge=1, description="The pool for rediss:// and unix:// URLs; a redis:// URL "
                                  "uses one pipelined connection.")
     hold_s: float = Field(900.0, gt=0, description="How long an unsettled budget hold counts (at most twice this).")
+    local_admission: bool = Field(True, description="With Redis: a request with no budget that is far from every "
+                                  "rate limit (half of each left, per this replica's view of the last 0.1 s) is "
+                                  "charged without waiting for Redis. False: every request waits for the check.")
 
 
 def build_limiter(config: LimitsConfig, *, clock: Callable[[], float] = time.time) -> Limiter:
@@ -44,6 +47,7 @@ def build_limiter(config: LimitsConfig, *, clock: Callable[[], float] = time.tim
         deadline_s=2 * config.timeout_s,
         max_connections=config.max_connections,
         hold_s=config.hold_s,
+        local_admission=config.local_admission,
     )
     return FailoverLimiter(
         primary, MemoryLimiter(clock=clock), config.on_redis_down, retry_interval_s=config.retry_interval_s

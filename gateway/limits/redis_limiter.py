@@ -1,5 +1,6 @@
 """The Redis limiter: one state for every replica, one round trip (EVALSHA) per acquire and per settle (none when
-there is nothing to settle), on one pipelined connection (gateway/limits/redis_client.py).
+there is nothing to settle), on one pipelined connection (gateway/limits/redis_client.py). Far from every limit,
+a request with no budget does not wait for its acquire (gateway/limits/local_admission.py).
 
 Keys (all under the configurable prefix, all with TTLs):
   `r:{scope}:{subject}:{bucket}`       hash n/t: requests and tokens of one minute bucket, kept two minutes;
@@ -16,15 +17,17 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
-from gateway.limits.levels import rate_levels
-from gateway.limits.refusal import binding, budget_refusal, rate_refusal
+from gateway.limits.levels import Counts, rate_levels
+from gateway.limits.local_admission import FLUSH_S, LocalAdmission
 from gateway.limits.redis_client import LimiterRedis
+from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
 from gateway.limits.window import WindowPos, extra_micro, from_micro, period_bounds, to_micro
 
@@ -55,6 +58,7 @@ class RedisLimiter(Limiter):
         hold_s: float = 900.0,
         grace_s: float = 2 * 86400.0,
         total_ttl_s: float = 400 * 86400.0,
+        local_admission: bool = True,
     ) -> None:
         # The clock is the caller's, not Redis TIME, so tests can move it; replicas need NTP-synced clocks
         # (a skew of a few ms moves a minute-window estimate by a few ms of traffic).
@@ -68,6 +72,10 @@ class RedisLimiter(Limiter):
         self._where = _redacted(url)
         self._client = LimiterRedis(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
                                     deadline_s=deadline_s, max_connections=max_connections)
+        self._local = LocalAdmission() if local_admission else None
+        self._batches: dict[tuple[tuple[RateRule, ...], int], _Batch] = {}
+        self._flush_at: asyncio.TimerHandle | None = None
+        self._charging: set[asyncio.Task[None]] = set()
 
     async def acquire(
         self,
@@ -79,23 +87,21 @@ class RedisLimiter(Limiter):
         now = self._clock()
         pos = WindowPos.at(now, self._window_s)
         tokens = max(tokens, 0)
+        if self._local is not None and rates and not budgets:
+            counts = self._local.admit(rates, tokens, pos, now)
+            if counts is not None:
+                return Reservation(rates=tuple(rates), tokens=tokens, at=now, backend=self.backend,
+                                   levels=rate_levels(rates, counts, pos.fraction, self._window_s),
+                                   charging=self._charge_behind(tuple(rates), tokens, pos.index))
         cost = to_micro(max_cost_usd, round_up=True)
         periods = [period_bounds(rule.period, now) for rule in budgets]
-        slot = math.floor(now / self._hold_s)
-        keys: list[str] = []
-        args: list[float | int] = [pos.fraction, tokens, cost, len(rates), len(budgets)]
-        args += [self._rate_ttl(), math.ceil(2 * self._hold_s + 60)]
-        for rule in rates:
-            keys += [self._rate_key(rule, pos.index - 1), self._rate_key(rule, pos.index)]
-            args += [-1 if rule.rpm is None else rule.rpm, -1 if rule.tpm is None else rule.tpm]
-        for rule, (period, _) in zip(budgets, periods, strict=True):
-            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
-            keys.append(self._held_key(rule, period, slot))
-            args.append(to_micro(rule.limit_usd))
+        keys, args = self._acquire_call(rates, budgets, periods, pos, tokens, cost, now)
         answer = await self._run(ACQUIRE, keys, args)
         if answer[:1] != [CHARGED]:
             raise self._refusal(answer, rates, budgets, periods, pos, tokens, cost, now)
-        counts = [(a, b, c, d) for a, b, c, d in zip(*[iter(answer[1:])] * 4, strict=True)]
+        counts = _counts(answer)
+        if self._local is not None:
+            self._local.answered(rates, pos.index, counts, self._clock())
         return Reservation(
             rates=tuple(rates),
             budgets=tuple(budgets),
@@ -107,21 +113,78 @@ class RedisLimiter(Limiter):
             levels=rate_levels(rates, counts, pos.fraction, self._window_s),
         )
 
+    def _acquire_call(
+        self,
+        rates: Sequence[RateRule],
+        budgets: Sequence[BudgetRule],
+        periods: list[tuple[str, float | None]],
+        pos: WindowPos,
+        tokens: int,
+        cost: int,
+        now: float,
+        admitted: int = 0,
+    ) -> tuple[list[str], list[float | int]]:
+        """The acquire script's keys and arguments; `admitted` > 0 charges that many requests admitted here."""
+        slot = math.floor(now / self._hold_s)
+        keys: list[str] = []
+        args: list[float | int] = [pos.fraction, tokens, cost, len(rates), len(budgets)]
+        args += [self._rate_ttl(), math.ceil(2 * self._hold_s + 60), admitted]
+        for rule in rates:
+            keys += [self._rate_key(rule, pos.index - 1), self._rate_key(rule, pos.index)]
+            args += [-1 if rule.rpm is None else rule.rpm, -1 if rule.tpm is None else rule.tpm]
+        for rule, (period, _) in zip(budgets, periods, strict=True):
+            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
+            keys.append(self._held_key(rule, period, slot))
+            args.append(to_micro(rule.limit_usd))
+        return keys, args
+
+    def _charge_behind(self, rates: tuple[RateRule, ...], tokens: int, index: int) -> asyncio.Future[None]:
+        """Charge a locally admitted request in Redis behind it (gateway/limits/local_admission.py): the requests
+        admitted with the same rules in the same bucket within `FLUSH_S` go as one script call. The future is
+        done once the charge has landed (or failed)."""
+        batch = self._batches.get((rates, index))
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batches[(rates, index)] = _Batch(loop.create_future())
+            if self._flush_at is None:
+                self._flush_at = loop.call_later(FLUSH_S, self._flush)
+        batch.requests += 1
+        batch.tokens += tokens
+        return batch.landed
+
+    def _flush(self) -> None:
+        self._flush_at = None
+        batches, self._batches = self._batches, {}
+        for (rates, index), batch in batches.items():
+            task = asyncio.create_task(self._land(rates, index, batch))
+            self._charging.add(task)
+            task.add_done_callback(self._charging.discard)
+
+    async def _land(self, rates: tuple[RateRule, ...], index: int, batch: _Batch) -> None:
+        assert self._local is not None
+        keys, args = self._acquire_call(rates, (), [], WindowPos(index, 0.0), batch.tokens, 0, self._clock(),
+                                        batch.requests)
+        try:
+            answer = await self._run(ACQUIRE, keys, args)
+        except LimiterUnavailable as exc:  # the requests have gone: the next ones ask Redis and meet the outage
+            self._local.forget()
+            log.warning("the charge of %d locally admitted requests did not reach Redis: %s", batch.requests, exc)
+            return
+        finally:
+            self._local.landed(rates, batch.requests, batch.tokens)
+            batch.landed.set_result(None)
+        self._local.answered(rates, index, _counts(answer), self._clock())
+
     async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
         extra = extra_micro(reservation, max_cost_usd)
         if extra <= 0:
             return
         # The same keys as the acquire's (its periods and hold slot), so that settle releases the raised hold.
-        slot = math.floor(reservation.at / self._hold_s)
         periods = [period_bounds(rule.period, reservation.at) for rule in reservation.budgets]
-        keys: list[str] = []
-        args: list[float | int] = [0.0, 0, extra, 0, len(reservation.budgets)]
-        args += [self._rate_ttl(), math.ceil(2 * self._hold_s + 60)]
-        for rule, (period, _) in zip(reservation.budgets, periods, strict=True):
-            period = reservation.period_keys.get(rule.id) or period
-            keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
-            keys.append(self._held_key(rule, period, slot))
-            args.append(to_micro(rule.limit_usd))
+        periods = [(reservation.period_keys.get(rule.id) or period, end)
+                   for rule, (period, end) in zip(reservation.budgets, periods, strict=True)]
+        keys, args = self._acquire_call((), reservation.budgets, periods, WindowPos(0, 0.0), 0, extra,
+                                        reservation.at)
         refused = await self._run(ACQUIRE, keys, args)
         if refused[:1] != [CHARGED]:
             pos = WindowPos.at(reservation.at, self._window_s)
@@ -129,6 +192,8 @@ class RedisLimiter(Limiter):
         reservation.cost_usd = max_cost_usd
 
     async def settle(self, reservation: Reservation, tokens: int, cost_usd: float) -> None:
+        if reservation.charging is not None:
+            await reservation.charging  # a token correction must not reach Redis before the charge it corrects
         try:
             await self._settle(reservation, max(tokens, 0), to_micro(cost_usd))
         except LimiterUnavailable as exc:
@@ -154,6 +219,11 @@ class RedisLimiter(Limiter):
             return False
 
     async def close(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush()
+        if self._charging:
+            await asyncio.wait(self._charging, timeout=self._deadline_s)
         await self._client.close()
 
     async def _settle(self, reservation: Reservation, tokens: int, cost: int) -> None:
@@ -238,6 +308,20 @@ class RedisLimiter(Limiter):
         if period_end is None:
             return math.ceil(self._total_ttl_s)
         return max(math.ceil(period_end - now + self._grace_s), 1)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Locally admitted requests with the same rules in the same bucket, charged in one script call."""
+
+    landed: asyncio.Future[None]
+    requests: int = 0
+    tokens: int = 0
+
+
+def _counts(answer: list[int]) -> list[Counts]:
+    """Each rate rule's bucket counts from a charged acquire's answer."""
+    return [(a, b, c, d) for a, b, c, d in zip(*[iter(answer[1:])] * 4, strict=True)]
 
 
 def _redacted(url: str) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 ACQUIRE_LUA = """
 -- KEYS: per rate rule: previous bucket, current bucket (hashes n=requests t=tokens);
 --       then per budget: spent (string), held in the previous slot, held in the current slot (strings).
--- ARGV: fraction, tokens, cost, nrates, nbudgets, rate_ttl, hold_ttl, then per rate: rpm, tpm (-1 = none),
---       then per budget: limit. Amounts are integer micro-dollars.
+-- ARGV: fraction, tokens, cost, nrates, nbudgets, rate_ttl, hold_ttl, admitted, then per rate: rpm, tpm (-1 =
+--       none), then per budget: limit. Amounts are integer micro-dollars. admitted = 0: check, then charge one
+--       request; admitted = k > 0: charge k requests (and `tokens` in all) that a replica already admitted on its
+--       recent view of the counts, without checking (gateway/limits/local_admission.py).
 -- Returns {0, then per rate its counts once charged: previous n, current n, previous t, current t} when charged,
 -- else a flat list of refusals {kind, rule index, a, b}:
 --   kind 1 = rpm, 2 = tpm (a, b = previous and current bucket counts), 3 = budget (a = spent, b = held).
@@ -26,6 +28,8 @@ local nrates = tonumber(ARGV[4])
 local nbudgets = tonumber(ARGV[5])
 local rate_ttl = tonumber(ARGV[6])
 local hold_ttl = tonumber(ARGV[7])
+local admitted = tonumber(ARGV[8])
+local requests = math.max(admitted, 1)
 local eps = 1e-9
 local refused = {}
 local charged = {0}
@@ -38,8 +42,8 @@ local function refuse(kind, index, a, b)
 end
 
 for i = 0, nrates - 1 do
-  local rpm = tonumber(ARGV[8 + 2 * i])
-  local tpm = tonumber(ARGV[9 + 2 * i])
+  local rpm = tonumber(ARGV[9 + 2 * i])
+  local tpm = tonumber(ARGV[10 + 2 * i])
   local prev = redis.call('HMGET', KEYS[1 + 2 * i], 'n', 't')
   local cur = redis.call('HMGET', KEYS[2 + 2 * i], 'n', 't')
   local pn, pt = tonumber(prev[1]) or 0, tonumber(prev[2]) or 0
@@ -47,13 +51,13 @@ for i = 0, nrates - 1 do
   if rpm >= 0 and pn * (1 - fraction) + cn + 1 > rpm + eps then refuse(1, i, pn, cn) end
   if tpm >= 0 and pt * (1 - fraction) + ct + tokens > tpm + eps then refuse(2, i, pt, ct) end
   charged[#charged + 1] = pn
-  charged[#charged + 1] = cn + 1
+  charged[#charged + 1] = cn + requests
   charged[#charged + 1] = pt
   charged[#charged + 1] = ct + tokens
 end
 
 local base = 2 * nrates
-local limit_at = 8 + 2 * nrates
+local limit_at = 9 + 2 * nrates
 for j = 0, nbudgets - 1 do
   local spent = tonumber(redis.call('GET', KEYS[base + 1 + 3 * j])) or 0
   local held = (tonumber(redis.call('GET', KEYS[base + 2 + 3 * j])) or 0)
@@ -61,11 +65,11 @@ for j = 0, nbudgets - 1 do
   if spent + held + cost > tonumber(ARGV[limit_at + j]) then refuse(3, j, spent, held) end
 end
 
-if #refused > 0 then return refused end
+if #refused > 0 and admitted == 0 then return refused end
 
 for i = 0, nrates - 1 do
   local key = KEYS[2 + 2 * i]
-  redis.call('HINCRBY', key, 'n', 1)
+  redis.call('HINCRBY', key, 'n', requests)
   if tokens > 0 then redis.call('HINCRBY', key, 't', tokens) end
   redis.call('EXPIRE', key, rate_ttl)
 end
