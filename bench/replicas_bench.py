@@ -72,9 +72,11 @@ def _checks(front: int, ports: list[int], keys: dict[str, tuple[str, str]], url:
     engine = make_engine(url)
     with ThreadPoolExecutor(max_workers=1) as background:
         load = background.submit(gw_wrk.run, f"http://127.0.0.1:{front}/v1/chat/completions", keys["bench"][1],
-                                 args.concurrency, 60, workdir)
+                                 args.concurrency, 90, workdir)
         time.sleep(1.0)
         out: dict[str, object] = {"limit": checks.rate_limit(front, keys["limited"][1]),
+                                  "large_limit": checks.rate_limit(front, keys["large"][1], checks.LARGE_RPM,
+                                                                   checks.LARGE_RPM * 6 // 5, 16),
                                   "budget": checks.budget(front, keys["budget"][1], "budgeted", url),
                                   "revocation": checks.revocation(front, keys["revoked"][1],
                                                                   lambda: revoke_key(engine, keys["revoked"][0]))}
@@ -113,6 +115,7 @@ def run_mode(mode: str, args: argparse.Namespace, upstream: gw_targets.Target, w
         registry.dispose()
         keys = {"bench": _key(env, workdir / mode, config, "bench", "--rpm", gw_targets.BENCH_RPM),
                 "limited": _key(env, workdir / mode, config, "bench", "--rpm", str(checks.LIMITED_RPM)),
+                "large": _key(env, workdir / mode, config, "bench", "--rpm", str(checks.LARGE_RPM)),
                 "budget": _key(env, workdir / mode, config, "budgeted", "--budget", str(checks.BUDGET_USD)),
                 "revoked": _key(env, workdir / mode, config, "bench")}
         key = keys["bench"][1]
