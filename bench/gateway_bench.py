@@ -36,7 +36,8 @@ from gw_procs import PeakSampler, tree_cpu_s, tree_memory
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
-TARGET_ORDER = ("upstream", "floor", "warden", "warden-native", "warden-redis", "warden-traced", "warden-policy", "warden-default",
+TARGET_ORDER = ("upstream", "floor", "warden", "warden-native", "warden-redis", "warden-redis-budget",
+                "warden-traced", "warden-policy", "warden-default",
                 "warden-convo", "warden-convo-checked", "warden-input", "warden-guarded", "litellm")
 TARGETS = {"added_p50": 1 / 8, "rps": 6.0, "idle_rss": 0.5}
 API_TARGETS = ("warden", "warden-native")

@@ -148,6 +148,9 @@ POLICIES: dict[str, dict[str, object] | None] = {
     "warden": None,
     # No guardrails, limits kept in Redis (the backend replicas share) instead of this process's memory.
     "warden-redis": None,
+    # The same, the key also under a monthly budget (BUDGETED) on a priced deployment: every request holds its
+    # worst case and settles its cost.
+    "warden-redis-budget": None,
     # Every input guardrail: PII masking, injection detection, topic filter.
     "warden-input": {"input": INPUT_GUARDRAILS},
     # The shipped default policy (PII masked, injection blocked) on a typical four-message chat turn.
@@ -181,7 +184,12 @@ USAGE: dict[str, dict[str, object]] = {"warden-nolog": {"batch_size": 1_000_000,
 its writer wakes only for a batch of a million rows or once an hour, so no row is written during a run (they
 are all written when the server stops): the difference to `warden` is what writing the rows costs."""
 GUARDED = tuple(name for name, policy in POLICIES.items() if policy is not None)
-REDIS_LIMITS = ("warden-redis",)
+REDIS_LIMITS = ("warden-redis", "warden-redis-budget")
+BUDGETED = ("warden-redis-budget",)
+"""Targets whose key has a budget far larger than a run can spend (`BENCH_BUDGET_USD`) and whose deployment has
+prices (`BENCH_PRICES`), so that budgets are held, checked and settled as in production."""
+BENCH_BUDGET_USD = "1000000"
+BENCH_PRICES = {"input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002}
 TRACED = ("warden-traced",)
 """Targets served with tracing on: every span is exported over OTLP/HTTP to the fake upstream, which answers 404
 and drops it, so the spans, their serialisation and the POSTs are paid for without a collector to run."""
@@ -211,6 +219,8 @@ def write_warden_config(upstream_base: str, workdir: Path, name: str = "warden")
         config["model_list"][0]["model_info"] = {"supports_native_responses": True}  # type: ignore[index]
         config["model_list"].append({"model_name": "bench-claude", "litellm_params": {  # type: ignore[attr-defined]
             "model": "anthropic/bench-model", "api_base": upstream_base, "api_key": UPSTREAM_KEY}})
+    if name in BUDGETED:
+        config["model_list"][0]["litellm_params"].update(BENCH_PRICES)  # type: ignore[index]
     if name in REDIS_LIMITS:
         config["limits"] = {"backend": "redis", "redis_url": REDIS_URL, "key_prefix": f"bench-{os.getpid()}:"}
     policy = POLICIES[name]
@@ -232,6 +242,8 @@ def start_warden(upstream_base: str, workdir: Path, name: str = "warden", databa
     workdir = workdir / name
     workdir.mkdir(exist_ok=True)
     commands = warden_commands(write_warden_config(upstream_base, workdir, name), port, workdir, database_url)
+    if name in BUDGETED:
+        commands.bootstrap[-1] += ["--budget", BENCH_BUDGET_USD]
     if name in TRACED:
         commands.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = upstream_base.removesuffix("/v1") + "/v1/traces"
     key = _bootstrap_key(commands, workdir)

@@ -27,9 +27,9 @@ class LimitsConfig(BaseModel):
     max_connections: int = Field(16, ge=1, description="The pool for rediss:// and unix:// URLs; a redis:// URL "
                                  "uses one pipelined connection.")
     hold_s: float = Field(900.0, gt=0, description="How long an unsettled budget hold counts (at most twice this).")
-    local_admission: bool = Field(True, description="With Redis: a request with no budget that is far from every "
-                                  "rate limit (half of each left, per this replica's view of the last 0.1 s) is "
-                                  "charged without waiting for Redis. False: every request waits for the check.")
+    local_admission: bool = Field(True, description="With Redis: a request far from every limit (half of each "
+                                  "left, on this process's view of the last 0.1 s) is charged behind its back "
+                                  "instead of waiting for Redis. False: every request waits for the check.")
 
 
 def build_limiter(config: LimitsConfig, *, clock: Callable[[], float] = time.time) -> Limiter:

@@ -1,6 +1,6 @@
 """The Redis limiter: one state for every replica, one round trip (EVALSHA) per acquire and per settle (none when
 there is nothing to settle), on one pipelined connection (gateway/limits/redis_client.py). Far from every limit,
-a request with no budget does not wait for its acquire (gateway/limits/local_admission.py).
+a request does not wait for its acquire (gateway/limits/local_admission.py).
 
 Keys (all under the configurable prefix, all with TTLs):
   `r:{scope}:{subject}:{bucket}`       hash n/t: requests and tokens of one minute bucket, kept two minutes;
@@ -25,7 +25,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
 from gateway.limits.levels import Counts, rate_levels
-from gateway.limits.local_admission import FLUSH_S, LocalAdmission
+from gateway.limits.local_admission import FLUSH_S, LocalAdmission, Spend
 from gateway.limits.redis_client import LimiterRedis
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
@@ -73,7 +73,7 @@ class RedisLimiter(Limiter):
         self._client = LimiterRedis(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
                                     deadline_s=deadline_s, max_connections=max_connections)
         self._local = LocalAdmission() if local_admission else None
-        self._batches: dict[tuple[tuple[RateRule, ...], int], _Batch] = {}
+        self._batches: dict[_BatchKey, _Batch] = {}
         self._flush_at: asyncio.TimerHandle | None = None
         self._charging: set[asyncio.Task[None]] = set()
 
@@ -87,27 +87,33 @@ class RedisLimiter(Limiter):
         now = self._clock()
         pos = WindowPos.at(now, self._window_s)
         tokens = max(tokens, 0)
-        if self._local is not None and rates and not budgets:
-            counts = self._local.admit(rates, tokens, pos, now)
-            if counts is not None:
-                return Reservation(rates=tuple(rates), tokens=tokens, at=now, backend=self.backend,
-                                   levels=rate_levels(rates, counts, pos.fraction, self._window_s),
-                                   charging=self._charge_behind(tuple(rates), tokens, pos.index))
         cost = to_micro(max_cost_usd, round_up=True)
         periods = [period_bounds(rule.period, now) for rule in budgets]
-        keys, args = self._acquire_call(rates, budgets, periods, pos, tokens, cost, now)
+        names = tuple(period for period, _ in periods)
+        if self._local is not None and (rates or budgets):
+            counts = self._local.admit(rates, budgets, names, tokens, cost, pos, now)
+            if counts is not None:
+                batch = self._batch(tuple(rates), tuple(budgets), names, pos.index, now)
+                batch.requests += 1
+                batch.tokens += tokens
+                batch.cost += cost
+                return Reservation(rates=tuple(rates), budgets=tuple(budgets), tokens=tokens, cost_usd=max_cost_usd,
+                                   period_keys={rule.id: period for rule, period in zip(budgets, names, strict=True)},
+                                   at=now, backend=self.backend, charging=batch.landed,
+                                   levels=rate_levels(rates, counts, pos.fraction, self._window_s))
+        keys, args = self._acquire_call(rates, budgets, names, pos, tokens, cost, now)
         answer = await self._run(ACQUIRE, keys, args)
         if answer[:1] != [CHARGED]:
             raise self._refusal(answer, rates, budgets, periods, pos, tokens, cost, now)
-        counts = _counts(answer)
+        counts = _counts(answer, len(rates))
         if self._local is not None:
-            self._local.answered(rates, pos.index, counts, self._clock())
+            self._local.answered(rates, pos.index, counts, budgets, names, _spends(answer, len(rates)), self._clock())
         return Reservation(
             rates=tuple(rates),
             budgets=tuple(budgets),
             tokens=tokens,
             cost_usd=max_cost_usd,
-            period_keys={rule.id: period for rule, (period, _) in zip(budgets, periods, strict=True)},
+            period_keys={rule.id: period for rule, period in zip(budgets, names, strict=True)},
             at=now,
             backend=self.backend,
             levels=rate_levels(rates, counts, pos.fraction, self._window_s),
@@ -117,7 +123,7 @@ class RedisLimiter(Limiter):
         self,
         rates: Sequence[RateRule],
         budgets: Sequence[BudgetRule],
-        periods: list[tuple[str, float | None]],
+        periods: Sequence[str],
         pos: WindowPos,
         tokens: int,
         cost: int,
@@ -132,38 +138,39 @@ class RedisLimiter(Limiter):
         for rule in rates:
             keys += [self._rate_key(rule, pos.index - 1), self._rate_key(rule, pos.index)]
             args += [-1 if rule.rpm is None else rule.rpm, -1 if rule.tpm is None else rule.tpm]
-        for rule, (period, _) in zip(budgets, periods, strict=True):
+        for rule, period in zip(budgets, periods, strict=True):
             keys += [self._spent_key(rule, period), self._held_key(rule, period, slot - 1)]
             keys.append(self._held_key(rule, period, slot))
             args.append(to_micro(rule.limit_usd))
         return keys, args
 
-    def _charge_behind(self, rates: tuple[RateRule, ...], tokens: int, index: int) -> asyncio.Future[None]:
-        """Charge a locally admitted request in Redis behind it (gateway/limits/local_admission.py): the requests
-        admitted with the same rules in the same bucket within `FLUSH_S` go as one script call. The future is
-        done once the charge has landed (or failed)."""
-        batch = self._batches.get((rates, index))
+    def _batch(self, rates: tuple[RateRule, ...], budgets: tuple[BudgetRule, ...], periods: tuple[str, ...],
+               index: int, now: float) -> _Batch:
+        """Where a locally admitted request's charge waits (gateway/limits/local_admission.py): the requests admitted
+        with the same rules, in the same bucket, periods and hold slot within `FLUSH_S` go as one script call."""
+        key = (rates, budgets, periods, index, math.floor(now / self._hold_s))
+        batch = self._batches.get(key)
         if batch is None:
             loop = asyncio.get_running_loop()
-            batch = self._batches[(rates, index)] = _Batch(loop.create_future())
+            batch = self._batches[key] = _Batch(loop.create_future(), now)
             if self._flush_at is None:
                 self._flush_at = loop.call_later(FLUSH_S, self._flush)
-        batch.requests += 1
-        batch.tokens += tokens
-        return batch.landed
+        return batch
 
     def _flush(self) -> None:
         self._flush_at = None
         batches, self._batches = self._batches, {}
-        for (rates, index), batch in batches.items():
-            task = asyncio.create_task(self._land(rates, index, batch))
+        for (rates, budgets, periods, index, _), batch in batches.items():
+            task = asyncio.create_task(self._land(rates, budgets, periods, index, batch))
             self._charging.add(task)
             task.add_done_callback(self._charging.discard)
 
-    async def _land(self, rates: tuple[RateRule, ...], index: int, batch: _Batch) -> None:
+    async def _land(self, rates: tuple[RateRule, ...], budgets: tuple[BudgetRule, ...], periods: tuple[str, ...],
+                    index: int, batch: _Batch) -> None:
         assert self._local is not None
-        keys, args = self._acquire_call(rates, (), [], WindowPos(index, 0.0), batch.tokens, 0, self._clock(),
-                                        batch.requests)
+        # The hold goes to the slot of the batch's first request, where settle releases it (`Reservation.at`).
+        keys, args = self._acquire_call(rates, budgets, periods, WindowPos(index, 0.0), batch.tokens, batch.cost,
+                                        batch.at, batch.requests)
         try:
             answer = await self._run(ACQUIRE, keys, args)
         except LimiterUnavailable as exc:  # the requests have gone: the next ones ask Redis and meet the outage
@@ -171,9 +178,10 @@ class RedisLimiter(Limiter):
             log.warning("the charge of %d locally admitted requests did not reach Redis: %s", batch.requests, exc)
             return
         finally:
-            self._local.landed(rates, batch.requests, batch.tokens)
+            self._local.landed(rates, budgets, batch.requests, batch.tokens, batch.cost)
             batch.landed.set_result(None)
-        self._local.answered(rates, index, _counts(answer), self._clock())
+        self._local.answered(rates, index, _counts(answer, len(rates)), budgets, periods,
+                             _spends(answer, len(rates)), self._clock())
 
     async def extend(self, reservation: Reservation, max_cost_usd: float) -> None:
         extra = extra_micro(reservation, max_cost_usd)
@@ -181,10 +189,9 @@ class RedisLimiter(Limiter):
             return
         # The same keys as the acquire's (its periods and hold slot), so that settle releases the raised hold.
         periods = [period_bounds(rule.period, reservation.at) for rule in reservation.budgets]
-        periods = [(reservation.period_keys.get(rule.id) or period, end)
-                   for rule, (period, end) in zip(reservation.budgets, periods, strict=True)]
-        keys, args = self._acquire_call((), reservation.budgets, periods, WindowPos(0, 0.0), 0, extra,
-                                        reservation.at)
+        names = [reservation.period_keys.get(rule.id) or period for rule, (period, _) in
+                 zip(reservation.budgets, periods, strict=True)]
+        keys, args = self._acquire_call((), reservation.budgets, names, WindowPos(0, 0.0), 0, extra, reservation.at)
         refused = await self._run(ACQUIRE, keys, args)
         if refused[:1] != [CHARGED]:
             pos = WindowPos.at(reservation.at, self._window_s)
@@ -310,18 +317,29 @@ class RedisLimiter(Limiter):
         return max(math.ceil(period_end - now + self._grace_s), 1)
 
 
+_BatchKey = tuple[tuple[RateRule, ...], tuple[BudgetRule, ...], tuple[str, ...], int, int]
+"""The rate rules, budgets, budget periods, minute bucket and hold slot of the requests charged together."""
+
+
 @dataclass(slots=True)
 class _Batch:
-    """Locally admitted requests with the same rules in the same bucket, charged in one script call."""
+    """Locally admitted requests with the same rules, bucket, periods and hold slot, charged in one script call."""
 
     landed: asyncio.Future[None]
+    at: float
     requests: int = 0
     tokens: int = 0
+    cost: int = 0
 
 
-def _counts(answer: list[int]) -> list[Counts]:
+def _counts(answer: list[int], nrates: int) -> list[Counts]:
     """Each rate rule's bucket counts from a charged acquire's answer."""
-    return [(a, b, c, d) for a, b, c, d in zip(*[iter(answer[1:])] * 4, strict=True)]
+    return [(a, b, c, d) for a, b, c, d in zip(*[iter(answer[1 : 1 + 4 * nrates])] * 4, strict=True)]
+
+
+def _spends(answer: list[int], nrates: int) -> list[Spend]:
+    """Each budget's spent and held micro-dollars from a charged acquire's answer."""
+    return [(a, b) for a, b in zip(*[iter(answer[1 + 4 * nrates :])] * 2, strict=True)]
 
 
 def _redacted(url: str) -> str:

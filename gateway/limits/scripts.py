@@ -16,9 +16,10 @@ ACQUIRE_LUA = """
 --       then per budget: spent (string), held in the previous slot, held in the current slot (strings).
 -- ARGV: fraction, tokens, cost, nrates, nbudgets, rate_ttl, hold_ttl, admitted, then per rate: rpm, tpm (-1 =
 --       none), then per budget: limit. Amounts are integer micro-dollars. admitted = 0: check, then charge one
---       request; admitted = k > 0: charge k requests (and `tokens` in all) that a replica already admitted on its
---       recent view of the counts, without checking (gateway/limits/local_admission.py).
--- Returns {0, then per rate its counts once charged: previous n, current n, previous t, current t} when charged,
+--       request; admitted = k > 0: charge k requests (and `tokens` and `cost` in all) that a replica already
+--       admitted on its recent view of the counts, without checking (gateway/limits/local_admission.py).
+-- Returns {0, then per rate its counts once charged: previous n, current n, previous t, current t, then per
+-- budget: spent, held once charged} when charged,
 -- else a flat list of refusals {kind, rule index, a, b}:
 --   kind 1 = rpm, 2 = tpm (a, b = previous and current bucket counts), 3 = budget (a = spent, b = held).
 local fraction = tonumber(ARGV[1])
@@ -63,6 +64,8 @@ for j = 0, nbudgets - 1 do
   local held = (tonumber(redis.call('GET', KEYS[base + 2 + 3 * j])) or 0)
     + (tonumber(redis.call('GET', KEYS[base + 3 + 3 * j])) or 0)
   if spent + held + cost > tonumber(ARGV[limit_at + j]) then refuse(3, j, spent, held) end
+  charged[#charged + 1] = spent
+  charged[#charged + 1] = held + cost
 end
 
 if #refused > 0 and admitted == 0 then return refused end

@@ -4,6 +4,7 @@ near a limit, and for budgets, every request still waits for Redis's atomic chec
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 import redis
@@ -12,7 +13,7 @@ from limits_support import REDIS_URL, Clock, OwnRedis, patient_limiter
 from gateway.limits.base import BudgetRule, LimiterUnavailable, LimitExceeded, RateRule
 from gateway.limits.local_admission import MARGIN, MAX_AGE_S, MAX_IN_FLIGHT, LocalAdmission
 from gateway.limits.redis_limiter import RedisLimiter
-from gateway.limits.window import WindowPos
+from gateway.limits.window import WindowPos, period_bounds
 
 
 def _bucket(shared_redis: redis.Redis, prefix: str, rule: RateRule, clock: Clock) -> dict[bytes, bytes]:
@@ -37,16 +38,35 @@ async def test_far_from_the_limit_the_charge_lands_behind_the_request(prefix: st
         await limiter.close()
 
 
-async def test_a_stale_view_or_a_budget_waits_for_redis(prefix: str, clock: Clock) -> None:
+async def test_a_stale_view_waits_for_redis(prefix: str, clock: Clock) -> None:
     limiter = patient_limiter(REDIS_URL, clock, prefix)
     rule = RateRule("key", "stale", rpm=100_000)
-    budget = BudgetRule("key", "stale", limit_usd=1000.0, period="day")
     try:
         await limiter.acquire([rule], [], 0, 0.0)
         clock.advance(MAX_AGE_S * 1.5)
         assert (await limiter.acquire([rule], [], 0, 0.0)).charging is None
         assert (await limiter.acquire([rule], [], 0, 0.0)).charging is not None
-        assert (await limiter.acquire([rule], [budget], 0, 0.01)).charging is None
+    finally:
+        await limiter.close()
+
+
+async def test_a_budget_far_from_its_limit_holds_behind_the_request(prefix: str, clock: Clock,
+                                                                    shared_redis: redis.Redis) -> None:
+    limiter = patient_limiter(REDIS_URL, clock, prefix)
+    budget = BudgetRule("team", "roomy", limit_usd=100.0, period="day")
+    held = f"{prefix}h:{budget.id}:{period_bounds('day', clock())[0]}:{math.floor(clock() / 900.0)}"
+    try:
+        first = await limiter.acquire([], [budget], 0, 0.02)
+        assert first.charging is None
+        later = [await limiter.acquire([], [budget], 0, 0.02) for _ in range(4)]
+        assert all(reservation.charging is not None for reservation in later)
+        await asyncio.gather(*(reservation.charging for reservation in later))  # type: ignore[misc]
+        assert shared_redis.get(held) == b"100000"  # five holds of 0.02 USD, in micro-dollars
+        # The holds land, then settle replaces each with what the request cost.
+        await asyncio.gather(*(limiter.settle(reservation, 0, 0.005) for reservation in [*later, first]))
+        assert await limiter.spent(budget) == pytest.approx(0.025)
+        # 1,024 times this request's worst case no longer fits in the half left: Redis checks it.
+        assert (await limiter.acquire([], [budget], 0, 0.1)).charging is None
     finally:
         await limiter.close()
 
@@ -91,28 +111,64 @@ async def test_two_replicas_stop_exactly_at_the_limit(prefix: str, clock: Clock,
     assert local > 0
 
 
+async def test_two_replicas_spend_a_budget_exactly(prefix: str, clock: Clock) -> None:
+    """The first half of the budget is held behind the requests, the second checked in Redis: exactly the budget
+    is spent, never more."""
+    replicas = [patient_limiter(REDIS_URL, clock, prefix) for _ in range(2)]
+    budget = BudgetRule("team", "race", limit_usd=30.0, period="month")
+    local = 0
+
+    async def one(index: int) -> bool:
+        nonlocal local
+        limiter = replicas[index % 2]
+        try:
+            reservation = await limiter.acquire([], [budget], 0, 0.01)
+        except LimitExceeded:
+            return False
+        local += reservation.charging is not None
+        await limiter.settle(reservation, 0, 0.01)
+        return True
+
+    try:
+        admitted = 0
+        for _ in range(7):
+            admitted += sum(await asyncio.gather(*(one(i) for i in range(600))))
+        spent = await replicas[0].spent(budget)
+    finally:
+        for limiter in replicas:
+            await limiter.close()
+    assert admitted == 3000
+    assert spent == pytest.approx(30.0)
+    assert local > 0
+
+
 def test_the_view_admits_only_with_headroom_margin_and_few_charges_in_flight() -> None:
     admission, pos = LocalAdmission(), WindowPos(10, 0.5)
     rule = RateRule("key", "k", rpm=4 * MARGIN)
-    assert admission.admit([rule], 0, pos, 0.0) is None  # never answered
-    admission.answered([rule], 10, [(0, 2 * MARGIN - 1, 0, 0)], 0.0)
-    assert admission.admit([rule], 0, pos, 0.0) == [(0, 2 * MARGIN, 0, 0)]  # exactly half left after it
-    assert admission.admit([rule], 0, pos, 0.0) is None  # the one in flight counts
-    admission.landed([rule], 1, 0)
+    assert admission.admit([rule], [], [], 0, 0, pos, 0.0) is None  # never answered
+    admission.answered([rule], 10, [(0, 2 * MARGIN - 1, 0, 0)], [], [], [], 0.0)
+    assert admission.admit([rule], [], [], 0, 0, pos, 0.0) == [(0, 2 * MARGIN, 0, 0)]  # exactly half left after it
+    assert admission.admit([rule], [], [], 0, 0, pos, 0.0) is None  # the one in flight counts
+    admission.landed([rule], [], 1, 0, 0)
     # The previous bucket weighs by what is left of this one: at the half, 2 * MARGIN there count as MARGIN.
-    admission.answered([rule], 11, [(2 * MARGIN, 0, 0, 0)], 0.0)
-    assert admission.admit([rule], 0, WindowPos(11, 0.5), 0.0) is not None
-    admission.landed([rule], 1, 0)
-    assert admission.admit([rule], 0, WindowPos(13, 0.5), 0.0) is None  # two buckets on: nothing known
+    admission.answered([rule], 11, [(2 * MARGIN, 0, 0, 0)], [], [], [], 0.0)
+    assert admission.admit([rule], [], [], 0, 0, WindowPos(11, 0.5), 0.0) is not None
+    admission.landed([rule], [], 1, 0, 0)
+    assert admission.admit([rule], [], [], 0, 0, WindowPos(13, 0.5), 0.0) is None  # two buckets on: nothing known
     big = RateRule("key", "big", rpm=10**9)
-    admission.answered([big], 11, [(0, 0, 0, 0)], 0.0)
+    admission.answered([big], 11, [(0, 0, 0, 0)], [], [], [], 0.0)
     for _ in range(MAX_IN_FLIGHT):
-        assert admission.admit([big], 0, WindowPos(11, 0.5), 0.0) is not None
-    assert admission.admit([big], 0, WindowPos(11, 0.5), 0.0) is None
+        assert admission.admit([big], [], [], 0, 0, WindowPos(11, 0.5), 0.0) is not None
+    assert admission.admit([big], [], [], 0, 0, WindowPos(11, 0.5), 0.0) is None
     tokens = RateRule("key", "t", tpm=10**6)
-    admission.answered([tokens], 11, [(0, 0, 0, 0)], 0.0)
-    assert admission.admit([tokens], 10**6 // (2 * MARGIN), WindowPos(11, 0.5), 0.0) is not None
-    assert admission.admit([tokens], 10**6 // MARGIN + 1, WindowPos(11, 0.5), 0.0) is None  # too big a request
+    admission.answered([tokens], 11, [(0, 0, 0, 0)], [], [], [], 0.0)
+    assert admission.admit([tokens], [], [], 10**6 // (2 * MARGIN), 0, WindowPos(11, 0.5), 0.0) is not None
+    assert admission.admit([tokens], [], [], 10**6 // MARGIN + 1, 0, WindowPos(11, 0.5), 0.0) is None  # too big a request
+    budget = BudgetRule("team", "b", limit_usd=10.0, period="day")
+    admission.answered([], 11, [], [budget], ["d2027-01-15"], [(4_000_000, 1_000_000 - 4_000)], 0.0)
+    assert admission.admit([], [budget], ["d2027-01-15"], 0, 4_000, WindowPos(11, 0.5), 0.0) == []  # half left
+    assert admission.admit([], [budget], ["d2027-01-15"], 0, 1, WindowPos(11, 0.5), 0.0) is None  # the hold on its way
+    assert admission.admit([], [budget], ["d2027-01-16"], 0, 0, WindowPos(11, 0.5), 0.0) is None  # a new period
 
 
 async def test_a_lost_charge_sends_the_next_request_to_redis(own_redis: OwnRedis, clock: Clock) -> None:
