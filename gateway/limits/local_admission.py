@@ -1,4 +1,4 @@
-"""Admitting a request on this replica's recent view of the shared counts, when it is far from every limit, so
+"""Admitting a request on this process's recent view of the shared counts, when it is far from every limit, so
 that it does not wait for Redis.
 
 With limits in Redis, every request waits for the acquire script's answer before its upstream call: on loopback
@@ -6,7 +6,7 @@ at one request at a time, that round trip and its wake-ups are 0.15-0.2 ms of wh
 CPU. Far from a limit the answer is known in advance. A request is admitted here when, for each of its rules:
 - Redis answered for the rule less than `MAX_AGE_S` ago (the view): a rate in this minute bucket or the one
   before, a budget in this period;
-- the view, plus this replica's charges for the rule still on their way, plus this request, leaves at least
+- the view, plus this process's charges for the rule still on their way, plus this request, leaves at least
   `HEADROOM` of the limit, and at least `MARGIN` requests' worth: `MARGIN` times this request's tokens for a
   TPM, times its worst-case cost for a budget;
 - fewer than `MAX_IN_FLIGHT` of those charges are on their way.
@@ -14,8 +14,8 @@ Its charge then goes to Redis behind it: the requests admitted with the same rul
 call of the acquire script, told to charge them without checking, and its answer refreshes the view. Closer to a
 limit, every request waits for Redis's atomic check-and-charge, as before.
 
-The cost of this: a limit can only be passed when the other replicas use `HEADROOM` of it between two answers to
-this one (a tenth of a second at most), and then by at most `MAX_IN_FLIGHT` requests per replica and rule.
+The cost of this: a limit can only be passed when the other processes use `HEADROOM` of it between two answers to
+this one (a tenth of a second at most), and then by at most `MAX_IN_FLIGHT` requests per process and rule.
 `limits.local_admission: false` turns it off.
 """
 

@@ -93,11 +93,12 @@ class RedisLimiter(Limiter):
         if self._local is not None and (rates or budgets):
             counts = self._local.admit(rates, budgets, names, tokens, cost, pos, now)
             if counts is not None:
-                batch = self._batch(tuple(rates), tuple(budgets), names, pos.index, now)
+                rules, holds = tuple(rates), tuple(budgets)
+                batch = self._batch(rules, holds, names, pos.index, now)
                 batch.requests += 1
                 batch.tokens += tokens
                 batch.cost += cost
-                return Reservation(rates=tuple(rates), budgets=tuple(budgets), tokens=tokens, cost_usd=max_cost_usd,
+                return Reservation(rates=rules, budgets=holds, tokens=tokens, cost_usd=max_cost_usd,
                                    period_keys={rule.id: period for rule, period in zip(budgets, names, strict=True)},
                                    at=now, backend=self.backend, charging=batch.landed,
                                    levels=rate_levels(rates, counts, pos.fraction, self._window_s))
