@@ -76,6 +76,7 @@ class LocalAdmission:
     def __init__(self) -> None:
         self._views: dict[RateRule, _View] = {}
         self._spends: dict[BudgetRule, _Spend] = {}
+        self._swept = float("-inf")
 
     def admit(self, rates: Sequence[RateRule], budgets: Sequence[BudgetRule], periods: Sequence[str], tokens: int,
               cost: int, pos: WindowPos, now: float) -> list[Counts] | None:
@@ -153,9 +154,13 @@ class LocalAdmission:
         self._spends.clear()
 
     def _full(self, now: float) -> bool:
-        """No room for one more view, once the stale ones without charges on their way are dropped."""
+        """No room for one more view, once the stale ones without charges on their way are dropped (at most once per
+        `MAX_AGE_S`: before that, none can have gone stale)."""
         if len(self._views) + len(self._spends) < MAX_VIEWS:
             return False
+        if now - self._swept < MAX_AGE_S:
+            return True
+        self._swept = now
         self._views = {rule: view for rule, view in self._views.items()
                        if view.in_flight or now - view.seen <= MAX_AGE_S}
         self._spends = {rule: spend for rule, spend in self._spends.items()

@@ -11,7 +11,7 @@ import redis
 from limits_support import REDIS_URL, Clock, OwnRedis, patient_limiter
 
 from gateway.limits.base import BudgetRule, LimiterUnavailable, LimitExceeded, RateRule
-from gateway.limits.local_admission import MARGIN, MAX_AGE_S, MAX_IN_FLIGHT, LocalAdmission
+from gateway.limits.local_admission import MARGIN, MAX_AGE_S, MAX_IN_FLIGHT, MAX_VIEWS, LocalAdmission
 from gateway.limits.redis_limiter import RedisLimiter
 from gateway.limits.window import WindowPos, period_bounds
 
@@ -202,3 +202,15 @@ async def test_requests_admitted_together_are_charged_in_one_call(own_redis: Own
     finally:
         admin.close()
         await limiter.close()
+
+
+def test_views_are_bounded_and_stale_ones_make_room() -> None:
+    admission, pos = LocalAdmission(), WindowPos(10, 0.5)
+    rules = [RateRule("user", f"t/u{i}", rpm=10**6) for i in range(MAX_VIEWS + 1)]
+    for rule in rules:
+        admission.answered([rule], 10, [(0, 0, 0, 0)], [], [], [], 0.0)
+    assert admission.admit([rules[0]], [], [], 0, 0, pos, 0.0) is not None
+    assert admission.admit([rules[-1]], [], [], 0, 0, pos, 0.0) is None  # no room was left for it
+    admission.answered([rules[-1]], 10, [(0, 0, 0, 0)], [], [], [], 2 * MAX_AGE_S)  # the others are stale now
+    assert admission.admit([rules[-1]], [], [], 0, 0, pos, 2 * MAX_AGE_S) is not None
+    assert admission.admit([rules[1]], [], [], 0, 0, pos, 2 * MAX_AGE_S) is None
