@@ -30,6 +30,10 @@ class Metrics:
         self.usage_quarantined = Gauge("warden_usage_quarantined_rows",
                                        "Usage rows the database refused, kept in the spool's quarantine folder",
                                        registry=r)
+        self.limit_decisions = Counter(
+            "warden_limit_decisions", "Limit checks by where they were decided: 'local' (admitted on this process's "
+            "fresh view of Redis, charged behind the request) or 'redis' (checked and charged in Redis, refusals "
+            "included). Only the Redis backend counts.", ["where"], registry=r)
         self.child = Children()
         self.genai = GenAIMetrics(r, self.child)
         self.budgets = BudgetGauges(r)

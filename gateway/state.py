@@ -162,6 +162,8 @@ async def open_gateway(settings: Settings, config: GatewayConfig | None = None,
         answers=build_returned_answers(config.returned_answers, config.limits)
         if any(p.trust_returned_answers and p.input for p in config.guardrail_policies.values()) else None,
     )
+    gateway.limiter.count_decisions(gateway.metrics.limit_decisions.labels("local"),
+                                    gateway.metrics.limit_decisions.labels("redis"))
     gateway.metrics.registry.register(monitor_collector(engine))
     gateway.metrics.registry.register(CooldownCollector(router))
     fresh = {"registry": link.freshness} if link.active else {}

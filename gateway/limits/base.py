@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 Scope = Literal["key", "team", "model", "user"]
 Period = Literal["day", "week", "month", "total"]
@@ -132,8 +132,19 @@ class Limiter(ABC):
     async def seed(self, budget: BudgetRule, spent_usd: float) -> None:
         """Set the spend of a budget's current period when the store has none (e.g. from usage rows)."""
 
+    def count_decisions(self, local: DecisionCounter, store: DecisionCounter) -> None:
+        """Count each admission decided in this process on a fresh view of the shared store (`local`) and each
+        check made in the store (`store`, refusals included). Limiters that only have one place to decide count
+        nothing."""
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         return None
+
+
+class DecisionCounter(Protocol):
+    """What `Limiter.count_decisions` is given: a metric child (prometheus_client's `Counter.labels(...)`)."""
+
+    def inc(self, amount: float = 1) -> None: ...

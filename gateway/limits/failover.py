@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, TypeVar
 
-from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, RateRule, Reservation
+from gateway.limits.base import BudgetRule, DecisionCounter, Limiter, LimiterUnavailable, RateRule, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,9 @@ class FailoverLimiter(Limiter):
             await self._on_primary(lambda: self.primary.seed(budget, spent_usd))
         except (LimiterUnavailable, _Skipped) as exc:
             self._give_up_if_closed(exc)
+
+    def count_decisions(self, local: DecisionCounter, store: DecisionCounter) -> None:
+        self.primary.count_decisions(local, store)
 
     async def ping(self) -> bool:
         return await self.primary.ping()

@@ -23,7 +23,15 @@ from urllib.parse import urlsplit
 
 from redis.exceptions import NoScriptError, RedisError
 
-from gateway.limits.base import BudgetRule, Limiter, LimiterUnavailable, LimitExceeded, RateRule, Reservation
+from gateway.limits.base import (
+    BudgetRule,
+    DecisionCounter,
+    Limiter,
+    LimiterUnavailable,
+    LimitExceeded,
+    RateRule,
+    Reservation,
+)
 from gateway.limits.levels import Counts, rate_levels
 from gateway.limits.local_admission import FLUSH_S, LocalAdmission, Spend
 from gateway.limits.redis_client import LimiterRedis
@@ -76,6 +84,7 @@ class RedisLimiter(Limiter):
         self._batches: dict[_BatchKey, _Batch] = {}
         self._flush_at: asyncio.TimerHandle | None = None
         self._charging: set[asyncio.Task[None]] = set()
+        self._decided: tuple[DecisionCounter, DecisionCounter] | None = None
 
     async def acquire(
         self,
@@ -104,6 +113,8 @@ class RedisLimiter(Limiter):
                                    levels=rate_levels(rates, counts, pos.fraction, self._window_s))
         keys, args = self._acquire_call(rates, budgets, names, pos, tokens, cost, now)
         answer = await self._run(ACQUIRE, keys, args)
+        if self._decided is not None:
+            self._decided[1].inc()
         if answer[:1] != [CHARGED]:
             raise self._refusal(answer, rates, budgets, periods, pos, tokens, cost, now)
         counts = _counts(answer, len(rates))
@@ -158,9 +169,14 @@ class RedisLimiter(Limiter):
                 self._flush_at = loop.call_later(FLUSH_S, self._flush)
         return batch
 
+    def count_decisions(self, local: DecisionCounter, store: DecisionCounter) -> None:
+        self._decided = (local, store)
+
     def _flush(self) -> None:
         self._flush_at = None
         batches, self._batches = self._batches, {}
+        if self._decided is not None and batches:  # counted per flush, not per request: off the request's path
+            self._decided[0].inc(sum(batch.requests for batch in batches.values()))
         for (rates, budgets, periods, index, _), batch in batches.items():
             task = asyncio.create_task(self._land(rates, budgets, periods, index, batch))
             self._charging.add(task)

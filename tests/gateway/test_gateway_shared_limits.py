@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway.conftest import deployment
 from tests.support.fake_upstream import FakeUpstream
@@ -88,3 +90,29 @@ def test_redis_down_fails_open_or_closed_never_500(make_gateway: Any, upstream: 
         ready = http.get("/readyz")
         assert ready.status_code == (503 if mode == "closed" else 200)
         assert ready.json()["checks"]["limiter"].startswith("error" if mode == "closed" else "degraded")
+
+
+def _decisions(http: Any) -> dict[str, float]:
+    text = http.get("/metrics").text
+    return {dict(s.labels)["where"]: s.value for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name == "warden_limit_decisions_total"}
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_metrics_count_where_limits_were_decided(make_gateway: Any, upstream: FakeUpstream, local: bool) -> None:
+    config = _config(upstream, local_admission=local)
+    with make_gateway(config, {"alpha": {"rpm": 100_000}}) as gw, gw.http() as http:
+        client = gw.client(key=gw.keys["alpha"])
+        for _ in range(12):
+            client.chat.completions.create(model="chat-a", messages=USER)
+        deadline = time.monotonic() + 5
+        counts = _decisions(http)
+        while sum(counts.values()) < 12 and time.monotonic() < deadline:  # local charges are counted as they go out
+            time.sleep(0.02)
+            counts = _decisions(http)
+        assert sum(counts.values()) == 12
+        assert counts["redis"] >= 1  # the first request has no view yet
+        if local:
+            assert counts["local"] >= 1
+        else:
+            assert counts["local"] == 0
