@@ -4,19 +4,20 @@ that it does not wait for Redis.
 With limits in Redis, every request waits for the acquire script's answer before its upstream call: on loopback
 at one request at a time, that round trip and its wake-ups are 0.15-0.2 ms of what the gateway adds, and as much
 CPU. Far from a limit the answer is known in advance. A request is admitted here when, for each of its rules:
-- Redis answered for the rule less than `MAX_AGE_S` ago (the view): a rate in this minute bucket or the one
+- Redis answered for the rule less than `max_age_s` ago (the view): a rate in this minute bucket or the one
   before, a budget in this period;
 - the view, plus this process's charges for the rule still on their way, plus this request, leaves at least
-  `HEADROOM` of the limit, and at least `MARGIN` requests' worth: `MARGIN` times this request's tokens for a
+  `headroom` of the limit, and at least `margin` requests' worth: `margin` times this request's tokens for a
   TPM, times its worst-case cost for a budget;
-- fewer than `MAX_IN_FLIGHT` of those charges are on their way.
+- fewer than `max_in_flight` of those charges are on their way.
 Its charge then goes to Redis behind it: the requests admitted with the same rules within `FLUSH_S` go as one
 call of the acquire script, told to charge them without checking, and its answer refreshes the view. Closer to a
 limit, every request waits for Redis's atomic check-and-charge, as before.
 
-The cost of this: a limit can only be passed when the other processes use `HEADROOM` of it between two answers to
-this one (a tenth of a second at most), and then by at most `MAX_IN_FLIGHT` requests per process and rule.
-`limits.local_admission: false` turns it off.
+The cost of this: a limit can only be passed when the other processes use `headroom` of it between two answers to
+this one (`max_age_s` at most), and then by at most `max_in_flight` requests per process and rule.
+The defaults (`Bounds`): half of each limit, 1,024 requests' worth, 64 in flight, 0.1 s.
+`limits.local_admission: false` turns it off; an object sets the four bounds (`Bounds`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ MAX_AGE_S = 0.1
 FLUSH_S = 0.005
 MAX_VIEWS = 4096
 """Rules with a view at once (end-user rules are unbounded in number); past it, stale views are dropped first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """How far from a limit a request must be to be admitted here, and how fresh and how busy the view may be."""
+
+    headroom: float = HEADROOM
+    margin: int = MARGIN
+    max_in_flight: int = MAX_IN_FLIGHT
+    max_age_s: float = MAX_AGE_S
 
 
 @dataclass(slots=True)
@@ -73,7 +84,9 @@ Spend = tuple[int, int]
 
 
 class LocalAdmission:
-    def __init__(self) -> None:
+    def __init__(self, bounds: Bounds = Bounds()) -> None:
+        self._headroom, self._margin = bounds.headroom, bounds.margin
+        self._max_in_flight, self._max_age_s = bounds.max_in_flight, bounds.max_age_s
         self._views: dict[RateRule, _View] = {}
         self._spends: dict[BudgetRule, _Spend] = {}
         self._swept = float("-inf")
@@ -85,24 +98,24 @@ class LocalAdmission:
         spends = []
         for rule, period in zip(budgets, periods, strict=True):
             spend = self._spends.get(rule)
-            if spend is None or spend.period != period or now - spend.seen > MAX_AGE_S \
-                    or spend.in_flight >= MAX_IN_FLIGHT:
+            if spend is None or spend.period != period or now - spend.seen > self._max_age_s \
+                    or spend.in_flight >= self._max_in_flight:
                 return None
-            if not _far(spend.spent + spend.held + spend.in_flight_micro + cost, to_micro(rule.limit_usd), cost):
+            if not self._far(spend.spent + spend.held + spend.in_flight_micro + cost, to_micro(rule.limit_usd), cost):
                 return None
             spends.append(spend)
         views, counts = [], []
         for rule in rates:
             view = self._views.get(rule)
-            if view is None or now - view.seen > MAX_AGE_S or view.in_flight >= MAX_IN_FLIGHT:
+            if view is None or now - view.seen > self._max_age_s or view.in_flight >= self._max_in_flight:
                 return None
             at = view.counts_at(pos.index)
             if at is None:
                 return None
             pn, cn, pt, ct = at[0], at[1] + 1, at[2], at[3] + tokens
-            if rule.rpm is not None and not _far(estimate(pn, cn, pos.fraction), rule.rpm, 1):
+            if rule.rpm is not None and not self._far(estimate(pn, cn, pos.fraction), rule.rpm, 1):
                 return None
-            if rule.tpm is not None and not _far(estimate(pt, ct, pos.fraction), rule.tpm, max(tokens, 1)):
+            if rule.tpm is not None and not self._far(estimate(pt, ct, pos.fraction), rule.tpm, max(tokens, 1)):
                 return None
             views.append(view)
             counts.append((pn, cn, pt, ct))
@@ -155,19 +168,18 @@ class LocalAdmission:
 
     def _full(self, now: float) -> bool:
         """No room for one more view, once the stale ones without charges on their way are dropped (at most once per
-        `MAX_AGE_S`: before that, none can have gone stale)."""
+        `max_age_s`: before that, none can have gone stale)."""
         if len(self._views) + len(self._spends) < MAX_VIEWS:
             return False
-        if now - self._swept < MAX_AGE_S:
+        if now - self._swept < self._max_age_s:
             return True
         self._swept = now
         self._views = {rule: view for rule, view in self._views.items()
-                       if view.in_flight or now - view.seen <= MAX_AGE_S}
+                       if view.in_flight or now - view.seen <= self._max_age_s}
         self._spends = {rule: spend for rule, spend in self._spends.items()
-                        if spend.in_flight or now - spend.seen <= MAX_AGE_S}
+                        if spend.in_flight or now - spend.seen <= self._max_age_s}
         return len(self._views) + len(self._spends) >= MAX_VIEWS
 
-
-def _far(used: float, limit: int, unit: int) -> bool:
-    """`used` (this request included) leaves `HEADROOM` of `limit` and `MARGIN` units of this request's size."""
-    return limit - used >= max(HEADROOM * limit, MARGIN * unit)
+    def _far(self, used: float, limit: int, unit: int) -> bool:
+        """`used` (this request included) leaves `headroom` of `limit` and `margin` units of this request's size."""
+        return limit - used >= max(self._headroom * limit, self._margin * unit)

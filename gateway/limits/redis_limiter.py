@@ -33,7 +33,7 @@ from gateway.limits.base import (
     Reservation,
 )
 from gateway.limits.levels import Counts, rate_levels
-from gateway.limits.local_admission import FLUSH_S, LocalAdmission, Spend
+from gateway.limits.local_admission import FLUSH_S, Bounds, LocalAdmission, Spend
 from gateway.limits.redis_client import LimiterRedis
 from gateway.limits.refusal import binding, budget_refusal, rate_refusal
 from gateway.limits.scripts import ACQUIRE, SETTLE, Script
@@ -66,7 +66,7 @@ class RedisLimiter(Limiter):
         hold_s: float = 900.0,
         grace_s: float = 2 * 86400.0,
         total_ttl_s: float = 400 * 86400.0,
-        local_admission: bool = True,
+        local_admission: bool | Bounds = True,
     ) -> None:
         # The clock is the caller's, not Redis TIME, so tests can move it; replicas need NTP-synced clocks
         # (a skew of a few ms moves a minute-window estimate by a few ms of traffic).
@@ -80,7 +80,8 @@ class RedisLimiter(Limiter):
         self._where = _redacted(url)
         self._client = LimiterRedis(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
                                     deadline_s=deadline_s, max_connections=max_connections)
-        self._local = LocalAdmission() if local_admission else None
+        self._local = (LocalAdmission(local_admission) if isinstance(local_admission, Bounds)
+                       else LocalAdmission() if local_admission else None)
         self._batches: dict[_BatchKey, _Batch] = {}
         self._flush_at: asyncio.TimerHandle | None = None
         self._charging: set[asyncio.Task[None]] = set()

@@ -9,9 +9,11 @@ import math
 import pytest
 import redis
 from limits_support import REDIS_URL, Clock, OwnRedis, patient_limiter
+from pydantic import ValidationError
 
 from gateway.limits.base import BudgetRule, LimiterUnavailable, LimitExceeded, RateRule
-from gateway.limits.local_admission import MARGIN, MAX_AGE_S, MAX_IN_FLIGHT, MAX_VIEWS, LocalAdmission
+from gateway.limits.factory import LimitsConfig, build_limiter
+from gateway.limits.local_admission import MARGIN, MAX_AGE_S, MAX_IN_FLIGHT, MAX_VIEWS, Bounds, LocalAdmission
 from gateway.limits.redis_limiter import RedisLimiter
 from gateway.limits.window import WindowPos, period_bounds
 
@@ -169,6 +171,37 @@ def test_the_view_admits_only_with_headroom_margin_and_few_charges_in_flight() -
     assert admission.admit([], [budget], ["d2027-01-15"], 0, 4_000, WindowPos(11, 0.5), 0.0) == []  # half left
     assert admission.admit([], [budget], ["d2027-01-15"], 0, 1, WindowPos(11, 0.5), 0.0) is None  # the hold on its way
     assert admission.admit([], [budget], ["d2027-01-16"], 0, 0, WindowPos(11, 0.5), 0.0) is None  # a new period
+
+
+def test_configured_bounds_replace_the_defaults() -> None:
+    strict, pos = LocalAdmission(Bounds(headroom=0.9, margin=10, max_in_flight=2, max_age_s=1.0)), WindowPos(10, 0.5)
+    default = LocalAdmission()
+    rule = RateRule("key", "k", rpm=100_000)
+    for admission in (strict, default):
+        admission.answered([rule], 10, [(0, 20_000, 0, 0)], [], [], [], 0.0)
+    # 80% of the limit left: enough for half, not for 90%.
+    assert default.admit([rule], [], [], 0, 0, pos, 0.0) is not None
+    assert strict.admit([rule], [], [], 0, 0, pos, 0.0) is None
+    big = RateRule("key", "big", rpm=10**9)
+    strict.answered([big], 10, [(0, 0, 0, 0)], [], [], [], 0.0)
+    assert strict.admit([big], [], [], 0, 0, pos, 0.5) is not None  # 0.5 s old: within its 1 s, past the default 0.1
+    assert strict.admit([big], [], [], 0, 0, pos, 0.5) is not None
+    assert strict.admit([big], [], [], 0, 0, pos, 0.5) is None  # two on their way
+    tokens = RateRule("key", "t", tpm=10_000)
+    strict.answered([tokens], 10, [(0, 0, 0, 0)], [], [], [], 0.0)
+    assert strict.admit([tokens], [], [], 1_000, 0, pos, 0.0) is None  # ten such requests no longer fit
+    assert strict.admit([tokens], [], [], 90, 0, pos, 0.0) is not None
+
+
+def test_the_config_builds_the_bounds() -> None:
+    config = LimitsConfig(backend="redis", local_admission={"headroom": 0.8, "max_in_flight": 8})
+    limiter = build_limiter(config)
+    local = limiter.primary._local  # type: ignore[attr-defined]
+    assert (local._headroom, local._margin, local._max_in_flight, local._max_age_s) == (0.8, MARGIN, 8, MAX_AGE_S)
+    assert build_limiter(LimitsConfig(backend="redis", local_admission=False)).primary._local is None  # type: ignore[attr-defined]
+    for wrong in ({"headroom": 1.5}, {"max_in_flight": 0}, {"margin": 10, "typo": 1}):
+        with pytest.raises(ValidationError):
+            LimitsConfig(backend="redis", local_admission=wrong)
 
 
 async def test_a_lost_charge_sends_the_next_request_to_redis(own_redis: OwnRedis, clock: Clock) -> None:
