@@ -26,6 +26,7 @@ from evals.injection_sources import (
     carriers,
     direct_prompts,
     inserts,
+    multilingual_carriers,
     own_prompts,
     slot_defaults,
 )
@@ -34,7 +35,8 @@ SEED = 20261202
 # One group in ten calibrates the thresholds, another one in ten is the dev split the eval reports on.
 SPLITS = {0: "calib", 5: "dev"}
 # Carriers per source (the largest sets are subsampled: the budget is a CPU fine-tune of well under an hour).
-CARRIER_CAP = {"bipia_table": 300, "enron": 450, "summedits": 300, "halueval": 250, "vigogne_doc": 200}
+CARRIER_CAP = {"bipia_table": 300, "enron": 450, "summedits": 300, "halueval": 250, "vigogne_doc": 200,
+               "europeana_de": 200, "europeana_fr": 150, "europeana_nl": 150, "meddocan": 150}
 PROMPT_CAP = {"wildguard": 450, "inthewild": 300, "cse_direct": 700}
 TRAIN_CROP = (250, 900)  # characters of document context a training case keeps around the insertion
 DEV_MAX_CHARS = 6000
@@ -175,4 +177,7 @@ def build(data: Path = DATA_DIR, own: Path = OWN_DATA, seed: int = SEED) -> list
                       if p.label == 1 and p.source in ("deepset", "cse_direct") and len(p.text) < 400
                       and p.group.split(":")[1] not in CONTEXT_BOUND]
     out += document_cases(_capped(carriers(data), CARRIER_CAP, rng), planted, rng)
+    # Added later with a random stream of their own, so the cases above stay what they were.
+    extra = random.Random(seed + 1)
+    out += document_cases(_capped(multilingual_carriers(data), CARRIER_CAP, extra), planted, extra)
     return out

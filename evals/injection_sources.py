@@ -127,6 +127,35 @@ def carriers(data: Path = DATA_DIR) -> list[Carrier]:
     return out
 
 
+# Requests a user sends with a document in the carriers' languages.
+_SUMMARISE = {"de": "Fasse diesen Artikel zusammen.", "fr": "Résume cet article.", "nl": "Vat dit artikel samen.",
+              "es": "Resume este informe clínico."}
+_PASSAGE_CHARS = 700
+
+
+def multilingual_carriers(data: Path = DATA_DIR) -> list[Carrier]:
+    """Benign documents in German, French and Dutch (Europeana newspaper passages, OCR noise kept, CC0) and Spanish
+    (MEDDOCAN clinical records, CC BY 4.0): only the parts the PII evaluation does not hold out."""
+    from evals.pii_corpora import europeana, meddocan
+
+    out: list[Carrier] = []
+    for name, lang in (("europeana_enp_DE.lft.bio", "de"), ("europeana_enp_DE.onb.bio", "de"),
+                       ("europeana_enp_DE.sbb.bio", "de"), ("europeana_enp_FR.bnf.bio", "fr"),
+                       ("europeana_enp_NL.kb.bio", "nl")):
+        if not (data / "pii" / name).is_file():
+            continue
+        passage: list[str] = []
+        for row in europeana(name, data, split="train"):
+            passage.append(re.sub(r" ([,.;:!?)\]])", r"\1", row["full_text"]))
+            if sum(len(s) for s in passage) >= _PASSAGE_CHARS:
+                out.append(Carrier(f"europeana_{lang}", f"eu:{name}:{len(out)}", " ".join(passage), _SUMMARISE[lang]))
+                passage = []
+    if (data / "pii" / "meddocan_es_train.jsonl").is_file():
+        for i, row in enumerate(meddocan("train", data)):
+            out.append(Carrier("meddocan", f"md:{i}", row["full_text"], _SUMMARISE["es"]))
+    return out
+
+
 def hash_text(text: str) -> str:
     import hashlib
 

@@ -9,7 +9,7 @@ thresholds", positives weighted 5x) and an estimate of the raw logit (ridge). Pe
 is the lowest gate value among calibration windows within the margin: no such window exits. Exited windows'
 logits are capped at the trigger minus the margin. Deterministic (no sampling; L-BFGS from zeros).
 
-    PYTHONPATH=. .venv/bin/python -m evals.train_injection_exit [--after 1,2] [--margin 2.0]
+    PYTHONPATH=. .venv/bin/python -m evals.train_injection_exit [--after 1,2] [--margin 4.0]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def fit_estimate(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--after", default="1,2", help="exits after these encoder layers (0-based, in order)")
-    parser.add_argument("--margin", type=float, default=2.0, help="logits below the trigger that must not exit")
+    parser.add_argument("--margin", type=float, default=4.0, help="logits below the trigger that must not exit")
     parser.add_argument("--model", type=Path, default=MODEL_PATH)
     parser.add_argument("--manifest", type=Path, default=MANIFEST_PATH)
     args = parser.parse_args(argv)

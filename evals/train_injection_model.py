@@ -7,7 +7,7 @@ little of the gain). One epoch over length-bucketed batches, fixed seed, AdamW w
 
 After training, the int8 model scores the calibration half of the dev split; per role class (user and
 assistant vs documents and tools) a logit offset moves the score where that class's calibration negatives
-reach `CALIBRATION_FPR` onto the shipped threshold of `RoleThresholds`. The other half of the dev split is
+reach `CALIBRATION_FPR` (per class) onto the shipped threshold of `RoleThresholds`. The other half of the dev split is
 left for `evals/injection_eval.py`. Writes weights/injection_model.onnx and its manifest (SHA-256, settings,
 offsets, data counts, training time).
 
@@ -48,7 +48,9 @@ from guardrails.injection.model import (
 )
 from guardrails.injection.options import RoleThresholds
 
-CALIBRATION_FPR = 0.02
+# User and assistant turns are held to 1%: at 2% the two-epoch model blocked 4.8% of the dev split's benign requests
+# (over-defence sets, French requests) against 2.6% at 1%; documents and tool results stay at 2%.
+CALIBRATION_FPR = {"user": 0.01, "indirect": 0.02}
 # One thread: on a shared 2-core machine a second spinning thread mostly waits (measured 6.7 s/step at 2
 # threads under load).
 THREADS = 1
@@ -309,7 +311,7 @@ def offsets(model: InjectionModel, calib: Sequence[Case]) -> dict[str, float]:
     for name, roles, threshold in (("user", ("user", "assistant"), shipped.user), ("indirect", INDIRECT, shipped.document)):
         negatives = [c for c in calib if c.label == 0 and c.role in roles]
         scores = np.array(model.score([(c.role, c.request, c.text) for c in negatives]))
-        cut = float(np.quantile(scores, 1 - CALIBRATION_FPR))
+        cut = float(np.quantile(scores, 1 - CALIBRATION_FPR[name]))
         out[name] = _logit(float(threshold or 0.5)) - _logit(min(max(cut, 1e-6), 1 - 1e-6))
         print(f"calibration {name}: {len(negatives)} negatives, cut {cut:.4f} -> offset {out[name]:+.3f}", file=sys.stderr)
     return out
