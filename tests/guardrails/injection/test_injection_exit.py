@@ -25,6 +25,9 @@ from guardrails.injection.options import Layers
 
 MANIFEST = json.loads(MANIFEST_PATH.read_text())
 SHIPPED = RoleThresholds()
+# Thresholds below what the shipped exits were validated for (half of `valid_from`), per role class.
+BELOW_USER = MANIFEST["exit"]["valid_from"]["user"] / 2
+BELOW_INDIRECT = MANIFEST["exit"]["valid_from"]["indirect"] / 2
 BENIGN_CHAT = [
     "Hi, I am Jane Martin, customer 4411. My last invoice looks wrong.",
     "Could you summarise the attached quarterly report in three bullet points?",
@@ -57,8 +60,10 @@ def test_the_shipped_manifest_carries_validated_exits() -> None:
     assert section["stages"][-1]["after_layer"] < MANIFEST["layers"] - 1
     for stage in section["stages"]:
         assert len(stage["gate"]) == len(stage["estimate"]) == 385
-        for kind in ("user", "indirect"):
-            assert stage["report"][kind]["calib_exit_share"] > 0.1
+        # Each stage spares a tenth of some role class's calibration windows; each class exits by the last stage.
+        assert max(stage["report"][kind]["calib_exit_share"] for kind in ("user", "indirect")) > 0.1
+    for kind in ("user", "indirect"):
+        assert section["stages"][-1]["report"][kind]["calib_exit_share"] > 0.1
     for kind in ("user", "indirect"):
         assert 0.0 < section["valid_from"][kind] < (SHIPPED.user if kind == "user" else SHIPPED.document)
 
@@ -113,8 +118,8 @@ def test_roles_outside_exit_roles_always_run_the_whole_model(models: tuple[Injec
     ("thresholds", "layers", "expected"),
     [
         (SHIPPED, Layers(), {"user", "assistant", "tool", "document"}),
-        (RoleThresholds(user=0.3), Layers(), {"assistant", "tool", "document"}),
-        (RoleThresholds(document=0.1, tool=None), Layers(), {"user", "assistant"}),
+        (RoleThresholds(user=BELOW_USER), Layers(), {"assistant", "tool", "document"}),
+        (RoleThresholds(document=BELOW_INDIRECT, tool=None), Layers(), {"user", "assistant"}),
         (SHIPPED, Layers(cascade=False), set()),
     ],
 )
@@ -162,7 +167,7 @@ def test_batched_windows_that_go_on_are_scored_as_the_whole_model_scores_them() 
 
 
 def test_detectors_share_one_model_unless_one_asks_for_its_own() -> None:
-    one, other = InjectionDetector(), InjectionDetector(thresholds=RoleThresholds(user=0.3))
+    one, other = InjectionDetector(), InjectionDetector(thresholds=RoleThresholds(user=BELOW_USER))
     own = InjectionDetector(shared=False)
     for detector in (one, other, own):
         detector.load()
