@@ -107,7 +107,9 @@ def test_personal_data_is_rerouted_from_the_public_deployment_to_the_private_one
     assert public.requests_to("/chat/completions") == []
     row = gw.row(raw.headers["x-request-id"])
     assert row.policy == {"data_class": "personal", "action": "reroute", "sources": {"pii": "personal"}}
-    assert ("policy.reroute", raw.headers["x-request-id"]) in wait_for(lambda: audit_actions(gw))
+    # Audit entries are written behind the responses: wait for this request's, not for the first one to land.
+    entry = ("policy.reroute", raw.headers["x-request-id"])
+    assert wait_for(lambda: entry in audit_actions(gw))
 
 
 def test_plain_requests_still_use_the_public_deployment(gw: RunningGateway,
