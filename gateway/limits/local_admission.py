@@ -58,7 +58,7 @@ class _View:
     in_flight_tokens: int = 0
 
     def counts_at(self, index: int) -> Counts | None:
-        """The counts in bucket `index`, this replica's charges on their way included in the current one (in
+        """The counts in bucket `index`, this process's charges on their way included in the current one (in
         the previous one they would weigh less: counting them here only errs towards Redis)."""
         pn, cn, pt, ct = self.counts
         if index == self.index + 1:

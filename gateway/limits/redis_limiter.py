@@ -80,8 +80,8 @@ class RedisLimiter(Limiter):
         self._where = _redacted(url)
         self._client = LimiterRedis(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
                                     deadline_s=deadline_s, max_connections=max_connections)
-        self._local = (LocalAdmission(local_admission) if isinstance(local_admission, Bounds)
-                       else LocalAdmission() if local_admission else None)
+        bounds = local_admission if isinstance(local_admission, Bounds) else Bounds() if local_admission else None
+        self._local = LocalAdmission(bounds) if bounds is not None else None
         self._batches: dict[_BatchKey, _Batch] = {}
         self._flush_at: asyncio.TimerHandle | None = None
         self._charging: set[asyncio.Task[None]] = set()

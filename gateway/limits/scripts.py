@@ -16,7 +16,7 @@ ACQUIRE_LUA = """
 --       then per budget: spent (string), held in the previous slot, held in the current slot (strings).
 -- ARGV: fraction, tokens, cost, nrates, nbudgets, rate_ttl, hold_ttl, admitted, then per rate: rpm, tpm (-1 =
 --       none), then per budget: limit. Amounts are integer micro-dollars. admitted = 0: check, then charge one
---       request; admitted = k > 0: charge k requests (and `tokens` and `cost` in all) that a replica already
+--       request; admitted = k > 0: charge k requests (and `tokens` and `cost` in all) that a process already
 --       admitted on its recent view of the counts, without checking (gateway/limits/local_admission.py).
 -- Returns {0, then per rate its counts once charged: previous n, current n, previous t, current t, then per
 -- budget: spent, held once charged} when charged,
