@@ -39,7 +39,7 @@ Result = TypeVar("Result")
 
 
 async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body: bytes) -> Completion | SseStream:
-    """A chat completion. A stream's usage row is written when the stream ends; any other, here."""
+    """A chat completion. A stream's usage row is written when the stream ends; any other, as it is sent."""
     try:
         await authenticate(gw, ctx, authorization, body)
         await enforce_limits(gw, ctx)
@@ -58,7 +58,7 @@ async def chat(gw: Gateway, ctx: RequestContext, authorization: str | None, body
         record_usage(gw, ctx)
         raise
     if isinstance(answer, Completion):
-        record_usage(gw, ctx)
+        record_usage(gw, ctx, after_response=True)
     return answer
 
 
@@ -86,5 +86,5 @@ async def _one_call(gw: Gateway, ctx: RequestContext, authorization: str | None,
         ctx.fail(exc)
         record_usage(gw, ctx)
         raise
-    record_usage(gw, ctx)
+    record_usage(gw, ctx, after_response=True)
     return result

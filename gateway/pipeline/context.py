@@ -109,6 +109,8 @@ class RequestContext:
     answer_texts: list[str] = field(default_factory=list)
     """The answer as the caller received it, kept only when the policy logs full exchanges."""
     recorded: bool = False
+    ended: float | None = None
+    """When a whole answer was ready to send: a row recorded after the response is timed up to here."""
     trace: RequestTrace | None = None
     """The request's root span, when tracing is on."""
     no_cache: bool = False
@@ -136,7 +138,7 @@ class RequestContext:
             self.status = "error"
 
     def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
+        return ((self.ended or time.perf_counter()) - self.started) * 1000
 
     def overhead_ms(self) -> float:
         return max(0.0, self.elapsed_ms() - self.upstream_ms)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,24 @@ log = logging.getLogger("warden.usage")
 _settling: set[asyncio.Task[None]] = set()
 
 
-def record_usage(gw: Gateway, ctx: RequestContext) -> None:
-    """Never raises and never waits: the row is queued and the limiter settled in the background."""
+def record_usage(gw: Gateway, ctx: RequestContext, after_response: bool = False) -> None:
+    """Never raises and never waits: the row is queued and the limiter settled in the background.
+
+    `after_response` (a whole answer about to be returned): the row, metrics, trace and settlement are done by the
+    event loop right after the step of the request's task that sends the answer, so the client does not wait
+    for them. The loop runs that callback before it reads any later request, so the same client's next request
+    sees the limits settled; the row is timed up to now, as it would have been."""
     if ctx.recorded:
         return
     ctx.recorded = True
+    if after_response:
+        ctx.ended = time.perf_counter()
+        asyncio.get_running_loop().call_soon(_record, gw, ctx)
+        return
+    _record(gw, ctx)
+
+
+def _record(gw: Gateway, ctx: RequestContext) -> None:
     row = usage_row(ctx)
     gw.usage.submit(row)
     model = metric_model(gw, ctx.model)  # the row's requested model: one bounded label for every metric below
