@@ -5,12 +5,15 @@
 Starts the fake upstream and the target as gateway_bench.py does, samples the server with `py-spy record
 --format raw` (collapsed stacks; idle frames dropped) while wrk loads it, and prints the frames with the most
 self time and the most total time, as shares of the samples. The collapsed file is kept for flame graphs.
+A guarded target is loaded by `gw_loadgen.py` with the bodies gateway_bench.py sends it (unique prompts, the
+four-message turn, replayed conversations): wrk repeats one body, which the guardrails' caches would answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import shutil
 import subprocess
 import sys
@@ -20,6 +23,20 @@ from pathlib import Path
 
 import gw_targets
 import gw_wrk
+
+LOADGEN = Path(__file__).resolve().parent / "gw_loadgen.py"
+
+
+def _loadgen(target: gw_targets.Target, name: str, concurrency: int, duration: int) -> float:
+    """Load a guarded target with gateway_bench.py's bodies for `duration` seconds; returns the rps."""
+    cmd = [str(gw_targets.PROJECT_PYTHON), str(LOADGEN), "--url", f"{target.base_url}/chat/completions",
+           "--api", "chat", "--key", target.key, "--model", "bench-model", "--mode", "throughput",
+           "--concurrency", str(concurrency), "--requests", "1000000", "--duration", str(duration),
+           "--warmup", "0", "--vary",
+           *(["--shape", "chat4"] if name in gw_targets.CHAT_TURN else []),
+           *(["--shape", "conversation"] if name in gw_targets.CONVERSATION else [])]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["rps"])
 
 
 def summarise(collapsed: Path, top: int) -> str:
@@ -66,14 +83,21 @@ def main() -> None:
     with gw_targets.serving(args.target, "gwprof-") as (target, workdir):
         assert target.proc is not None
         url = f"{target.base_url}/chat/completions"
-        gw_wrk.run(url, target.key, args.concurrency, 3, workdir)  # warm-up: caches, pools, first imports
+        guarded = args.target in gw_targets.GUARDED
+
+        def load(seconds: int) -> float:
+            if guarded:
+                return _loadgen(target, args.target, args.concurrency, seconds)
+            return gw_wrk.run(url, target.key, args.concurrency, seconds, workdir).rps
+
+        load(3)  # warm-up: caches, pools, first imports
         spy = subprocess.Popen([pyspy, "record", "--pid", str(target.proc.pid), "--format", "raw", "--rate",
                                 str(args.rate), "--duration", str(args.duration), "--output", str(args.out),
                                 "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        result = gw_wrk.run(url, target.key, args.concurrency, args.duration, workdir)
+        rps = load(args.duration)
         spy.wait(timeout=args.duration + 60)
-        print(f"{args.target}: {result.rps:.0f} rps at c={args.concurrency} under py-spy; load "
+        print(f"{args.target}: {rps:.0f} rps at c={args.concurrency} under py-spy; load "
               f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
         print(summarise(args.out, args.top))
         print(f"collapsed stacks: {args.out}")
