@@ -25,6 +25,7 @@ from evals.injection_sources import (
     Prompt,
     carriers,
     direct_prompts,
+    eu_inserts,
     inserts,
     multilingual_carriers,
     own_prompts,
@@ -37,6 +38,7 @@ SPLITS = {0: "calib", 5: "dev"}
 # Carriers per source (the largest sets are subsampled: the budget is a CPU fine-tune of well under an hour).
 CARRIER_CAP = {"bipia_table": 300, "enron": 450, "summedits": 300, "halueval": 250, "vigogne_doc": 200,
                "europeana_de": 200, "europeana_fr": 150, "europeana_nl": 150, "meddocan": 150}
+EU_PLANTED_PER_SOURCE = 60  # carriers per source that get one of the project's EU-language inserts
 PROMPT_CAP = {"wildguard": 450, "inthewild": 300, "cse_direct": 700}
 TRAIN_CROP = (250, 900)  # characters of document context a training case keeps around the insertion
 DEV_MAX_CHARS = 6000
@@ -125,7 +127,10 @@ def _pick(pool: Sequence[Insert], carrier: Carrier, rng: random.Random) -> Inser
     return rng.choice([i for i in pool if i.source != "bipia_code"] or list(pool))
 
 
-def document_cases(cs: Sequence[Carrier], pool: Sequence[Insert], rng: random.Random) -> list[Case]:
+def document_cases(cs: Sequence[Carrier], pool: Sequence[Insert], rng: random.Random, clean_copy: bool = True,
+                   source: str | None = None) -> list[Case]:
+    """Each carrier clean (unless `clean_copy` is off: its clean text is a case already), with one planted attack,
+    and half of them with one benign order; named `doc_<source>` (the carrier's own source by default)."""
     defaults = slot_defaults()
     out: list[Case] = []
     for carrier in cs:
@@ -133,7 +138,7 @@ def document_cases(cs: Sequence[Carrier], pool: Sequence[Insert], rng: random.Ra
         attacks = [i for i in pool if i.label == 1 and split_of(i.group) == split]
         benign = [i for i in pool if i.label == 0 and split_of(i.group) == split]
         clean, _ = _fill(carrier, defaults, None, rng)
-        variants: list[tuple[str, tuple[int, int] | None, int]] = [(clean, None, 0)]
+        variants: list[tuple[str, tuple[int, int] | None, int]] = [(clean, None, 0)] if clean_copy else []
         attack = _pick(attacks, carrier, rng)
         if carrier.slots and rng.random() < 0.7:
             text, span = _fill(carrier, defaults, attack.text, rng)
@@ -150,7 +155,7 @@ def document_cases(cs: Sequence[Carrier], pool: Sequence[Insert], rng: random.Ra
                 text, span = crop(text, span, rng)
             else:
                 text, span = text[:DEV_MAX_CHARS], None
-            out.append(Case(f"doc_{carrier.source}", carrier.role, request, text, label, split, span))
+            out.append(Case(f"doc_{source or carrier.source}", carrier.role, request, text, label, split, span))
     return out
 
 
@@ -180,4 +185,10 @@ def build(data: Path = DATA_DIR, own: Path = OWN_DATA, seed: int = SEED) -> list
     # Added later with a random stream of their own, so the cases above stay what they were.
     extra = random.Random(seed + 1)
     out += document_cases(_capped(multilingual_carriers(data), CARRIER_CAP, extra), planted, extra)
+    # The project's own orders in six EU languages, planted in a fresh sample of every carrier source (English
+    # ones too: an attacker writes in any language), from a third stream; one dev file of their own.
+    third = random.Random(seed + 2)
+    every = carriers(data) + multilingual_carriers(data)
+    sample = _capped(every, dict.fromkeys({c.source for c in every}, EU_PLANTED_PER_SOURCE), third)
+    out += document_cases(sample, eu_inserts(own), third, clean_copy=False, source="planted_eu")
     return out

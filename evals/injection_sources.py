@@ -226,3 +226,14 @@ def inserts(data: Path = DATA_DIR, own: Path = OWN_DATA) -> list[Insert]:
     for row in _jsonl(own / "inserts" / "benign.jsonl"):
         out.append(Insert("own_benign", f"own_benign:{hash_text(str(row['text']))}", str(row["text"]), 0))
     return out
+
+
+def eu_inserts(own: Path = OWN_DATA) -> list[Insert]:
+    """The project's own orders to the assistant written in French, German, Spanish, Italian, Dutch and Portuguese
+    (exfiltration, hijacked answers, tool misuse, prompt leaks, false statements, hidden wrappers), and benign
+    orders to the human reader in the same languages, each its own group."""
+    out = [Insert("own_attack_eu", f"own_attack_eu:{hash_text(str(r['text']))}", str(r["text"]), 1)
+           for r in _jsonl(own / "inserts" / "attacks_eu.jsonl")]
+    out += [Insert("own_benign_eu", f"own_benign_eu:{hash_text(str(r['text']))}", str(r["text"]), 0)
+            for r in _jsonl(own / "inserts" / "benign_eu.jsonl")]
+    return out

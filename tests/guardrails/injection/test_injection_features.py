@@ -67,10 +67,12 @@ def test_insert_pools_are_well_formed(path: Path) -> None:
 
 
 def test_holdout_is_never_trained_on() -> None:
-    from evals.injection_sources import own_prompts
+    from evals.injection_sources import eu_inserts, own_prompts
 
     holdout = {json.loads(line)["text"] for p in (DATA / "holdout").glob("*.jsonl") for line in p.open()}
     own = [p.stem for p in DATA.glob("*.jsonl")]
     assert holdout and own and "holdout" not in " ".join(own)
     train_texts = {p.text for p in own_prompts()}
     assert train_texts and not holdout & train_texts
+    planted = {json.loads(line)["text"] for p in (DATA / "inserts").glob("*.jsonl") for line in p.open()}
+    assert planted >= {i.text for i in eu_inserts()} and not holdout & planted
