@@ -49,8 +49,10 @@ from guardrails.injection.model import (
 from guardrails.injection.options import RoleThresholds
 
 # User and assistant turns are held to 1%: at 2% the two-epoch model blocked 4.8% of the dev split's benign requests
-# (over-defence sets, French requests) against 2.6% at 1%; documents and tool results stay at 2%.
-CALIBRATION_FPR = {"user": 0.01, "indirect": 0.02}
+# (over-defence sets, French requests) against 2.6% at 1%. Documents and tool results at 4%: the loosest point at
+# which the model trained with the EU-language inserts flags no more of the dev split's clean documents than the
+# model before it did (pooled 6.1% against 6.4%; 3% gave 5.0%, 5% gave 8.2%).
+CALIBRATION_FPR = {"user": 0.01, "indirect": 0.04}
 # One thread: on a shared 2-core machine a second spinning thread mostly waits (measured 6.7 s/step at 2
 # threads under load).
 THREADS = 1

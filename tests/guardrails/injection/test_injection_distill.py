@@ -36,24 +36,31 @@ def test_teacher_state_names_every_encoder_weight_in_torch_layout() -> None:
     assert len(state) == 4 * 16 + 2
 
 
-def test_a_torch_model_built_from_the_teacher_state_scores_as_the_onnx_model_does() -> None:
+def test_a_torch_model_built_from_the_teacher_state_is_the_onnx_model_again(tmp_path: Path) -> None:
+    """Rebuilt from the dequantised weights, then exported and quantised as training does, it gives the shipped
+    file's logits (quantising the dequantised weights gives back the same int8 values); a swapped or misnamed
+    weight would not."""
     torch = pytest.importorskip("torch")
-    from evals.train_injection_model import _model
+    from evals.train_injection_model import _model, export
     from guardrails.injection.model import batch_arrays
 
     rows = _rows()
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(MODEL_PATH), providers=["CPUExecutionProvider"])
-    expected = [float(session.run(None, batch_arrays([r]))[0][0]) for r in rows]
+    def logits(path: Path) -> list[float]:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return [float(session.run(None, batch_arrays([r]))[0][0]) for r in rows]
+
+    expected = logits(MODEL_PATH)
     model = _model(4)
     assert init_from_teacher(model, MODEL_PATH, (0, 1, 2, 3)) == 66
     model.eval()
+    export(model, tmp_path / "again.onnx")
+    assert np.allclose(logits(tmp_path / "again.onnx"), expected, atol=1e-4)
     with torch.inference_mode():
         got = [float(model(**{k: torch.from_numpy(v) for k, v in batch_arrays([r]).items()})) for r in rows]
-    # int8 activations in ONNX against float ones in torch: close, not equal; a swapped weight is far off.
-    assert np.allclose(got, expected, atol=0.5), (got, expected)
-    assert [g > 0 for g in got] == [True, False, False]
+    # Float activations in torch against int8 ones in ONNX: close, not equal (up to about a logit).
+    assert np.allclose(got, expected, atol=1.5) and [g > 0 for g in got] == [e > 0 for e in expected]
 
 
 def test_a_student_with_fewer_layers_takes_the_teacher_layers_asked_for() -> None:
