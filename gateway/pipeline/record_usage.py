@@ -33,9 +33,17 @@ def record_usage(gw: Gateway, ctx: RequestContext, after_response: bool = False)
     ctx.recorded = True
     if after_response:
         ctx.ended = time.perf_counter()
-        asyncio.get_running_loop().call_soon(_record, gw, ctx)
+        asyncio.get_running_loop().call_soon(_record_after, gw, ctx)
         return
     _record(gw, ctx)
+
+
+def _record_after(gw: Gateway, ctx: RequestContext) -> None:
+    # Not the loop's own handler: it would log the callback's arguments, the request's messages among them.
+    try:
+        _record(gw, ctx)
+    except Exception:
+        log.exception("usage of request %s not recorded", ctx.request_id)
 
 
 def _record(gw: Gateway, ctx: RequestContext) -> None:

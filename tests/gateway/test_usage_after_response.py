@@ -44,3 +44,27 @@ def test_metrics_and_row_are_done_before_the_next_request(make_gateway, upstream
         # Timed up to the answer, as the header says: the row's latency covers the overhead the client was told.
         assert row.latency_ms >= float(answer.headers["x-warden-overhead-ms"])
         assert row.cost_usd == float(answer.headers["x-warden-cost-usd"])
+
+
+def test_a_failed_record_is_logged_without_the_request(make_gateway, upstream: FakeUpstream, monkeypatch,  # type: ignore[no-untyped-def]
+                                                        caplog) -> None:
+    import importlib
+
+    record_usage = importlib.import_module("gateway.pipeline.record_usage")  # the module, not the step it exports
+
+    def broken(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("row build failed")
+
+    config = {"model_list": [deployment("chat-a", upstream)]}
+    secret = "my card is 4111 1111 1111 1111"
+    with make_gateway(config) as gw:
+        monkeypatch.setattr(record_usage, "usage_row", broken)
+        answer = gw.client().chat.completions.with_raw_response.create(
+            model="chat-a", messages=[{"role": "user", "content": secret}])
+        assert answer.http_response.status_code == 200  # the answer was out before the row was built
+        request_id = answer.headers["x-request-id"]
+        monkeypatch.undo()
+        gw.client().chat.completions.create(model="chat-a", messages=USER)  # the loop has run the callback
+    logged = [r for r in caplog.records if r.name == "warden.usage" and request_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert all(secret not in r.getMessage() and "4111" not in (r.exc_text or "") for r in caplog.records)
