@@ -49,17 +49,17 @@ from guardrails.injection.model import (
 from guardrails.injection.options import RoleThresholds
 
 # User and assistant turns are held to 1%: at 2% the two-epoch model blocked 4.8% of the dev split's benign requests
-# (over-defence sets, French requests) against 2.6% at 1%. Documents and tool results at 4%: the loosest point at
-# which the model trained with the EU-language inserts flags no more of the dev split's clean documents than the
-# model before it did (pooled 6.1% against 6.4%; 3% gave 5.0%, 5% gave 8.2%).
-CALIBRATION_FPR = {"user": 0.01, "indirect": 0.04}
+# (over-defence sets, French requests) against 2.6% at 1%. Documents and tool results at 3%: of 2, 3, 4 and 5%, the
+# loosest at which the model trained with the EU-language data flags no more of the dev split's clean documents
+# than the model without it did (pooled over the earlier document files 5.8% against 6.4%; 4% gave 7.0%).
+CALIBRATION_FPR = {"user": 0.01, "indirect": 0.03}
 # One thread: on a shared 2-core machine a second spinning thread mostly waits (measured 6.7 s/step at 2
 # threads under load).
 THREADS = 1
 INDIRECT = ("document", "tool")
 # Over-defence cases and the project's own look-alikes weigh more: each one is a false alarm users would see.
 WEIGHT = {"hard_negatives": 3.0, "hard_negatives_2": 3.0, "hard_negatives_3": 3.0, "attacks": 3.0, "attacks_2": 3.0,
-          "attacks_3": 3.0, "notinject": 1.5, "bipia_as_user": 2.0}
+          "attacks_3": 3.0, "attacks_4": 3.0, "hard_negatives_4": 3.0, "notinject": 1.5, "bipia_as_user": 2.0}
 LR = 8e-5
 
 
