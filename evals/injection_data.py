@@ -181,14 +181,15 @@ def build(data: Path = DATA_DIR, own: Path = OWN_DATA, seed: int = SEED) -> list
     planted = pool + [Insert(p.source, p.group, p.text, 1) for p in prompts
                       if p.label == 1 and p.source in ("deepset", "cse_direct") and len(p.text) < 400
                       and p.group.split(":")[1] not in CONTEXT_BOUND]
-    out += document_cases(_capped(carriers(data), CARRIER_CAP, rng), planted, rng)
+    english, multilingual = carriers(data), multilingual_carriers(data)
+    out += document_cases(_capped(english, CARRIER_CAP, rng), planted, rng)
     # Added later with a random stream of their own, so the cases above stay what they were.
     extra = random.Random(seed + 1)
-    out += document_cases(_capped(multilingual_carriers(data), CARRIER_CAP, extra), planted, extra)
+    out += document_cases(_capped(multilingual, CARRIER_CAP, extra), planted, extra)
     # The project's own orders in six EU languages, planted in a fresh sample of every carrier source (English
     # ones too: an attacker writes in any language), from a third stream; one dev file of their own.
     third = random.Random(seed + 2)
-    every = carriers(data) + multilingual_carriers(data)
+    every = english + multilingual
     sample = _capped(every, dict.fromkeys({c.source for c in every}, EU_PLANTED_PER_SOURCE), third)
     out += document_cases(sample, eu_inserts(own), third, clean_copy=False, source="planted_eu")
     return out

@@ -221,19 +221,18 @@ def inserts(data: Path = DATA_DIR, own: Path = OWN_DATA) -> list[Insert]:
     for name, tag in (("bipia_text_attacks_train.json", "bipia_text"), ("bipia_code_attacks_train.json", "bipia_code")):
         for category, texts in json.loads((inj / name).read_text()).items():
             out += [Insert(tag, f"{tag}:{category}:{i}", str(t), 1) for i, t in enumerate(texts)]
-    for row in _jsonl(own / "inserts" / "attacks.jsonl"):
-        out.append(Insert("own_attack", f"own_attack:{hash_text(str(row['text']))}", str(row["text"]), 1))
-    for row in _jsonl(own / "inserts" / "benign.jsonl"):
-        out.append(Insert("own_benign", f"own_benign:{hash_text(str(row['text']))}", str(row["text"]), 0))
-    return out
+    return out + _own_inserts(own / "inserts" / "attacks.jsonl", "own_attack", 1) \
+        + _own_inserts(own / "inserts" / "benign.jsonl", "own_benign", 0)
 
 
 def eu_inserts(own: Path = OWN_DATA) -> list[Insert]:
     """The project's own orders to the assistant written in French, German, Spanish, Italian, Dutch and Portuguese
     (exfiltration, hijacked answers, tool misuse, prompt leaks, false statements, hidden wrappers), and benign
     orders to the human reader in the same languages, each its own group."""
-    out = [Insert("own_attack_eu", f"own_attack_eu:{hash_text(str(r['text']))}", str(r["text"]), 1)
-           for r in _jsonl(own / "inserts" / "attacks_eu.jsonl")]
-    out += [Insert("own_benign_eu", f"own_benign_eu:{hash_text(str(r['text']))}", str(r["text"]), 0)
-            for r in _jsonl(own / "inserts" / "benign_eu.jsonl")]
-    return out
+    return _own_inserts(own / "inserts" / "attacks_eu.jsonl", "own_attack_eu", 1) \
+        + _own_inserts(own / "inserts" / "benign_eu.jsonl", "own_benign_eu", 0)
+
+
+def _own_inserts(path: Path, source: str, label: int) -> list[Insert]:
+    """One of the project's insert files, each text its own group (named after its hash)."""
+    return [Insert(source, f"{source}:{hash_text(str(r['text']))}", str(r["text"]), label) for r in _jsonl(path)]
