@@ -324,7 +324,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--max-len", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--seed", type=int, default=SEED, help="the data's split and draws (the dev split and the "
+                        "eval's files depend on it: change it only with the eval's)")
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="initialisation and batch order only (default: --seed); the data stays as built")
     parser.add_argument("--budget-min", type=float, default=35.0, help="plan the steps that fit in this many minutes")
     parser.add_argument("--steps", type=int, default=None, help="a fixed number of steps (reproduces a run exactly)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
@@ -343,7 +346,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     cases = build(seed=args.seed)
     trainset = [c for c in cases if c.split == "train"]
     calib = [c for c in cases if c.split == "calib"]
-    model, stats = train(trainset, args.layers, args.max_len, args.epochs, args.seed, args.budget_min * 60,
+    train_seed = args.seed if args.train_seed is None else args.train_seed
+    model, stats = train(trainset, args.layers, args.max_len, args.epochs, train_seed, args.budget_min * 60,
                          args.steps, distill)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export(model, args.out)
@@ -353,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "max_len": args.max_len,
         "layers": args.layers,
         "seed": args.seed,
+        **({"train_seed": train_seed} if train_seed != args.seed else {}),
         "offsets": {"user": 0.0, "indirect": 0.0},
         "training": stats,
         "train_cases": dict(sorted(Counter(f"{c.source}/{c.label}" for c in trainset).items())),
