@@ -219,7 +219,10 @@ class Distill:
 
 
 def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: int, budget_s: float,
-          steps: int | None = None, distill: Distill | None = None) -> tuple[object, dict[str, float]]:
+          steps: int | None = None, distill: Distill | None = None,
+          average_from: float | None = None) -> tuple[object, dict[str, float]]:
+    """The fine-tuned model. With `average_from` (a fraction of the steps), the weights returned are the mean of
+    the weights after every step from that point on (stochastic weight averaging) instead of the last ones."""
     import torch
 
     torch.manual_seed(seed)
@@ -250,6 +253,8 @@ def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: i
         optimiser, lambda s: min((s + 1) / warmup, max(0.02, (total[0] - s) / max(1, total[0] - warmup))))
     model.train()
     started, seen, losses = time.time(), 0, []
+    averaged: list[torch.Tensor] | None = None
+    count = 0
     for step, batch in enumerate(plan):
         if step == 25 and steps is None:
             total[0] = min(len(plan), int(budget_s / ((time.time() - started) / 25)))
@@ -270,14 +275,28 @@ def train(cases: Sequence[Case], layers: int, max_len: int, epochs: int, seed: i
         optimiser.step()
         schedule.step()
         optimiser.zero_grad()
+        if average_from is not None and step >= int(average_from * total[0]):
+            count += 1
+            with torch.no_grad():
+                if averaged is None:
+                    averaged = [p.detach().clone() for p in params]
+                else:
+                    for mean, p in zip(averaged, params, strict=True):
+                        mean.add_(p.detach() - mean, alpha=1.0 / count)
         seen += len(batch)
         losses.append(float(loss.detach()))
         if step % 20 == 0:
             elapsed = time.time() - started
             print(f"step {step}/{len(plan)} loss {np.mean(losses[-20:]):.4f} {elapsed:.0f}s", file=sys.stderr, flush=True)
+    if averaged is not None:
+        with torch.no_grad():
+            for mean, p in zip(averaged, params, strict=True):
+                p.copy_(mean)
     model.eval()
     stats = {"train_seconds": time.time() - started, "steps": total[0], "planned_steps": len(plan), "lr": LR,
              "examples_seen": seen, "final_loss": float(np.mean(losses[-50:]))}
+    if averaged is not None:
+        stats |= {"average_from": average_from, "averaged_steps": count}
     if distill is not None:
         stats |= {"distill_teacher_sha256": sha256_of(distill.teacher), "distill_alpha": distill.alpha,
                   "distill_temperature": distill.temperature, "distill_init_layers": list(distill.init_layers)}
@@ -330,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="initialisation and batch order only (default: --seed); the data stays as built")
     parser.add_argument("--budget-min", type=float, default=35.0, help="plan the steps that fit in this many minutes")
     parser.add_argument("--steps", type=int, default=None, help="a fixed number of steps (reproduces a run exactly)")
+    parser.add_argument("--average-from", type=float, default=None,
+                        help="ship the mean of the weights after each step from this fraction of the steps on")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--manifest", type=Path, default=MANIFEST_PATH)
     parser.add_argument("--teacher", type=Path, default=None, help="distil from this int8 ONNX model")
@@ -338,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--init-from-teacher", default="", help="teacher layers the student starts from, e.g. 0,1")
     parser.add_argument("--cache-dir", type=Path, default=TEACHER_CACHE, help="where teacher logits are cached")
     args = parser.parse_args(argv)
+    if args.average_from is not None and not 0.0 <= args.average_from < 1.0:
+        parser.error("--average-from is a fraction of the steps, from 0 up to (not including) 1")
     distill = None
     if args.teacher is not None:
         picks = tuple(int(x) for x in args.init_from_teacher.split(",") if x.strip())
@@ -348,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     calib = [c for c in cases if c.split == "calib"]
     train_seed = args.seed if args.train_seed is None else args.train_seed
     model, stats = train(trainset, args.layers, args.max_len, args.epochs, train_seed, args.budget_min * 60,
-                         args.steps, distill)
+                         args.steps, distill, args.average_from)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export(model, args.out)
     manifest = {
