@@ -226,3 +226,19 @@ def test_fixed_banks_are_encoded_without_filling_the_cache() -> None:
     assert vectors.shape == (40, 384)
     assert len(embedder._cache) == 0  # noqa: SLF001
     assert embedder.encode_uncached([]).shape == (0, 384)
+
+
+def test_quantising_keeps_onnxruntime_chatter_out_of_the_log(onnx_embedder: Embedder, cache: Path, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """A first start quantises the export; ONNX Runtime's quantiser logs a line per tensor on the root logger."""
+    import logging
+
+    from guardrails.onnx_encoder import _quantize
+
+    plain = next(p for p in cache.glob("minilm-*.onnx") if not p.name.endswith("-int8.onnx"))
+    caplog.set_level(logging.DEBUG)
+    _quantize(plain, tmp_path / "int8.onnx")
+    assert (tmp_path / "int8.onnx").stat().st_size > 1_000_000
+    assert not [r.getMessage() for r in caplog.records if "onnxruntime" in r.pathname]
+    logging.getLogger().info("logged after")  # the filter goes with the quantiser
+    assert caplog.records[-1].getMessage() == "logged after"
