@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import httpx
 
@@ -52,7 +53,10 @@ def test_a_failed_record_is_logged_without_the_request(make_gateway, upstream: F
 
     record_usage = importlib.import_module("gateway.pipeline.record_usage")  # the module, not the step it exports
 
+    called = threading.Event()
+
     def broken(ctx):  # type: ignore[no-untyped-def]
+        called.set()
         raise RuntimeError("row build failed")
 
     config = {"model_list": [deployment("chat-a", upstream)]}
@@ -63,6 +67,8 @@ def test_a_failed_record_is_logged_without_the_request(make_gateway, upstream: F
             model="chat-a", messages=[{"role": "user", "content": secret}])
         assert answer.http_response.status_code == 200  # the answer was out before the row was built
         request_id = answer.headers["x-request-id"]
+        # The client can read the answer before the server's loop gets to the callback: undo only once it has.
+        assert called.wait(10)
         monkeypatch.undo()
         gw.client().chat.completions.create(model="chat-a", messages=USER)  # the loop has run the callback
     logged = [r for r in caplog.records if r.name == "warden.usage" and request_id in r.getMessage()]
