@@ -120,7 +120,8 @@ def convert(source: Path, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "rewritten.onnx"
         onnx.save(model, str(plain))
-        quantize_dynamic(str(plain), str(target), per_channel=True, weight_type=QuantType.QInt8,
+        quantize_dynamic(str(plain), str(target), per_channel=True, reduce_range=True,
+                         weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul"], nodes_to_quantize=products)
 
 

@@ -318,7 +318,8 @@ def export(model: object, path: Path) -> None:
         with torch.inference_mode():
             torch.onnx.export(model, (sample, mask, types), str(plain), input_names=names, output_names=["logits"],
                               dynamic_axes=axes, opset_version=17, dynamo=False)
-        quantize_dynamic(str(plain), str(path), per_channel=True, weight_type=QuantType.QInt8)
+        # 7-bit weights: exact products on CPUs without VNNI too (see evals/requantize.py)
+        quantize_dynamic(str(plain), str(path), per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
 
 
 def _logit(p: float) -> float:
@@ -336,6 +337,20 @@ def offsets(model: InjectionModel, calib: Sequence[Case]) -> dict[str, float]:
         out[name] = _logit(float(threshold or 0.5)) - _logit(min(max(cut, 1e-6), 1 - 1e-6))
         print(f"calibration {name}: {len(negatives)} negatives, cut {cut:.4f} -> offset {out[name]:+.3f}", file=sys.stderr)
     return out
+
+
+def recalibrate(path: Path, manifest_path: Path, seed: int) -> None:
+    """The manifest of a changed weight file: its checksum and size, and offsets from the same calibration split."""
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("seed", seed) != seed:
+        raise SystemExit(f"the manifest's model was calibrated on the split of seed {manifest['seed']}, not {seed}")
+    manifest |= {"sha256": sha256_of(path), "size_bytes": path.stat().st_size, "offsets": {"user": 0.0, "indirect": 0.0}}
+    manifest.pop("exit", None)  # fitted on the former weights' hidden states: fit again for these
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    calib = [c for c in build(seed=seed) if c.split == "calib"]
+    manifest["offsets"] = offsets(InjectionModel(path, manifest_path), calib)
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    print(json.dumps({k: manifest[k] for k in ("version", "sha256", "offsets", "size_bytes")}, indent=1))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -358,7 +373,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--temperature", type=float, default=Distill.temperature)
     parser.add_argument("--init-from-teacher", default="", help="teacher layers the student starts from, e.g. 0,1")
     parser.add_argument("--cache-dir", type=Path, default=TEACHER_CACHE, help="where teacher logits are cached")
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="train nothing: record --out's checksum and size in --manifest and calibrate its offsets "
+                             "again (after `evals.requantize`, say); the exits need `evals.train_injection_exit`")
     args = parser.parse_args(argv)
+    if args.recalibrate:
+        recalibrate(args.out, args.manifest, args.seed)
+        return
     if args.average_from is not None and not 0.0 <= args.average_from < 1.0:
         parser.error("--average-from is a fraction of the steps, from 0 up to (not including) 1")
     distill = None

@@ -240,7 +240,8 @@ def export(model: Tagger, target: Path) -> None:
         graph = onnx.load(str(plain))
         rewrite(graph)
         onnx.save(graph, str(plain))
-        quantize_dynamic(str(plain), str(target), per_channel=True, weight_type=QuantType.QInt8,
+        quantize_dynamic(str(plain), str(target), per_channel=True, reduce_range=True,
+                         weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul", "Gather"])
 
 

@@ -155,7 +155,7 @@ def export(model, out: Path) -> Path:  # noqa: ANN001
         torch.onnx.export(model, (sample, mask, torch.zeros_like(sample)), str(plain), input_names=list(names),
                           output_names=["logit"], dynamic_axes=axes, opset_version=17, dynamo=False)
     target = out / "nli-minilm-int8.onnx"
-    quantize_dynamic(str(plain), str(target), per_channel=True, weight_type=QuantType.QInt8)
+    quantize_dynamic(str(plain), str(target), per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
     plain.unlink()
     return target
 
