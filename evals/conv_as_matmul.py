@@ -38,7 +38,7 @@ def rewrite(model: onnx.ModelProto) -> list[str]:
         if plan is None:
             nodes.append(node)
             continue
-        weight, pad = plan
+        weight, pad, bias = plan
         out_channels, in_channels, width = weight.shape
         name = node.name or node.output[0]
         stacked = weight.transpose(2, 1, 0).reshape(width * in_channels, out_channels)  # w'[j*C + c, o]
@@ -66,6 +66,10 @@ def rewrite(model: onnx.ModelProto) -> list[str]:
         nodes.append(helper.make_node("Concat", shifted, [side_by_side], axis=2, name=f"{name}/as_matmul/concat"))
         nodes.append(helper.make_node("MatMul", [side_by_side, f"{name}/as_matmul/weight"], [product],
                                       name=f"{name}/as_matmul/MatMul"))
+        if bias is not None:  # time-major here, so the bias adds along the last axis
+            biased = f"{name}/as_matmul/biased"
+            nodes.append(helper.make_node("Add", [product, bias], [biased], name=f"{name}/as_matmul/bias"))
+            product = biased
         nodes.append(helper.make_node("Transpose", [product], [node.output[0]], perm=[0, 2, 1],
                                       name=f"{name}/as_matmul/transpose_out"))
         products.append(f"{name}/as_matmul/MatMul")
@@ -75,11 +79,13 @@ def rewrite(model: onnx.ModelProto) -> list[str]:
     return products
 
 
-def _plan(node: onnx.NodeProto, weights: dict[str, onnx.TensorProto]) -> tuple[np.ndarray, int] | None:
-    """The weight and padding of a Conv the rewrite covers (no bias input: the exporter's quantiser adds it
-    after), else None."""
-    if node.op_type != "Conv" or len(node.input) < 2 or node.input[1] not in weights or len(node.input) > 2:
+def _plan(node: onnx.NodeProto, weights: dict[str, onnx.TensorProto]) -> tuple[np.ndarray, int, str | None] | None:
+    """The weight, padding and bias initialiser (None without one) of a Conv the rewrite covers, else None."""
+    if node.op_type != "Conv" or len(node.input) < 2 or node.input[1] not in weights or len(node.input) > 3:
         return None
+    bias = node.input[2] if len(node.input) == 3 and node.input[2] else None
+    if bias is not None and bias not in weights:
+        return None  # a bias computed in the graph: left as it is
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     weight = numpy_helper.to_array(weights[node.input[1]])
     if weight.ndim != 3 or attrs.get("group", 1) != 1 or list(attrs.get("strides", [1])) != [1]:
@@ -90,7 +96,7 @@ def _plan(node: onnx.NodeProto, weights: dict[str, onnx.TensorProto]) -> tuple[n
     width = weight.shape[2]
     if pads[0] != pads[1] or 2 * pads[0] != width - 1:  # same-length output only
         return None
-    return weight, pads[0]
+    return weight, pads[0], bias
 
 
 def _drop_unused(graph: onnx.GraphProto) -> None:

@@ -8,23 +8,28 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from evals.conv_as_matmul import convert, rewrite
 
 
-def _conv_model(width: int = 5, pads: int = 2, strides: int = 1, channels: int = 16) -> onnx.ModelProto:
+def _conv_model(width: int = 5, pads: int = 2, strides: int = 1, channels: int = 16,
+                bias: bool = False) -> onnx.ModelProto:
     rng = np.random.default_rng(7)
     weight = rng.normal(size=(channels, channels, width)).astype(np.float32)
+    weights = [numpy_helper.from_array(weight, "w")]
+    if bias:  # as torch exports a Conv1d with its bias
+        weights.append(numpy_helper.from_array(rng.normal(size=channels).astype(np.float32) * 3, "b"))
     nodes = [
         helper.make_node("Transpose", ["x"], ["x_t"], perm=[0, 2, 1]),
-        helper.make_node("Conv", ["x_t", "w"], ["y_t"], kernel_shape=[width], pads=[pads, pads],
-                         strides=[strides], dilations=[1], group=1),
+        helper.make_node("Conv", ["x_t", "w", *(["b"] if bias else [])], ["y_t"], kernel_shape=[width],
+                         pads=[pads, pads], strides=[strides], dilations=[1], group=1),
         helper.make_node("Transpose", ["y_t"], ["y"], perm=[0, 2, 1]),
     ]
     graph = helper.make_graph(
         nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "time", channels])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "out", channels])], [numpy_helper.from_array(weight, "w")])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "out", channels])], weights)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
@@ -35,9 +40,10 @@ def _run(model: onnx.ModelProto | Path, x: np.ndarray) -> np.ndarray:
     return session.run(None, {"x": x})[0]  # type: ignore[no-any-return]
 
 
-def test_the_rewritten_graph_computes_the_same_values_at_every_length() -> None:
-    model = _conv_model()
-    rewritten = _conv_model()
+@pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])
+def test_the_rewritten_graph_computes_the_same_values_at_every_length(bias: bool) -> None:
+    model = _conv_model(bias=bias)
+    rewritten = _conv_model(bias=bias)
     assert len(rewrite(rewritten)) == 1
     assert "Conv" not in {node.op_type for node in rewritten.graph.node}
     assert "w" not in {init.name for init in rewritten.graph.initializer}  # the Conv's weight is gone
