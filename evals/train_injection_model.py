@@ -344,7 +344,8 @@ def recalibrate(path: Path, manifest_path: Path, seed: int) -> None:
     manifest = json.loads(manifest_path.read_text())
     if manifest.get("seed", seed) != seed:
         raise SystemExit(f"the manifest's model was calibrated on the split of seed {manifest['seed']}, not {seed}")
-    manifest |= {"sha256": sha256_of(path), "size_bytes": path.stat().st_size, "offsets": {"user": 0.0, "indirect": 0.0}}
+    manifest |= {"sha256": sha256_of(path), "size_bytes": path.stat().st_size,
+                 "offsets": {"user": 0.0, "indirect": 0.0}}
     manifest.pop("exit", None)  # fitted on the former weights' hidden states: fit again for these
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     calib = [c for c in build(seed=seed) if c.split == "calib"]
