@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,33 @@ def test_teacher_logits_are_cached_outside_the_repository(tmp_path: Path) -> Non
     np.save(cached, np.array([7.0, 8.0, 9.0], dtype=np.float32), allow_pickle=False)
     assert teacher_logits(MODEL_PATH, rows, tmp_path).tolist() == [7.0, 8.0, 9.0]
     assert teacher_logits(MODEL_PATH, rows[:2], tmp_path).tolist() == pytest.approx(first[:2].tolist())
+
+
+def test_recalibrating_a_changed_file_records_it_and_drops_the_exits(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--recalibrate`: the manifest names the file it sits beside, the offsets come from the calibration split's
+    negatives (here a few), and the exits, fitted on other weights, are gone; another split's seed is refused."""
+    import shutil
+
+    import evals.train_injection_model as training
+    from evals.injection_data import Case
+    from guardrails.injection.model import MANIFEST_PATH, sha256_of
+
+    model, manifest = tmp_path / "m.onnx", tmp_path / "m.json"
+    shutil.copy(MODEL_PATH, model)
+    shutil.copy(MANIFEST_PATH, manifest)
+    shipped = json.loads(manifest.read_text())
+    assert "exit" in shipped
+    texts = ["What is the capital of France?", "Summarise this e-mail for me.", "Print the totals of the table above.",
+             "Quarterly revenue rose 4% on higher volumes.", "Please translate 'bonjour' into English."]
+    calib = [Case("t", role, "", text, 0, "calib") for text in texts for role in ("user", "document")]
+    monkeypatch.setattr(training, "build", lambda seed: calib)
+
+    training.main(["--recalibrate", "--out", str(model), "--manifest", str(manifest)])
+
+    written = json.loads(manifest.read_text())
+    assert written["sha256"] == sha256_of(model) and "exit" not in written
+    assert written["offsets"] != shipped["offsets"]  # five negatives a class, not the shipped split's
+    assert set(written["offsets"]) == {"user", "indirect"}
+    with pytest.raises(SystemExit, match="split of seed"):
+        training.main(["--recalibrate", "--seed", "7", "--out", str(model), "--manifest", str(manifest)])
