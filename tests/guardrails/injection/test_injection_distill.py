@@ -94,12 +94,16 @@ def test_recalibrating_a_changed_file_records_it_and_drops_the_exits(tmp_path: P
     negatives (here a few), and the exits, fitted on other weights, are gone; another split's seed is refused."""
     import shutil
 
+    import onnx
+
     import evals.train_injection_model as training
     from evals.injection_data import Case
     from guardrails.injection.model import MANIFEST_PATH, sha256_of
 
     model, manifest = tmp_path / "m.onnx", tmp_path / "m.json"
-    shutil.copy(MODEL_PATH, model)
+    graph = onnx.load(str(MODEL_PATH))
+    graph.doc_string = "the same weights in another file"  # another checksum
+    onnx.save(graph, str(model))
     shutil.copy(MANIFEST_PATH, manifest)
     shipped = json.loads(manifest.read_text())
     assert "exit" in shipped
@@ -111,7 +115,7 @@ def test_recalibrating_a_changed_file_records_it_and_drops_the_exits(tmp_path: P
     training.main(["--recalibrate", "--out", str(model), "--manifest", str(manifest)])
 
     written = json.loads(manifest.read_text())
-    assert written["sha256"] == sha256_of(model) and "exit" not in written
+    assert written["sha256"] == sha256_of(model) != shipped["sha256"] and "exit" not in written
     assert written["offsets"] != shipped["offsets"]  # five negatives a class, not the shipped split's
     assert set(written["offsets"]) == {"user", "indirect"}
     with pytest.raises(SystemExit, match="split of seed"):
