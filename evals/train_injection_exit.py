@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.injection_calibration import logit
 from evals.injection_data import SEED, build
 from guardrails.injection.early_exit import CLASSES, mean_pooled
 from guardrails.injection.model import INDIRECT, MANIFEST_PATH, MODEL_PATH, batch_arrays, load_tokenizer, windows
@@ -40,16 +41,12 @@ def split_name(after: int) -> str:
     return f"/bert/encoder/layer.{after}/output/LayerNorm/LayerNormalization_output_0"
 
 
-def _logit(p: float) -> float:
-    return float(np.log(p / (1 - p)))
-
-
 def triggers(offsets: dict[str, float]) -> dict[str, float]:
     """Per role class, the raw logit at which the shipped thresholds trigger (the most sensitive role's)."""
     shipped = RoleThresholds()
     user = min(t for t in (shipped.user, shipped.assistant) if t is not None)
     indirect = min(t for t in (shipped.document, shipped.tool) if t is not None)
-    return {"user": _logit(user) - offsets["user"], "indirect": _logit(indirect) - offsets["indirect"]}
+    return {"user": logit(user) - offsets["user"], "indirect": logit(indirect) - offsets["indirect"]}
 
 
 def features(model_path: Path, splits: Sequence[str], items: Sequence[tuple[str, str, str]], max_len: int

@@ -7,8 +7,8 @@ little of the gain). One epoch over length-bucketed batches, fixed seed, AdamW w
 
 After training, the int8 model scores the calibration half of the dev split; per role class (user and
 assistant vs documents and tools) a logit offset moves the score where that class's calibration negatives
-reach `CALIBRATION_FPR` (per class) onto the shipped threshold of `RoleThresholds`. The other half of the dev split is
-left for `evals/injection_eval.py`. Writes weights/injection_model.onnx and its manifest (SHA-256, settings,
+reach `CALIBRATION_FPR` onto the shipped threshold of `RoleThresholds` (`evals/injection_calibration.py`,
+which also serves `--recalibrate`). The other half of the dev split is left for `evals/injection_eval.py`. Writes weights/injection_model.onnx and its manifest (SHA-256, settings,
 offsets, data counts, training time).
 
     .venv/bin/python -m evals.train_injection_model [--layers 4] [--max-len 128] [--epochs 1]
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.injection_calibration import offsets, recalibrate
 from evals.injection_data import SEED, Case, build
 from guardrails.injection.model import (
     MANIFEST_PATH,
@@ -46,17 +47,10 @@ from guardrails.injection.model import (
     sha256_of,
     windows,
 )
-from guardrails.injection.options import RoleThresholds
 
-# User and assistant turns are held to 1%: at 2% the two-epoch model blocked 4.8% of the dev split's benign requests
-# (over-defence sets, French requests) against 2.6% at 1%. Documents and tool results at 3%: of 2, 3, 4 and 5%, the
-# loosest at which the model trained with the EU-language data flags no more of the dev split's clean documents
-# than the model without it did (pooled over the earlier document files 5.8% against 6.4%; 4% gave 7.0%).
-CALIBRATION_FPR = {"user": 0.01, "indirect": 0.03}
 # One thread: on a shared 2-core machine a second spinning thread mostly waits (measured 6.7 s/step at 2
 # threads under load).
 THREADS = 1
-INDIRECT = ("document", "tool")
 # Over-defence cases and the project's own look-alikes weigh more: each one is a false alarm users would see.
 WEIGHT = {"hard_negatives": 3.0, "hard_negatives_2": 3.0, "hard_negatives_3": 3.0, "attacks": 3.0, "attacks_2": 3.0,
           "attacks_3": 3.0, "attacks_4": 3.0, "hard_negatives_4": 3.0, "notinject": 1.5, "bipia_as_user": 2.0}
@@ -320,38 +314,6 @@ def export(model: object, path: Path) -> None:
                               dynamic_axes=axes, opset_version=17, dynamo=False)
         # 7-bit weights: exact products on CPUs without VNNI too (see evals/requantize.py)
         quantize_dynamic(str(plain), str(path), per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
-
-
-def _logit(p: float) -> float:
-    return float(np.log(p / (1 - p)))
-
-
-def offsets(model: InjectionModel, calib: Sequence[Case]) -> dict[str, float]:
-    """Per role class, the logit shift that puts the calibration negatives' (1 - FPR) quantile on the threshold."""
-    shipped = RoleThresholds()
-    out: dict[str, float] = {}
-    for name, roles, threshold in (("user", ("user", "assistant"), shipped.user), ("indirect", INDIRECT, shipped.document)):
-        negatives = [c for c in calib if c.label == 0 and c.role in roles]
-        scores = np.array(model.score([(c.role, c.request, c.text) for c in negatives]))
-        cut = float(np.quantile(scores, 1 - CALIBRATION_FPR[name]))
-        out[name] = _logit(float(threshold or 0.5)) - _logit(min(max(cut, 1e-6), 1 - 1e-6))
-        print(f"calibration {name}: {len(negatives)} negatives, cut {cut:.4f} -> offset {out[name]:+.3f}", file=sys.stderr)
-    return out
-
-
-def recalibrate(path: Path, manifest_path: Path, seed: int) -> None:
-    """The manifest of a changed weight file: its checksum and size, and offsets from the same calibration split."""
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("seed", seed) != seed:
-        raise SystemExit(f"the manifest's model was calibrated on the split of seed {manifest['seed']}, not {seed}")
-    manifest |= {"sha256": sha256_of(path), "size_bytes": path.stat().st_size,
-                 "offsets": {"user": 0.0, "indirect": 0.0}}
-    manifest.pop("exit", None)  # fitted on the former weights' hidden states: fit again for these
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    calib = [c for c in build(seed=seed) if c.split == "calib"]
-    manifest["offsets"] = offsets(InjectionModel(path, manifest_path), calib)
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    print(json.dumps({k: manifest[k] for k in ("version", "sha256", "offsets", "size_bytes")}, indent=1))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

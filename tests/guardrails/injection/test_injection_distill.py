@@ -96,6 +96,7 @@ def test_recalibrating_a_changed_file_records_it_and_drops_the_exits(tmp_path: P
 
     import onnx
 
+    import evals.injection_calibration as calibration
     import evals.train_injection_model as training
     from evals.injection_data import Case
     from guardrails.injection.model import MANIFEST_PATH, sha256_of
@@ -110,7 +111,7 @@ def test_recalibrating_a_changed_file_records_it_and_drops_the_exits(tmp_path: P
     texts = ["What is the capital of France?", "Summarise this e-mail for me.", "Print the totals of the table above.",
              "Quarterly revenue rose 4% on higher volumes.", "Please translate 'bonjour' into English."]
     calib = [Case("t", role, "", text, 0, "calib") for text in texts for role in ("user", "document")]
-    monkeypatch.setattr(training, "build", lambda seed: calib)
+    monkeypatch.setattr(calibration, "build", lambda seed: calib)
 
     training.main(["--recalibrate", "--out", str(model), "--manifest", str(manifest)])
 
