@@ -8,8 +8,8 @@ little of the gain). One epoch over length-bucketed batches, fixed seed, AdamW w
 After training, the int8 model scores the calibration half of the dev split; per role class (user and
 assistant vs documents and tools) a logit offset moves the score where that class's calibration negatives
 reach `CALIBRATION_FPR` onto the shipped threshold of `RoleThresholds` (`evals/injection_calibration.py`,
-which also serves `--recalibrate`). The other half of the dev split is left for `evals/injection_eval.py`. Writes weights/injection_model.onnx and its manifest (SHA-256, settings,
-offsets, data counts, training time).
+which also serves `--recalibrate`). The other half of the dev split is left for `evals/injection_eval.py`.
+Writes weights/injection_model.onnx and its manifest (SHA-256, settings, offsets, data counts, training time).
 
     .venv/bin/python -m evals.train_injection_model [--layers 4] [--max-len 128] [--epochs 1]
 
