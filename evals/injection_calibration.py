@@ -27,6 +27,7 @@ from guardrails.injection.options import RoleThresholds
 # than the model without it did (pooled over the earlier document files 5.8% against 6.4%; 4% gave 7.0%).
 CALIBRATION_FPR = {"user": 0.01, "indirect": 0.03}
 
+
 def logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
@@ -52,7 +53,7 @@ def recalibrate(path: Path, manifest_path: Path, seed: int) -> None:
     manifest |= {"sha256": sha256_of(path), "size_bytes": path.stat().st_size,
                  "offsets": {"user": 0.0, "indirect": 0.0}}
     manifest.pop("exit", None)  # fitted on the former weights' hidden states: fit again for these
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")  # the loader checks the file against it
     calib = [c for c in build(seed=seed) if c.split == "calib"]
     manifest["offsets"] = offsets(InjectionModel(path, manifest_path), calib)
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")

@@ -28,6 +28,13 @@ from onnx import numpy_helper
 LIMIT = 64  # ONNX Runtime's reduced range for symmetric int8 weights: [-64, 64]
 
 
+def product_weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """The weight initialisers the graph's integer products (MatMulInteger) read, by name."""
+    inits = {init.name: init for init in model.graph.initializer}
+    return {node.input[1]: numpy_helper.to_array(inits[node.input[1]]) for node in model.graph.node
+            if node.op_type == "MatMulInteger" and len(node.input) > 1 and node.input[1] in inits}
+
+
 def reduce_range(model: onnx.ModelProto) -> list[str]:
     """Halve the grid of every full-range int8 weight an integer product reads; returns the weights changed."""
     inits = {init.name: init for init in model.graph.initializer}

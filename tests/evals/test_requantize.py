@@ -10,7 +10,7 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from evals.requantize import LIMIT, convert, reduce_range
+from evals.requantize import LIMIT, convert, product_weights, reduce_range
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [
@@ -22,12 +22,6 @@ SHIPPED = [
 
 def _session(model: onnx.ModelProto) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-
-
-def _product_weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    inits = {init.name: init for init in model.graph.initializer}
-    return {node.input[1]: numpy_helper.to_array(inits[node.input[1]])
-            for node in model.graph.node if node.op_type == "MatMulInteger" and node.input[1] in inits}
 
 
 def _float_matmul(path: Path, weight: np.ndarray) -> None:
@@ -43,7 +37,7 @@ def _float_matmul(path: Path, weight: np.ndarray) -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_every_shipped_integer_product_reads_weights_within_the_reduced_range(path: Path) -> None:
-    weights = _product_weights(onnx.load(str(path)))
+    weights = product_weights(onnx.load(str(path)))
     assert weights, "no integer products: the file is not the int8 graph the card describes"
     for name, weight in weights.items():
         assert weight.dtype == np.int8
@@ -77,12 +71,12 @@ def test_a_full_range_file_is_halved_in_place_and_stays_close(tmp_path: Path) ->
     source, full, halved = tmp_path / "f.onnx", tmp_path / "full.onnx", tmp_path / "halved.onnx"
     _float_matmul(source, weight)
     quantize_dynamic(str(source), str(full), per_channel=True, weight_type=QuantType.QInt8)
-    before = _product_weights(onnx.load(str(full)))
+    before = product_weights(onnx.load(str(full)))
     assert max(int(np.abs(w.astype(np.int16)).max()) for w in before.values()) == 127
 
     changed = convert(full, halved)
 
-    after = _product_weights(onnx.load(str(halved)))
+    after = product_weights(onnx.load(str(halved)))
     assert changed == list(before) and list(after) == list(before)
     for name in before:
         assert int(np.abs(after[name].astype(np.int16)).max()) == LIMIT
