@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gateway.providers.base import Deployment
@@ -22,8 +23,11 @@ EXPLORE_SHARE = 0.1
 """Share of latency-based picks made by weight instead of speed, so a deployment that was slow (or failed) and has
 recovered gets measured again."""
 USAGE_STRATEGIES = frozenset({"usage-based-routing", "usage-based-routing-v2"})
-LATENCY_ALPHA = 0.3
-"""Weight of the newest sample in the latency moving average."""
+LATENCY_WINDOW = 5
+"""Latency samples kept per deployment; its latency is their median, so one outlier (a cold connection, a pause of
+this process) never decides, and three slow answers out of five do."""
+LATENCY_WARMUP = 2
+"""Samples every deployment gets before speed decides: with two, a cold first answer is outvoted at once."""
 _RNG = random.Random()
 os.register_at_fork(after_in_child=_RNG.seed)  # forked workers must not all draw the same sequence
 
@@ -33,13 +37,20 @@ class Load:
     """What this process observed of one deployment."""
 
     in_flight: int = 0
-    latency_s: float | None = None
     minute: int = -1
     minute_tokens: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
     def observe_latency(self, seconds: float) -> None:
-        previous = self.latency_s
-        self.latency_s = seconds if previous is None else LATENCY_ALPHA * seconds + (1 - LATENCY_ALPHA) * previous
+        self.latencies.append(seconds)
+
+    @property
+    def latency_s(self) -> float | None:
+        """The lower median of the recent samples (of two, the faster), None before the first."""
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[(len(ordered) - 1) // 2]
 
     def add_tokens(self, tokens: int, now: float) -> None:
         minute = int(now // 60)
@@ -83,8 +94,8 @@ def _least_busy(healthy: Sequence[Deployment], loads: dict[str, Load], now: floa
 
 def _latency(healthy: Sequence[Deployment], loads: dict[str, Load], now: float,
              rng: random.Random) -> list[Deployment]:
-    unmeasured = [d for d in healthy if loads[d.id].latency_s is None]
-    if unmeasured:  # warm-up: every deployment is measured once before speed decides
+    unmeasured = [d for d in healthy if len(loads[d.id].latencies) < LATENCY_WARMUP]
+    if unmeasured:  # warm-up: every deployment is measured before speed decides
         return unmeasured
     if rng.random() < EXPLORE_SHARE:
         return list(healthy)

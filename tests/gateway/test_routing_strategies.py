@@ -40,8 +40,8 @@ def test_latency_based_sends_most_traffic_to_the_fast_upstream(make_gateway: Any
         for _ in range(40):
             gw.client().chat.completions.create(model="chat-a", messages=USER)
         served = _shares(gw, "latency-based-routing, #0 slow (120 ms), #1 fast")
-        assert served["chat-a#0"] >= 1  # measured once in the warm-up
-        assert served["chat-a#1"] >= 30  # 10% exploration, half of it to the slow one: ~2 of 40 expected
+        assert served["chat-a#0"] >= 2  # measured twice in the warm-up
+        assert served["chat-a#1"] >= 30  # then 10% exploration, half of it to the slow one: ~4 of 40 expected
 
 
 def test_least_busy_spreads_concurrent_slow_requests(make_gateway: Any, upstream: FakeUpstream,
